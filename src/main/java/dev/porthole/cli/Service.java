@@ -1,0 +1,69 @@
+package dev.porthole.cli;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+/**
+ * Runs a long-lived command until SIGINT or SIGTERM, then shuts it down within a bound and lets the
+ * command return its exit code (0 for a signal-requested stop, as a service manager expects).
+ */
+final class Service {
+  private static final Logger log = LoggerFactory.getLogger(Service.class);
+  static final long SHUTDOWN_LIMIT_SECONDS = 15;
+
+  private Service() {
+  }
+
+  /**
+   * Blocks until a signal arrives, then runs {@code shutdown} and closes Vert.x.
+   *
+   * @return 0 when everything stopped within the limit, 1 otherwise
+   */
+  static int awaitSignalThenStop(Vertx vertx, Supplier<Future<?>> shutdown) throws InterruptedException {
+    CountDownLatch signalled = new CountDownLatch(1);
+    String[] which = new String[1];
+    for (String name : new String[] {"INT", "TERM"}) {
+      Signal.handle(new Signal(name), sig -> {
+        which[0] = "SIG" + sig.getName();
+        signalled.countDown();
+      });
+    }
+    signalled.await();
+    log.info("{} received: shutting down", which[0]);
+    CountDownLatch stopped = new CountDownLatch(1);
+    shutdown.get()
+        .eventually(vertx::close)
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            log.warn("shutdown finished with an error: {}", ar.cause().getMessage());
+          }
+          stopped.countDown();
+        });
+    if (!stopped.await(SHUTDOWN_LIMIT_SECONDS, TimeUnit.SECONDS)) {
+      log.error("shutdown did not finish within {} s; exiting anyway", SHUTDOWN_LIMIT_SECONDS);
+      return 1;
+    }
+    log.info("stopped");
+    return 0;
+  }
+
+  /** Waits for a start-up future from the command's thread, bounded. */
+  static <T> T await(Future<T> future, long seconds, String what) throws Exception {
+    CountDownLatch done = new CountDownLatch(1);
+    future.onComplete(ar -> done.countDown());
+    if (!done.await(seconds, TimeUnit.SECONDS)) {
+      throw new IllegalStateException(what + " did not finish within " + seconds + " s");
+    }
+    if (future.failed()) {
+      Throwable t = future.cause();
+      throw t instanceof Exception e ? e : new RuntimeException(t);
+    }
+    return future.result();
+  }
+}

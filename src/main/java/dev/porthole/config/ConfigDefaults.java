@@ -1,0 +1,32 @@
+package dev.porthole.config;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Every setting porthole reads from {@code conf/porthole.yaml}, with its default. This tree is the
+ * single source of defaults; the shipped YAML documents the same values (a test keeps them equal),
+ * and it also defines which keys exist: an unknown key is a configuration error.
+ */
+public final class ConfigDefaults {
+  private ConfigDefaults() {
+  }
+
+  public static JsonObject tree() {
+    return new JsonObject()
+        .put("relay", new JsonObject()
+            .put("bind_host", "127.0.0.1")
+            .put("admin_port", 8000)
+            .put("ssh_port", 2222)
+            .put("http_port", 8001)
+            .put("domain", "")
+            .put("public_host", "127.0.0.1")
+            .put("data_dir", "~/.porthole/relay")
+            .put("host_key", "")
+            .put("secret_keys", new JsonArray())
+            .put("reserved_connection_ttl_seconds", 300)
+            .put("closed_connection_ttl_seconds", 86400)
+            .put("ping_interval_seconds", 10)
+            .put("admin_max_body_bytes", 65536));
+  }
+}
