@@ -29,6 +29,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class RelayVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(RelayVerticle.class);
+  /** Portr's scheduler runs every 10 s; a shorter reservation TTL gets a matching interval. */
   static final long SWEEP_INTERVAL_MS = 10_000;
 
   /** Where the relay listens, once started. */
@@ -112,7 +113,8 @@ public final class RelayVerticle extends VerticleBase {
   }
 
   private void startTimers() {
-    vertx.setPeriodic(SWEEP_INTERVAL_MS, id -> {
+    long sweepEvery = Math.min(SWEEP_INTERVAL_MS, cfg.reservedConnectionTtl().toMillis());
+    vertx.setPeriodic(sweepEvery, id -> {
       int removed = registry.sweep(cfg.reservedConnectionTtl(), cfg.closedConnectionTtl());
       if (removed > 0) {
         log.debug("sweep removed {} expired connection record(s)", removed);
