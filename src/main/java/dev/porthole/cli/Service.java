@@ -3,6 +3,8 @@ package dev.porthole.cli;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -36,21 +38,32 @@ final class Service {
     }
     signalled.await();
     log.info("{} received: shutting down", which[0]);
-    CountDownLatch stopped = new CountDownLatch(1);
-    shutdown.get()
-        .eventually(vertx::close)
-        .onComplete(ar -> {
-          if (ar.failed()) {
-            log.warn("shutdown finished with an error: {}", ar.cause().getMessage());
-          }
-          stopped.countDown();
-        });
-    if (!stopped.await(SHUTDOWN_LIMIT_SECONDS, TimeUnit.SECONDS)) {
-      log.error("shutdown did not finish within {} s; exiting anyway", SHUTDOWN_LIMIT_SECONDS);
-      return 1;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SHUTDOWN_LIMIT_SECONDS);
+    boolean clean = true;
+    // Two separate waits from this thread: a callback chained after vertx.close() would be due on
+    // an event loop that the close itself shuts down, and would never run.
+    try {
+      shutdown.get().toCompletionStage().toCompletableFuture().get(remaining(deadline), TimeUnit.NANOSECONDS);
+    } catch (ExecutionException e) {
+      clean = false;
+      log.warn("shutdown finished with an error: {}", e.getCause().getMessage());
+    } catch (TimeoutException e) {
+      clean = false;
+      log.error("shutdown did not finish within {} s; closing anyway", SHUTDOWN_LIMIT_SECONDS);
+    }
+    try {
+      vertx.close().toCompletionStage().toCompletableFuture().get(Math.max(remaining(deadline),
+          TimeUnit.SECONDS.toNanos(2)), TimeUnit.NANOSECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      clean = false;
+      log.error("closing Vert.x failed: {}", e.getMessage());
     }
     log.info("stopped");
-    return 0;
+    return clean ? 0 : 1;
+  }
+
+  private static long remaining(long deadline) {
+    return Math.max(0, deadline - System.nanoTime());
   }
 
   /** Waits for a start-up future from the command's thread, bounded. */

@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * a free port; the reply always carries the bound port.
  */
 final class PortrForwarder extends DefaultForwarder {
-  private static final Logger log = LoggerFactory.getLogger(PortrForwarder.class);
+  // Not named after this class: MINA's inherited logging uses the class name, and follows MINA's levels.
+  private static final Logger LOG = LoggerFactory.getLogger("dev.porthole.relay.forward");
   static final String HTTP_BIND_HOST = "127.0.0.1";
 
   private final ConnectionRegistry registry;
@@ -55,7 +56,7 @@ final class PortrForwarder extends DefaultForwarder {
     String pendingKey = sessionKey + "/pending/" + UUID.randomUUID();
     String refusal = registry.acquire(connectionId, pendingKey);
     if (refusal != null) {
-      log.info("forward(connection={}, port={}) refused: {}", connectionId, requested.getPort(), refusal);
+      LOG.info("forward(connection={}, port={}) refused: {}", connectionId, requested.getPort(), refusal);
       return null;
     }
     SshdSocketAddress bound;
@@ -63,7 +64,7 @@ final class PortrForwarder extends DefaultForwarder {
       bound = super.localPortForwardingRequested(requested);
     } catch (IOException | RuntimeException e) {
       registry.abandon(connectionId, pendingKey);
-      log.info("forward(connection={}, port={}) refused: cannot listen: {}", connectionId, requested.getPort(),
+      LOG.info("forward(connection={}, port={}) refused: cannot listen: {}", connectionId, requested.getPort(),
           e.getMessage());
       throw e;
     }
@@ -74,7 +75,7 @@ final class PortrForwarder extends DefaultForwarder {
     String leaseKey = sessionKey + "/" + bound.getPort();
     leases.put(bound.getPort(), leaseKey);
     registry.activate(connectionId, pendingKey, leaseKey, new Backend(bindHostFor(connectionId), bound.getPort()));
-    log.info("forward(connection={}, type={}) listening on {}:{}", connectionId,
+    LOG.info("forward(connection={}, type={}) listening on {}:{}", connectionId,
         registry.typeOf(connectionId) == Type.HTTP ? "http" : "tcp", bindHostFor(connectionId), bound.getPort());
     return bound;
   }
@@ -85,7 +86,7 @@ final class PortrForwarder extends DefaultForwarder {
     String leaseKey = leases.remove(local.getPort());
     if (leaseKey != null) {
       registry.release(connectionId(), leaseKey);
-      log.info("forward(connection={}, port={}) cancelled", connectionId(), local.getPort());
+      LOG.info("forward(connection={}, port={}) cancelled", connectionId(), local.getPort());
     }
   }
 
@@ -111,7 +112,7 @@ final class PortrForwarder extends DefaultForwarder {
       for (String leaseKey : held) {
         registry.release(connectionId, leaseKey);
       }
-      log.info("forward(connection={}) {} forward(s) torn down with the SSH session", connectionId, held.size());
+      LOG.info("forward(connection={}) {} forward(s) torn down with the SSH session", connectionId, held.size());
     }
     super.preClose();
   }

@@ -90,6 +90,12 @@ final class RelayEdge {
             req.putHeader("X-Forwarded-For", forwardedFor == null ? client : forwardedFor + ", " + client);
           }
           req.continueHandler(v -> in.response().writeContinue());
+          // The proxy's WebSocket path sets none, so a tunnel closing after a normal WebSocket end
+          // would be logged by Vert.x as an unhandled error; the proxy's own handler replaces this one.
+          req.exceptionHandler(err -> log.debug("edge(backend={}) origin request ended: {}", backend, err.toString()));
+          // A reset connection is an expected transport failure here (the retry rules handle it);
+          // without a handler Vert.x logs every one at ERROR.
+          req.connection().exceptionHandler(err -> log.debug("edge(backend={}) connection: {}", backend, err.toString()));
           return req;
         });
   }

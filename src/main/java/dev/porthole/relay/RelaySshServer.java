@@ -53,6 +53,7 @@ public final class RelaySshServer {
 
   public RelaySshServer(ConnectionRegistry registry, String bindHost, int port, Path hostKey, String publicHost) {
     sshd = SshServer.setUpDefaultServer();
+    sshd.setIoServiceFactoryFactory(new HalfCloseNio2());
     sshd.setHost(bindHost);
     sshd.setPort(port);
     hostKeys = new SimpleGeneratorHostKeyProvider(hostKey);

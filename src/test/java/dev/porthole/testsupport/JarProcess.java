@@ -1,0 +1,121 @@
+package dev.porthole.testsupport;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The shaded jar run as a user runs it: {@code java -jar target/porthole.jar …} in its own
+ * process, with its output collected line by line. Close it to stop it (SIGTERM, then kill).
+ */
+public final class JarProcess implements AutoCloseable {
+  private final Process process;
+  private final List<String> lines = new CopyOnWriteArrayList<>();
+  private final Thread reader;
+
+  private JarProcess(Process process) {
+    this.process = process;
+    reader = new Thread(() -> {
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = in.readLine()) != null) {
+          lines.add(line);
+        }
+      } catch (IOException ignored) {
+        // The process is gone.
+      }
+    }, "jar-output");
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  public static Path jar() {
+    Path jar = Path.of(System.getProperty("porthole.jar", "target/porthole.jar"));
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException(jar + " is missing: run the tests with `mvn verify` (it builds the jar first)");
+    }
+    return jar;
+  }
+
+  /** Starts {@code java -jar porthole.jar args…} in {@code workDir}; stdout and stderr are merged. */
+  public static JarProcess start(Path workDir, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-jar");
+    cmd.add(jar().toAbsolutePath().toString());
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true);
+    pb.environment().put("HOME", workDir.toString());
+    return new JarProcess(pb.start());
+  }
+
+  public List<String> lines() {
+    return lines;
+  }
+
+  public String output() {
+    return String.join("\n", lines);
+  }
+
+  /** Waits for a line matching {@code regex}; returns its first group (or the whole match). */
+  public String await(String regex, Duration limit) {
+    Pattern p = Pattern.compile(regex);
+    String[] found = new String[1];
+    Timeouts.pollUntil(limit, "a line matching " + regex + " in:\n" + output(), () -> {
+      for (String line : lines) {
+        Matcher m = p.matcher(line);
+        if (m.find()) {
+          found[0] = m.groupCount() > 0 ? m.group(1) : m.group();
+          return true;
+        }
+      }
+      if (!process.isAlive()) {
+        throw new AssertionError("the process exited with " + process.exitValue() + " before " + regex + ":\n" + output());
+      }
+      return false;
+    });
+    return found[0];
+  }
+
+  /**
+   * Sends SIGTERM and waits for the exit code. Through the process handle: {@code
+   * Process.destroy()} would also close our end of its output, losing what it prints while stopping.
+   */
+  public int terminate(Duration limit) throws InterruptedException {
+    process.toHandle().destroy();
+    if (!process.waitFor(Timeouts.scaled(limit).toMillis(), TimeUnit.MILLISECONDS)) {
+      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      throw new AssertionError("the process did not stop within " + limit + " after SIGTERM:\n" + output());
+    }
+    reader.join(5_000);
+    return process.exitValue();
+  }
+
+  public int waitFor(Duration limit) throws InterruptedException {
+    if (!process.waitFor(Timeouts.scaled(limit).toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new AssertionError("the process did not exit within " + limit + ":\n" + output());
+    }
+    reader.join(5_000);
+    return process.exitValue();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(15, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+}
