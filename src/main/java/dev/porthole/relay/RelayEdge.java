@@ -89,7 +89,6 @@ final class RelayEdge {
           if (client != null) {
             req.putHeader("X-Forwarded-For", forwardedFor == null ? client : forwardedFor + ", " + client);
           }
-          req.continueHandler(v -> in.response().writeContinue());
           // The proxy's WebSocket path sets none, so a tunnel closing after a normal WebSocket end
           // would be logged by Vert.x as an unhandled error; the proxy's own handler replaces this one.
           req.exceptionHandler(err -> log.debug("edge(backend={}) origin request ended: {}", backend, err.toString()));

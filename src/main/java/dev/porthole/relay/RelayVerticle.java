@@ -104,8 +104,11 @@ public final class RelayVerticle extends VerticleBase {
     Future<HttpServer> admin = vertx.createHttpServer()
         .requestHandler(new AdminApi(registry).router(vertx, cfg.adminMaxBodyBytes()))
         .listen(cfg.adminPort(), cfg.bindHost());
+    // The edge answers Expect: 100-continue itself, as Go's server does once the proxy reads the
+    // body: the proxy writes the tunnel's request head only with the first body bytes, so waiting
+    // for the tunnel's own 100 would wait forever.
     Future<HttpServer> http = vertx.createHttpServer(new HttpServerOptions()
-            .setHandle100ContinueAutomatically(false)
+            .setHandle100ContinueAutomatically(true)
             .setCompressionSupported(false))
         .requestHandler(edge.handler(edgeClient))
         .listen(cfg.httpPort(), cfg.bindHost());

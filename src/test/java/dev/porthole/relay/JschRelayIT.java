@@ -11,7 +11,12 @@ import dev.porthole.testsupport.LocalBackend;
 import dev.porthole.testsupport.TestRelay;
 import dev.porthole.testsupport.Timeouts;
 import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -74,6 +79,56 @@ class JschRelayIT {
       assertThat(r.body()).isEqualTo("hello from a");
       assertThat(a.seen()).contains("GET /hello?x=1");
       assertThat(a.hosts()).contains(relay.host("jsch-web"));
+      // The forward's listener is for the edge alone: loopback, never a public interface.
+      assertThat(relay.verticle().registry().route("jsch-web").backends())
+          .extracting(ConnectionRegistry.Backend::host).containsOnly("127.0.0.1");
+    }
+  }
+
+  @Test
+  @DisplayName("§4.2 Expect: 100-continue gets a 100 before the body is sent, and the body reaches the tunnel")
+  void expectContinue() throws Exception {
+    String id = relay.reserve("http", "jsch-continue");
+    try (JschTunnel t = JschTunnel.connect(relay.sshPort(), id, TestRelay.SECRET);
+         Socket s = new Socket("127.0.0.1", relay.httpPort())) {
+      t.forwardHttp(a.port());
+      s.setSoTimeout((int) Timeouts.scaled(Duration.ofSeconds(10)).toMillis());
+      OutputStream out = s.getOutputStream();
+      InputStream in = s.getInputStream();
+      out.write(("POST /body HTTP/1.1\r\nHost: " + relay.host("jsch-continue") + "\r\nContent-Length: 5\r\n"
+          + "Expect: 100-continue\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      assertThat(readUntil(in, "\r\n\r\n")).startsWith("HTTP/1.1 100 Continue");
+      out.write("hello".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      String response = readUntil(in, "a got 5 bytes");
+      assertThat(response).startsWith("HTTP/1.1 200 OK").endsWith("a got 5 bytes");
+    }
+  }
+
+  private static String readUntil(InputStream in, String marker) throws IOException {
+    StringBuilder sb = new StringBuilder();
+    while (!sb.toString().contains(marker)) {
+      int c = in.read();
+      if (c < 0) {
+        throw new AssertionError("connection closed before " + marker + ": " + sb);
+      }
+      sb.append((char) c);
+    }
+    return sb.toString();
+  }
+
+  @Test
+  @DisplayName("§3.3 the reconciliation ping reaches each active tunnel with X-Portr-Ping-Request and leaves it active")
+  void reconciliationPing(@TempDir Path other) throws Exception {
+    try (TestRelay pinging = TestRelay.start(other, r -> r.put("ping_interval_seconds", 1))) {
+      String id = pinging.reserve("http", "pinged");
+      try (JschTunnel t = JschTunnel.connect(pinging.sshPort(), id, TestRelay.SECRET)) {
+        t.forwardHttp(b.port());
+        Timeouts.pollUntil(Duration.ofSeconds(10), "a ping through the edge", () -> b.pings().contains(pinging.host("pinged")));
+        assertThat(pinging.verticle().registry().get(id).status()).isEqualTo(Status.ACTIVE);
+        assertThat(b.seen()).as("pings are not ordinary requests").noneMatch(r -> r.startsWith("GET / "));
+      }
     }
   }
 

@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
  * A local Vert.x HTTP service on port 0, the "local service" behind a tunnel:
  * {@code /} answers {@code hello from <name>}, {@code /stream} sends {@code first-chunk}, waits
  * for {@link #release()}, then {@code second-chunk} and trailer {@code X-Tunnel-Trailer:
- * complete}; {@code /echo} upgrades to a WebSocket that echoes {@code echo:<text>}. Every request
+ * complete}; {@code /body} reads the body (answering {@code Expect: 100-continue}) and says how
+ * many bytes it got; {@code /echo} upgrades to a WebSocket that echoes {@code echo:<text>}. Every request
  * is recorded.
  */
 public final class LocalBackend implements AutoCloseable {
@@ -24,6 +25,7 @@ public final class LocalBackend implements AutoCloseable {
   private final HttpServer server;
   private final List<String> seen = new CopyOnWriteArrayList<>();
   private final List<String> hosts = new CopyOnWriteArrayList<>();
+  private final List<String> pings = new CopyOnWriteArrayList<>();
   private volatile Promise<Void> release = Promise.promise();
 
   private LocalBackend(Vertx vertx, String name) throws Exception {
@@ -49,6 +51,11 @@ public final class LocalBackend implements AutoCloseable {
     return seen;
   }
 
+  /** The Host of every {@code X-Portr-Ping-Request: true} request (answered 200, not in {@link #seen()}). */
+  public List<String> pings() {
+    return pings;
+  }
+
   /** The Host header of every request served. */
   public List<String> hosts() {
     return hosts;
@@ -60,6 +67,11 @@ public final class LocalBackend implements AutoCloseable {
 
   private void request(HttpServerRequest req) {
     if (req.path().equals("/echo") && "websocket".equalsIgnoreCase(req.getHeader("Upgrade"))) {
+      return;
+    }
+    if ("true".equals(req.getHeader("X-Portr-Ping-Request"))) {
+      pings.add(String.valueOf(req.getHeader("Host")));
+      req.response().end();
       return;
     }
     seen.add(req.method() + " " + req.uri());
@@ -78,8 +90,13 @@ public final class LocalBackend implements AutoCloseable {
           res.end();
         });
       };
-      case "/body" -> respond = v -> req.body().onSuccess(b ->
-          req.response().putHeader("Content-Type", "text/plain").end(name + " got " + b.length() + " bytes"));
+      case "/body" -> respond = v -> {
+        if ("100-continue".equalsIgnoreCase(req.getHeader("Expect"))) {
+          req.response().writeContinue();
+        }
+        req.body().onSuccess(b ->
+            req.response().putHeader("Content-Type", "text/plain").end(name + " got " + b.length() + " bytes"));
+      };
       default -> respond = v -> req.response().putHeader("Content-Type", "text/plain").end("hello from " + name);
     }
     respond.handle(null);
