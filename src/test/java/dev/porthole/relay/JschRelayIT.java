@@ -67,7 +67,7 @@ class JschRelayIT {
   }
 
   @Test
-  @DisplayName("§3.1 a fixed-port forward in the http range routes Host <sub>.<domain> to the local service")
+  @DisplayName("§3.1 a fixed-port http forward routes Host <sub>.<domain> to the local service; cancelling it unroutes, a new one re-activates")
   void httpForward() throws Exception {
     String id = relay.reserve("http", "jsch-web");
     try (JschTunnel t = JschTunnel.connect(relay.sshPort(), id, TestRelay.SECRET)) {
@@ -82,6 +82,17 @@ class JschRelayIT {
       // The forward's listener is for the edge alone: loopback, never a public interface.
       assertThat(relay.verticle().registry().route("jsch-web").backends())
           .extracting(ConnectionRegistry.Backend::host).containsOnly("127.0.0.1");
+
+      // cancel-tcpip-forward removes the route and closes the connection, the session stays up.
+      t.session().delPortForwardingR("0.0.0.0", port);
+      Timeouts.pollUntil(Duration.ofSeconds(10), "the cancelled forward's route to go",
+          () -> relay.verticle().registry().route("jsch-web") == null);
+      assertThat(relay.verticle().registry().get(id).status()).isEqualTo(Status.CLOSED);
+      assertThat(relay.edgeGet("jsch-web", "/").statusCode()).isEqualTo(404);
+      assertThat(t.session().isConnected()).isTrue();
+      assertThat(t.forwardHttp(a.port())).isBetween(20000, 29999);
+      assertThat(relay.verticle().registry().get(id).status()).isEqualTo(Status.ACTIVE);
+      assertThat(relay.edgeGet("jsch-web", "/").body()).isEqualTo("hello from a");
     }
   }
 
