@@ -1,20 +1,18 @@
 package dev.porthole.relay;
 
+import dev.porthole.edge.ProxyOrigins;
+import dev.porthole.edge.Trailers;
 import dev.porthole.relay.ConnectionRegistry.Backend;
 import dev.porthole.relay.ConnectionRegistry.Route;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.SocketAddress;
-import io.vertx.core.streams.ReadStream;
 import io.vertx.httpproxy.Body;
 import io.vertx.httpproxy.HttpProxy;
 import io.vertx.httpproxy.MediaType;
@@ -54,7 +52,10 @@ final class RelayEdge {
 
   Handler<HttpServerRequest> handler(HttpClient client) {
     HttpProxy proxy = HttpProxy.reverseProxy(new ProxyOptions(), client);
-    proxy.origin(this::originRequest);
+    proxy.origin(ctx -> {
+      Backend b = ctx.get(BACKEND, Backend.class);
+      return ProxyOrigins.request(ctx, SocketAddress.inetSocketAddress(b.port(), b.host()));
+    });
     // Must stay the last interceptor: a retry calls sendRequest() again, which skips nothing only
     // when no interceptor follows this one.
     proxy.addInterceptor(new Router(), true);
@@ -72,31 +73,6 @@ final class RelayEdge {
       return null;
     }
     return h.substring(0, h.length() - suffix.length());
-  }
-
-  private Future<io.vertx.core.http.HttpClientRequest> originRequest(ProxyContext ctx) {
-    HttpServerRequest in = ctx.request().proxiedRequest();
-    Backend backend = ctx.get(BACKEND, Backend.class);
-    return ctx.client().request(new RequestOptions().setServer(SocketAddress.inetSocketAddress(backend.port(), backend.host())))
-        .map(req -> {
-          // The tunnel client must see the public Host (portr-compat §4.2), not the listener address.
-          String host = in.headers().get(HttpHeaders.HOST);
-          if (host != null) {
-            req.putHeader(HttpHeaders.HOST, host);
-          }
-          String forwardedFor = in.headers().get("X-Forwarded-For");
-          String client = in.remoteAddress() == null ? null : in.remoteAddress().hostAddress();
-          if (client != null) {
-            req.putHeader("X-Forwarded-For", forwardedFor == null ? client : forwardedFor + ", " + client);
-          }
-          // The proxy's WebSocket path sets none, so a tunnel closing after a normal WebSocket end
-          // would be logged by Vert.x as an unhandled error; the proxy's own handler replaces this one.
-          req.exceptionHandler(err -> log.debug("edge(backend={}) origin request ended: {}", backend, err.toString()));
-          // A reset connection is an expected transport failure here (the retry rules handle it);
-          // without a handler Vert.x logs every one at ERROR.
-          req.connection().exceptionHandler(err -> log.debug("edge(backend={}) connection: {}", backend, err.toString()));
-          return req;
-        });
   }
 
   private final class Router implements ProxyInterceptor {
@@ -141,12 +117,7 @@ final class RelayEdge {
         // Sent directly: the proxy's WebSocket path expects an origin response behind every answer.
         return response.send();
       }
-      HttpClientResponse origin = response.proxiedResponse();
-      Body body = response.getBody();
-      if (!ctx.isWebSocket() && origin != null && body != null) {
-        HttpServerResponse out = ctx.request().proxiedRequest().response();
-        response.setBody(Body.body(new TrailerCopy(body.stream(), origin, out), body.length(), body.mediaType()));
-      }
+      Trailers.passThrough(ctx);
       return ctx.sendResponse();
     }
 
@@ -173,67 +144,5 @@ final class RelayEdge {
     }
     String length = in.getHeader(HttpHeaders.CONTENT_LENGTH);
     return !in.headers().contains(HttpHeaders.TRANSFER_ENCODING) && (length == null || length.equals("0"));
-  }
-
-  /**
-   * The response body stream, which copies the tunnel client's trailers onto our response when it
-   * ends (vertx-http-proxy 5.0 does not carry trailers).
-   */
-  private static final class TrailerCopy implements ReadStream<Buffer> {
-    private final ReadStream<Buffer> delegate;
-    private final HttpClientResponse origin;
-    private final HttpServerResponse out;
-
-    TrailerCopy(ReadStream<Buffer> delegate, HttpClientResponse origin, HttpServerResponse out) {
-      this.delegate = delegate;
-      this.origin = origin;
-      this.out = out;
-    }
-
-    @Override
-    public ReadStream<Buffer> exceptionHandler(Handler<Throwable> handler) {
-      delegate.exceptionHandler(handler);
-      return this;
-    }
-
-    @Override
-    public ReadStream<Buffer> handler(Handler<Buffer> handler) {
-      delegate.handler(handler);
-      return this;
-    }
-
-    @Override
-    public ReadStream<Buffer> pause() {
-      delegate.pause();
-      return this;
-    }
-
-    @Override
-    public ReadStream<Buffer> resume() {
-      delegate.resume();
-      return this;
-    }
-
-    @Override
-    public ReadStream<Buffer> fetch(long amount) {
-      delegate.fetch(amount);
-      return this;
-    }
-
-    @Override
-    public ReadStream<Buffer> endHandler(Handler<Void> endHandler) {
-      if (endHandler == null) {
-        delegate.endHandler(null);
-      } else {
-        delegate.endHandler(v -> {
-          MultiMap trailers = origin.trailers();
-          if (trailers != null && !trailers.isEmpty() && out.isChunked()) {
-            out.trailers().addAll(trailers);
-          }
-          endHandler.handle(v);
-        });
-      }
-      return this;
-    }
   }
 }

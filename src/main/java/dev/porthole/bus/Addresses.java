@@ -1,0 +1,42 @@
+package dev.porthole.bus;
+
+/**
+ * Every event-bus address of the app-server, with the delivery limits that go with them. Nothing
+ * else in the code base spells an address (verticles.md documents each one).
+ */
+public final class Addresses {
+  private Addresses() {
+    throw new UnsupportedOperationException("constants");
+  }
+
+  /** HTTP → manager: {@link TunnelRequest} → {@link TunnelStatus}. Local only: it carries basic_auth. */
+  public static final String TUNNELS_START = "porthole.tunnels.start";
+  /** HTTP → manager: {@code {}} → {@code {"tunnels":[TunnelStatus…]}}, newest first. */
+  public static final String TUNNELS_LIST = "porthole.tunnels.list";
+  /** HTTP → manager: {@code {"id"}} → {@link TunnelStatus}. */
+  public static final String TUNNELS_GET = "porthole.tunnels.get";
+  /** HTTP, shutdown → manager: {@code {"id"}} → {@link TunnelStatus} (stopped). */
+  public static final String TUNNELS_STOP = "porthole.tunnels.stop";
+  /** Shutdown → manager: {@code {}} → {@code {"stopped":n}} once every tunnel has stopped. */
+  public static final String TUNNELS_STOP_ALL = "porthole.tunnels.stop-all";
+  /** HTTP → manager: {@code {"tunnel_id"?}} → {@code {"events":[TunnelEvent…]}}, oldest first. */
+  public static final String EVENTS_LIST = "porthole.events.list";
+  /**
+   * Manager → everyone (publish): every recorded {@link TunnelEvent}. Header {@link
+   * #CALLBACK_URL_HEADER} repeats once per callback URL of the tunnel.
+   */
+  public static final String TUNNELS_LIFECYCLE = "porthole.tunnels.lifecycle";
+  public static final String CALLBACK_URL_HEADER = "callback_url";
+
+  /** Worker → manager (send, local): {@link WorkerSignal}. */
+  public static final String WORKER_SIGNAL = "porthole.internal.worker-signal";
+
+  /**
+   * A start waits at most for the version probe (3 s), the shared connection (10 s) and the start
+   * wait (7 s) of portr-compat §6.4, plus slack.
+   */
+  public static final long START_TIMEOUT_MS = 25_000;
+  /** Stopping a tunnel closes its SSH sessions (bounded by 10 s) and waits for its stopped signal. */
+  public static final long STOP_TIMEOUT_MS = 15_000;
+  public static final long QUERY_TIMEOUT_MS = 5_000;
+}

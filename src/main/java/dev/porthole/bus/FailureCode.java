@@ -1,0 +1,37 @@
+package dev.porthole.bus;
+
+/**
+ * Why a request on the bus failed: the code of {@code msg.fail(code, text)}, where the text is the
+ * user-facing message. The HTTP layer maps codes to statuses in one place ({@code api.ApiErrors}).
+ */
+public enum FailureCode {
+  /** The request is not acceptable (a validation message). */
+  INVALID_REQUEST(1),
+  /** The tunnel could not start (the worker's message, e.g. {@code failed to start tunnel 'web': …}). */
+  START_FAILED(2),
+  TUNNEL_NOT_FOUND(3),
+  /** The app-server is shutting down and takes no new tunnels. */
+  SHUTTING_DOWN(4),
+  /** porthole.limits reached. */
+  LIMIT_REACHED(5),
+  INTERNAL(99);
+
+  private final int code;
+
+  FailureCode(int code) {
+    this.code = code;
+  }
+
+  public int code() {
+    return code;
+  }
+
+  public static FailureCode of(int code) {
+    for (FailureCode c : values()) {
+      if (c.code == code) {
+        return c;
+      }
+    }
+    return INTERNAL;
+  }
+}

@@ -1,0 +1,32 @@
+package dev.porthole.bus;
+
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+
+/**
+ * A recorded lifecycle event (portr-compat §6.5), as {@code /api/v1/events}, webhooks and the
+ * lifecycle address carry it. Values are copied from the tunnel's status after the event applied.
+ */
+public record TunnelEvent(String id, String tunnelId, String type, String name, String connectionType, String host,
+    int port, String subdomain, int remotePort, String tunnelUrl, String error, Instant at) {
+
+  public JsonObject toJson() {
+    JsonObject j = new JsonObject().put("id", id).put("tunnel_id", tunnelId).put("type", type);
+    TunnelStatus.putIfNotEmpty(j, "name", name);
+    j.put("connection_type", connectionType).put("host", host).put("port", port);
+    TunnelStatus.putIfNotEmpty(j, "subdomain", subdomain);
+    if (remotePort != 0) {
+      j.put("remote_port", remotePort);
+    }
+    TunnelStatus.putIfNotEmpty(j, "tunnel_url", tunnelUrl);
+    TunnelStatus.putIfNotEmpty(j, "error", error);
+    return j.put("at", Times.format(at));
+  }
+
+  public static TunnelEvent fromJson(JsonObject j) {
+    return new TunnelEvent(j.getString("id"), j.getString("tunnel_id"), j.getString("type"), j.getString("name", ""),
+        j.getString("connection_type"), j.getString("host"), j.getInteger("port"), j.getString("subdomain", ""),
+        j.getInteger("remote_port", 0), j.getString("tunnel_url", ""), j.getString("error", ""),
+        Times.parse(j.getString("at")));
+  }
+}

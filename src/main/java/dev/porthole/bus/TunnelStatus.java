@@ -1,0 +1,59 @@
+package dev.porthole.bus;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * A tunnel as the API shows it (portr-compat §6.5): Portr's keys in Portr's order, empty values
+ * omitted where Portr omits them.
+ */
+public record TunnelStatus(String id, String name, String status, String type, String host, int port,
+    String subdomain, int remotePort, String tunnelUrl, List<String> callbackUrls, Instant startedAt,
+    Instant updatedAt, Instant stoppedAt, String lastError) {
+
+  public static final String STARTING = "starting";
+  public static final String RUNNING = "running";
+  public static final String UNHEALTHY = "unhealthy";
+  public static final String FAILED = "failed";
+  public static final String STOPPED = "stopped";
+
+  public TunnelStatus {
+    callbackUrls = List.copyOf(callbackUrls);
+  }
+
+  public JsonObject toJson() {
+    JsonObject j = new JsonObject().put("id", id);
+    putIfNotEmpty(j, "name", name);
+    j.put("status", status).put("type", type).put("host", host).put("port", port);
+    putIfNotEmpty(j, "subdomain", subdomain);
+    if (remotePort != 0) {
+      j.put("remote_port", remotePort);
+    }
+    putIfNotEmpty(j, "tunnel_url", tunnelUrl);
+    if (!callbackUrls.isEmpty()) {
+      j.put("callback_urls", new JsonArray(callbackUrls));
+    }
+    j.put("started_at", Times.format(startedAt)).put("updated_at", Times.format(updatedAt));
+    if (stoppedAt != null) {
+      j.put("stopped_at", Times.format(stoppedAt));
+    }
+    putIfNotEmpty(j, "last_error", lastError);
+    return j;
+  }
+
+  public static TunnelStatus fromJson(JsonObject j) {
+    return new TunnelStatus(j.getString("id"), j.getString("name", ""), j.getString("status"), j.getString("type"),
+        j.getString("host"), j.getInteger("port"), j.getString("subdomain", ""), j.getInteger("remote_port", 0),
+        j.getString("tunnel_url", ""), j.getJsonArray("callback_urls", new JsonArray()).getList(),
+        Times.parse(j.getString("started_at")), Times.parse(j.getString("updated_at")),
+        j.containsKey("stopped_at") ? Times.parse(j.getString("stopped_at")) : null, j.getString("last_error", ""));
+  }
+
+  static void putIfNotEmpty(JsonObject j, String key, String value) {
+    if (value != null && !value.isEmpty()) {
+      j.put(key, value);
+    }
+  }
+}

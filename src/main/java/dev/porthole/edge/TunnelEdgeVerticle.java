@@ -1,0 +1,121 @@
+package dev.porthole.edge;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.httpproxy.Body;
+import io.vertx.httpproxy.HttpProxy;
+import io.vertx.httpproxy.MediaType;
+import io.vertx.httpproxy.ProxyContext;
+import io.vertx.httpproxy.ProxyInterceptor;
+import io.vertx.httpproxy.ProxyOptions;
+import io.vertx.httpproxy.ProxyResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client side of an HTTP tunnel (portr-compat §4.2–4.5): a loopback HTTP server that every
+ * forwarded connection of the tunnel is piped into. Per request, in order: {@code
+ * X-Portr-Ping-Request: true} → 200; the basic-auth gate → 401; then the request (WebSocket
+ * upgrades included) is proxied to the local service, streamed both ways; when the local service
+ * cannot be reached → 503 {@code local-server-not-online}. Keep-alive: many requests per
+ * forwarded connection.
+ */
+public final class TunnelEdgeVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(TunnelEdgeVerticle.class);
+  public static final String PING_HEADER = "X-Portr-Ping-Request";
+  private static final String OWN = "porthole.own-response";
+  private static final MediaType HTML = MediaType.parse("text/html");
+  private static final MediaType TEXT = MediaType.parse("text/plain; charset=utf-8");
+
+  private final String tunnelId;
+  private final String localHost;
+  private final int localPort;
+  private final BasicAuthGate gate;
+  private HttpServer server;
+
+  /** @param basicAuth trimmed {@code user:password}, or empty */
+  public TunnelEdgeVerticle(String tunnelId, String localHost, int localPort, String basicAuth) {
+    this.tunnelId = tunnelId;
+    this.localHost = localHost;
+    this.localPort = localPort;
+    this.gate = new BasicAuthGate(basicAuth);
+  }
+
+  @Override
+  public Future<?> start() {
+    HttpClient client = vertx.createHttpClient(new HttpClientOptions()
+            .setConnectTimeout(5_000)
+            .setKeepAlive(true)
+            .setKeepAliveTimeout(90)
+            .setDecompressionSupported(false),
+        new PoolOptions().setHttp1MaxSize(64));
+    HttpProxy proxy = HttpProxy.reverseProxy(new ProxyOptions(), client);
+    SocketAddress local = SocketAddress.inetSocketAddress(localPort, localHost);
+    proxy.origin(ctx -> ProxyOrigins.request(ctx, local));
+    proxy.addInterceptor(new Gate(), true);
+    return vertx.createHttpServer(new HttpServerOptions()
+            .setHandle100ContinueAutomatically(true)
+            .setCompressionSupported(false))
+        .requestHandler(proxy::handle)
+        .listen(0, "127.0.0.1")
+        .onSuccess(s -> server = s);
+  }
+
+  /** The loopback port forwarded connections are piped to. */
+  public int port() {
+    return server.actualPort();
+  }
+
+  private final class Gate implements ProxyInterceptor {
+    @Override
+    public Future<ProxyResponse> handleProxyRequest(ProxyContext ctx) {
+      HttpServerRequest in = ctx.request().proxiedRequest();
+      if ("true".equals(in.getHeader(PING_HEADER))) {
+        return Future.succeededFuture(own(ctx, 200, null, null));
+      }
+      if (!gate.allows(in.getHeader("Authorization"))) {
+        ProxyResponse r = own(ctx, 401, Buffer.buffer("401 Unauthorized\n"), TEXT)
+            .putHeader("WWW-Authenticate", "Basic realm=\"Restricted\", charset=\"UTF-8\"")
+            .putHeader("X-Content-Type-Options", "nosniff");
+        return Future.succeededFuture(r);
+      }
+      return ctx.sendRequest().recover(err -> {
+        log.debug("edge(tunnel={}) local service {}:{} unreachable: {}", tunnelId, localHost, localPort, err.toString());
+        return Future.succeededFuture(own(ctx, 503,
+            Buffer.buffer(HtmlPages.localServerNotOnline(localHost + ":" + localPort)), HTML)
+            .putHeader("X-Portr-Error", "true")
+            .putHeader("X-Portr-Error-Reason", "local-server-not-online"));
+      });
+    }
+
+    @Override
+    public Future<Void> handleProxyResponse(ProxyContext ctx) {
+      if (Boolean.TRUE.equals(ctx.get(OWN, Boolean.class))) {
+        return ctx.response().send();
+      }
+      Trailers.passThrough(ctx);
+      return ctx.sendResponse();
+    }
+
+    private ProxyResponse own(ProxyContext ctx, int status, Buffer body, MediaType type) {
+      ctx.set(OWN, Boolean.TRUE);
+      ctx.request().release();
+      ProxyResponse r = ctx.request().response().setStatusCode(status);
+      if (body != null && ctx.request().getMethod() != HttpMethod.HEAD) {
+        r.setBody(Body.body(body, type));
+      } else if (body == null) {
+        r.setBody(Body.body(Buffer.buffer(), type == null ? TEXT : type));
+      }
+      return r;
+    }
+  }
+}

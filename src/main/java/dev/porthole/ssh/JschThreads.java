@@ -1,0 +1,59 @@
+package dev.porthole.ssh;
+
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Threads for JSch's thread-hostile global requests ({@code tcpip-forward}, keepalive): JSch
+ * registers the calling thread, sleeps on it and interrupts it when a reply comes, sometimes after
+ * the call returned. Running those calls here keeps stray interrupts off Vert.x's threads; every
+ * call has a time limit and starts with a cleared interrupt flag.
+ */
+public final class JschThreads {
+  private static final AtomicInteger COUNT = new AtomicInteger();
+  private static final ExecutorService POOL = Executors.newCachedThreadPool(daemon("porthole-jsch-request-"));
+  /** The second copy direction of every forwarded connection. */
+  static final ExecutorService PUMPS = Executors.newCachedThreadPool(daemon("porthole-tunnel-io-"));
+
+  private JschThreads() {
+  }
+
+  static ThreadFactory daemon(String prefix) {
+    return r -> {
+      Thread t = new Thread(r, prefix + COUNT.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /** Runs {@code call} on a JSch request thread and waits at most {@code timeoutMs}. */
+  static <T> T call(Callable<T> call, long timeoutMs, String timeoutMessage) throws Exception {
+    Future<T> f = POOL.submit(() -> {
+      Thread.interrupted();
+      try {
+        return call.call();
+      } finally {
+        Thread.interrupted();
+      }
+    });
+    try {
+      return f.get(timeoutMs, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      f.cancel(true);
+      throw new SshFailure(timeoutMessage);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof Exception ex) {
+        throw ex;
+      }
+      throw new IllegalStateException(cause);
+    }
+  }
+}

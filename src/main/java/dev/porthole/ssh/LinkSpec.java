@@ -1,0 +1,24 @@
+package dev.porthole.ssh;
+
+import java.nio.file.Path;
+
+/**
+ * One SSH session of a tunnel (portr-compat §3.1).
+ *
+ * @param sshUrl {@code host:port} dialled verbatim
+ * @param connectionId the Portr connection id; with the secret key it forms the SSH user
+ * @param httpWire true for http tunnels (candidate ports 20000–29999), false for tcp (30001–40000)
+ * @param targetHost where each forwarded connection is dialled (an HTTP tunnel's loopback edge, or
+ *     a TCP tunnel's local service)
+ * @param knownHosts null for insecure mode, else Portr's known_hosts file for trust on first use
+ * @param establishTimeoutMs bound on dial + handshake + forwards
+ */
+public record LinkSpec(String sshUrl, String connectionId, String secretKey, boolean httpWire, String targetHost,
+    int targetPort, Path knownHosts, long establishTimeoutMs) {
+
+  @Override
+  public String toString() {
+    return "LinkSpec[sshUrl=" + sshUrl + ", connection=" + connectionId + ", http=" + httpWire
+        + ", target=" + targetHost + ":" + targetPort + "]";
+  }
+}

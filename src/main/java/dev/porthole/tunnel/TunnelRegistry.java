@@ -1,0 +1,176 @@
+package dev.porthole.tunnel;
+
+import com.github.f4b6a3.ulid.UlidCreator;
+import dev.porthole.bus.TunnelEvent;
+import dev.porthole.bus.TunnelRequest;
+import dev.porthole.bus.TunnelStatus;
+import dev.porthole.bus.WorkerSignal;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Every tunnel's status and the event log, with Portr's rules for what a worker signal changes and
+ * what gets recorded (portr-compat §6.6). Plain Java, confined to the manager's event loop.
+ */
+final class TunnelRegistry {
+  static final int EVENT_CAP = 200;
+
+  static final class Tunnel {
+    final String id;
+    final TunnelRequest request;
+    final Instant startedAt;
+    String status = TunnelStatus.STARTING;
+    int remotePort;
+    String tunnelUrl = "";
+    Instant updatedAt;
+    Instant stoppedAt;
+    String lastError = "";
+    boolean stopping;
+
+    Tunnel(String id, TunnelRequest request, Instant now) {
+      this.id = id;
+      this.request = request;
+      this.startedAt = now;
+      this.updatedAt = now;
+    }
+
+    TunnelStatus view() {
+      return new TunnelStatus(id, request.name(), status, request.type(), request.host(), request.port(),
+          request.subdomain(), remotePort, tunnelUrl, request.callbackUrls(), startedAt, updatedAt, stoppedAt, lastError);
+    }
+
+    boolean isLive() {
+      return !stopping && !status.equals(TunnelStatus.STOPPED);
+    }
+  }
+
+  private final Map<String, Tunnel> tunnels = new LinkedHashMap<>();
+  private final Deque<TunnelEvent> events = new ArrayDeque<>();
+
+  Tunnel create(TunnelRequest request, Instant now) {
+    Tunnel t = new Tunnel(UlidCreator.getMonotonicUlid().toString(), request, now);
+    tunnels.put(t.id, t);
+    return t;
+  }
+
+  Tunnel get(String id) {
+    return tunnels.get(id);
+  }
+
+  /** Newest first (started_at descending). */
+  List<TunnelStatus> list() {
+    List<TunnelStatus> out = new ArrayList<>();
+    for (Tunnel t : tunnels.values()) {
+      out.add(t.view());
+    }
+    out.sort(Comparator.comparing(TunnelStatus::startedAt).reversed());
+    return out;
+  }
+
+  /** Oldest first; all tunnels when {@code tunnelId} is null or empty. */
+  List<TunnelEvent> events(String tunnelId) {
+    List<TunnelEvent> out = new ArrayList<>();
+    for (TunnelEvent e : events) {
+      if (tunnelId == null || tunnelId.isEmpty() || e.tunnelId().equals(tunnelId)) {
+        out.add(e);
+      }
+    }
+    return out;
+  }
+
+  int liveCount() {
+    int n = 0;
+    for (Tunnel t : tunnels.values()) {
+      if (t.isLive()) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  List<Tunnel> all() {
+    return new ArrayList<>(tunnels.values());
+  }
+
+  /**
+   * Applies a worker signal; returns the event when it is recorded. Signals for unknown tunnels
+   * are dropped; after a stop began only {@code stopped} counts.
+   */
+  Optional<TunnelEvent> apply(WorkerSignal s) {
+    Tunnel t = tunnels.get(s.tunnelId());
+    if (t == null) {
+      return Optional.empty();
+    }
+    boolean halted = t.stopping || t.status.equals(TunnelStatus.STOPPED);
+    if (halted && !s.type().equals(WorkerSignal.STOPPED)) {
+      return Optional.empty();
+    }
+    t.updatedAt = s.at();
+    boolean record;
+    switch (s.type()) {
+      case WorkerSignal.STARTED -> {
+        record = !t.status.equals(TunnelStatus.RUNNING);
+        if (record) {
+          t.status = TunnelStatus.RUNNING;
+          t.remotePort = s.remotePort();
+          t.tunnelUrl = s.tunnelUrl();
+          t.lastError = "";
+        }
+      }
+      case WorkerSignal.UNHEALTHY -> {
+        record = !(t.status.equals(TunnelStatus.UNHEALTHY) && t.lastError.equals(s.error()));
+        if (record) {
+          t.status = TunnelStatus.UNHEALTHY;
+          t.lastError = s.error();
+        }
+      }
+      case WorkerSignal.RECONNECTED -> {
+        record = true;
+        t.status = TunnelStatus.RUNNING;
+        t.remotePort = s.remotePort();
+        t.tunnelUrl = s.tunnelUrl();
+        t.lastError = "";
+      }
+      case WorkerSignal.STOPPED -> {
+        record = !t.status.equals(TunnelStatus.STOPPED);
+        if (record) {
+          t.status = TunnelStatus.STOPPED;
+          t.stoppedAt = s.at();
+        }
+      }
+      case WorkerSignal.FAILED -> {
+        record = !(t.status.equals(TunnelStatus.FAILED) && t.lastError.equals(s.error()));
+        if (record) {
+          t.status = TunnelStatus.FAILED;
+          t.lastError = s.error();
+        }
+      }
+      default -> record = false;
+    }
+    if (!record) {
+      return Optional.empty();
+    }
+    TunnelEvent e = new TunnelEvent(UlidCreator.getMonotonicUlid().toString(), t.id, s.type(), t.request.name(),
+        t.request.type(), t.request.host(), t.request.port(), t.request.subdomain(), t.remotePort, t.tunnelUrl,
+        s.error(), s.at());
+    events.addLast(e);
+    while (events.size() > EVENT_CAP) {
+      events.removeFirst();
+    }
+    return Optional.of(e);
+  }
+
+  /** The last step of a stop: stopped, with stopped_at = updated_at = now (also on a repeated stop). */
+  void finishStop(Tunnel t, Instant now) {
+    t.status = TunnelStatus.STOPPED;
+    t.stoppedAt = now;
+    t.updatedAt = now;
+  }
+}
