@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds target/porthole.jar when it is missing or older than the sources, then runs it.
 # Arguments pass through: ./run.sh relay --ssh-port 2223, ./run.sh version, ./run.sh --help.
-# With no arguments it runs the relay (the app-server command is not built yet).
+# With no arguments it runs the app-server, with its embedded relay when there is no Portr config.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -18,6 +18,6 @@ if [ "$stale" = 1 ]; then
 fi
 
 if [ $# -eq 0 ]; then
-  set -- relay
+  set -- app-server
 fi
 exec java -jar "$jar" "$@"

@@ -31,6 +31,9 @@ public final class Addresses {
   /** Worker → manager (send, local): {@link WorkerSignal}. */
   public static final String WORKER_SIGNAL = "porthole.internal.worker-signal";
 
+  /** Shutdown → webhook (request, local): {@code {}} → {@code {"pending":n}} once deliveries in flight are done. */
+  public static final String WEBHOOKS_DRAIN = "porthole.internal.webhooks.drain";
+
   /**
    * A start waits at most for the version probe (3 s), the shared connection (10 s) and the start
    * wait (7 s) of portr-compat §6.4, plus slack.

@@ -14,6 +14,9 @@ public final class ConfigDefaults {
 
   public static JsonObject tree() {
     return new JsonObject()
+        .put("app_server", new JsonObject()
+            .put("host", "127.0.0.1")
+            .put("port", 7778))
         .put("relay", new JsonObject()
             .put("bind_host", "127.0.0.1")
             .put("admin_port", 8000)

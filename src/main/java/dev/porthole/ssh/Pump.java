@@ -1,6 +1,7 @@
 package dev.porthole.ssh;
 
 import com.jcraft.jsch.ChannelForwardedTCPIP;
+import com.jcraft.jsch.JSchException;
 import com.jcraft.jsch.JschChannels;
 import java.io.IOException;
 import java.io.InputStream;
@@ -54,6 +55,7 @@ final class Pump {
     CountDownLatch upstreamDone = new CountDownLatch(1);
     JschThreads.PUMPS.execute(() -> {
       try (InputStream in = socket.getInputStream()) {
+        JschChannels.Writer toTunnel = new JschChannels.Writer(channel);
         byte[] buf = new byte[BUFFER];
         int n;
         while (true) {
@@ -68,12 +70,11 @@ final class Pump {
           if (n < 0) {
             break;
           }
-          toRemote.write(buf, 0, n);
-          toRemote.flush();
+          toTunnel.write(buf, 0, n);
         }
         // Local end of stream: half-close the channel, keep reading the other way.
         JschChannels.sendEof(channel);
-      } catch (IOException e) {
+      } catch (IOException | JSchException e) {
         abort(failed, socket, channel, "local→tunnel", e);
       } finally {
         upstreamDone.countDown();
@@ -99,6 +100,7 @@ final class Pump {
     }
     closeQuietly(socket);
     try {
+      // JSch's channel thread waits on this (never written) stream; closing it lets that thread end.
       toRemote.close();
     } catch (IOException ignored) {
       // The channel is going away anyway.
@@ -106,7 +108,7 @@ final class Pump {
     channel.disconnect();
   }
 
-  private void abort(AtomicBoolean failed, Socket socket, ChannelForwardedTCPIP channel, String direction, IOException e) {
+  private void abort(AtomicBoolean failed, Socket socket, ChannelForwardedTCPIP channel, String direction, Exception e) {
     if (failed.compareAndSet(false, true)) {
       log.debug("pump({}) {} ended: {}", label, direction, e.getMessage());
       closeQuietly(socket);

@@ -1,0 +1,83 @@
+package dev.porthole.api;
+
+import dev.porthole.bus.FailureCode;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every response of the API: compact JSON encoded as Go does (HTML characters escaped), errors as
+ * {@code {"message": …}}, and the one mapping from bus failures to HTTP statuses.
+ */
+final class ApiResponses {
+  private static final Logger log = LoggerFactory.getLogger(ApiResponses.class);
+
+  /** The routes whose failures map differently (portr-compat §6.3). */
+  enum Route { START, TUNNEL, QUERY }
+
+  private ApiResponses() {
+  }
+
+  static void json(RoutingContext rc, int status, JsonObject body) {
+    if (rc.response().ended() || rc.response().closed()) {
+      return;
+    }
+    rc.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(goEncode(body));
+  }
+
+  static void message(RoutingContext rc, int status, String message) {
+    json(rc, status, new JsonObject().put("message", message));
+  }
+
+  /** Go's encoding/json escapes <, >, & and the two JavaScript line separators inside strings. */
+  static String goEncode(JsonObject body) {
+    String s = body.encode();
+    if (s.indexOf('<') < 0 && s.indexOf('>') < 0 && s.indexOf('&') < 0 && s.indexOf('\u2028') < 0
+        && s.indexOf('\u2029') < 0) {
+      return s;
+    }
+    StringBuilder b = new StringBuilder(s.length() + 16);
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '<' -> b.append("\\u003c");
+        case '>' -> b.append("\\u003e");
+        case '&' -> b.append("\\u0026");
+        case '\u2028' -> b.append("\\u2028");
+        case '\u2029' -> b.append("\\u2029");
+        default -> b.append(c);
+      }
+    }
+    return b.toString();
+  }
+
+  /** A failed bus request → status and message, by route. */
+  static void failure(RoutingContext rc, Throwable err, Route route) {
+    if (!(err instanceof ReplyException re)) {
+      log.error("{} {} failed", rc.request().method(), rc.request().path(), err);
+      message(rc, 500, "internal error");
+      return;
+    }
+    switch (re.failureType()) {
+      case TIMEOUT, NO_HANDLERS -> {
+        log.warn("{} {}: the tunnel manager did not answer ({})", rc.request().method(), rc.request().path(),
+            re.failureType());
+        message(rc, 503, "tunnel manager unavailable");
+        return;
+      }
+      default -> {
+      }
+    }
+    FailureCode code = FailureCode.of(re.failureCode());
+    int status = switch (code) {
+      case INVALID_REQUEST, START_FAILED -> route == Route.START ? 400 : 500;
+      case TUNNEL_NOT_FOUND -> 404;
+      case SHUTTING_DOWN -> 503;
+      case LIMIT_REACHED -> 429;
+      case INTERNAL -> 500;
+    };
+    message(rc, status, re.getMessage());
+  }
+}

@@ -1,0 +1,153 @@
+package dev.porthole.api;
+
+import dev.porthole.Version;
+import dev.porthole.api.ApiResponses.Route;
+import dev.porthole.bus.Addresses;
+import dev.porthole.bus.TunnelRequest;
+import dev.porthole.edge.HtmlPages;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The app-server's HTTP API, Portr's {@code app-server} byte for byte where it can be
+ * (portr-compat §6.2, §6.3): each handler parses, makes one bus request to the manager, renders.
+ * Settings from {@code config()}: {@code host}, {@code port}, {@code token} (empty: no auth),
+ * {@code relay} ({@code embedded} or {@code configured}) and {@code server_url}.
+ */
+public final class HttpVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(HttpVerticle.class);
+  static final int BODY_LIMIT = 4 * 1024 * 1024;
+  private static final Set<HttpMethod> KNOWN = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.POST, HttpMethod.PUT,
+      HttpMethod.DELETE, HttpMethod.CONNECT, HttpMethod.OPTIONS, HttpMethod.TRACE, HttpMethod.PATCH);
+
+  private HttpServer server;
+  private byte[] expectedAuthorization;
+
+  @Override
+  public Future<?> start() {
+    JsonObject cfg = config();
+    String token = cfg.getString("token", "");
+    expectedAuthorization = token.isEmpty() ? null : ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
+    JsonObject health = new JsonObject().put("status", "ok").put("relay", cfg.getString("relay", "configured"))
+        .put("version", Version.get());
+
+    Router router = Router.router(vertx);
+    router.route().handler(this::guard);
+    router.route().handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
+
+    get(router, "/api/v1/health", rc -> ApiResponses.json(rc, 200, health));
+    router.routeWithRegex(path("/api/v1/health")).handler(rc -> notAllowed(rc, "GET, HEAD"));
+
+    get(router, "/api/v1/tunnels", rc -> ask(rc, Addresses.TUNNELS_LIST, new JsonObject(), 200, Route.QUERY));
+    router.routeWithRegex(HttpMethod.POST, path("/api/v1/tunnels")).handler(this::create);
+    router.routeWithRegex(path("/api/v1/tunnels")).handler(rc -> notAllowed(rc, "GET, POST"));
+
+    String one = "/api/v1/tunnels/([^/]+)";
+    get(router, one, rc -> ask(rc, Addresses.TUNNELS_GET, id(rc), 200, Route.TUNNEL));
+    router.routeWithRegex(HttpMethod.DELETE, path(one)).handler(this::stop);
+    router.routeWithRegex(path(one)).handler(rc -> notAllowed(rc, "GET, DELETE"));
+
+    router.routeWithRegex(HttpMethod.POST, path(one + "/shutdown")).handler(this::stop);
+    router.routeWithRegex(path(one + "/shutdown")).handler(rc -> notAllowed(rc, "POST"));
+
+    get(router, "/api/v1/events", rc -> {
+      String tunnelId = rc.queryParams().get("tunnel_id");
+      ask(rc, Addresses.EVENTS_LIST, new JsonObject().put("tunnel_id", tunnelId == null ? "" : tunnelId), 200,
+          Route.QUERY);
+    });
+    router.routeWithRegex(path("/api/v1/events")).handler(rc -> notAllowed(rc, "GET"));
+
+    router.errorHandler(404, rc -> ApiResponses.message(rc, 404,
+        "Cannot " + rc.request().method().name() + " " + HtmlPages.escape(rc.request().path())));
+    router.errorHandler(413, rc -> ApiResponses.message(rc, 413, "request body too large"));
+    router.errorHandler(400, rc -> ApiResponses.message(rc, 400, "bad request"));
+    router.errorHandler(500, rc -> {
+      log.error("{} {} failed", rc.request().method(), rc.request().path(), rc.failure());
+      ApiResponses.message(rc, 500, "internal error");
+    });
+
+    return vertx.createHttpServer()
+        .requestHandler(router)
+        .listen(cfg.getInteger("port", 7778), cfg.getString("host", "127.0.0.1"))
+        .onSuccess(s -> server = s);
+  }
+
+  /** The port actually bound (the configured one may be 0). */
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  /** Portr routes: case-insensitive, trailing slash optional. */
+  private static String path(String p) {
+    return "(?i)" + p + "/?";
+  }
+
+  private static void get(Router router, String p, io.vertx.core.Handler<RoutingContext> h) {
+    router.routeWithRegex(path(p)).method(HttpMethod.GET).method(HttpMethod.HEAD).handler(h);
+  }
+
+  private static JsonObject id(RoutingContext rc) {
+    return new JsonObject().put("id", rc.pathParam("param0"));
+  }
+
+  /** Auth on every request, before routing (portr-compat §6.2); unknown methods refused. */
+  private void guard(RoutingContext rc) {
+    if (!KNOWN.contains(rc.request().method())) {
+      ApiResponses.message(rc, 400, "Invalid http method");
+      return;
+    }
+    if (expectedAuthorization != null) {
+      String header = rc.request().getHeader("Authorization");
+      byte[] actual = header == null ? new byte[0] : header.getBytes(StandardCharsets.UTF_8);
+      if (!MessageDigest.isEqual(expectedAuthorization, actual)) {
+        ApiResponses.message(rc, 401, "unauthorized");
+        return;
+      }
+    }
+    rc.next();
+  }
+
+  private static void notAllowed(RoutingContext rc, String allow) {
+    rc.response().putHeader("Allow", allow);
+    ApiResponses.message(rc, 405, "method must be one of: " + allow);
+  }
+
+  private void create(RoutingContext rc) {
+    TunnelRequest req;
+    try {
+      req = TunnelRequests.parse(rc.request().getHeader("Content-Type"), rc.body().buffer());
+    } catch (TunnelRequests.BadRequest e) {
+      ApiResponses.message(rc, 400, e.getMessage());
+      return;
+    }
+    ask(rc, Addresses.TUNNELS_START, req.toJson(), 201, Route.START, Addresses.START_TIMEOUT_MS);
+  }
+
+  private void stop(RoutingContext rc) {
+    ask(rc, Addresses.TUNNELS_STOP, id(rc), 200, Route.TUNNEL, Addresses.STOP_TIMEOUT_MS);
+  }
+
+  private void ask(RoutingContext rc, String address, JsonObject body, int status, Route route) {
+    ask(rc, address, body, status, route, Addresses.QUERY_TIMEOUT_MS);
+  }
+
+  private void ask(RoutingContext rc, String address, JsonObject body, int status, Route route, long timeoutMs) {
+    vertx.eventBus().<JsonObject>request(address, body, new DeliveryOptions().setSendTimeout(timeoutMs))
+        .map(Message::body)
+        .onSuccess(reply -> ApiResponses.json(rc, status, reply))
+        .onFailure(err -> ApiResponses.failure(rc, err, route));
+  }
+}

@@ -1,0 +1,112 @@
+package dev.porthole.api;
+
+import dev.porthole.bus.TunnelRequest;
+import dev.porthole.config.PortrTunnel;
+import dev.porthole.json.GoJson;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/** {@code POST /api/v1/tunnels} bodies → {@link TunnelRequest}, in portr-compat §6.4's order and words. */
+final class TunnelRequests {
+  static final String INVALID_JSON = "invalid JSON body";
+  /** Not in Portr, which would start that many SSH sessions: a bound against absurd input. */
+  static final int MAX_POOL_SIZE = 64;
+
+  /** The request is refused with this message (400). */
+  static final class BadRequest extends Exception {
+    BadRequest(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  private TunnelRequests() {
+  }
+
+  static TunnelRequest parse(String contentType, Buffer body) throws BadRequest {
+    PortrTunnel t = new PortrTunnel();
+    String callbackUrl;
+    List<String> callbackUrls;
+    long port;
+    long poolSize;
+    try {
+      JsonObject o = GoJson.object(contentType, body);
+      t.name = GoJson.string(o, "name", "");
+      t.type = GoJson.string(o, "type", "");
+      t.host = GoJson.string(o, "host", "");
+      Long p = GoJson.integer(o, "port");
+      port = p == null ? 0 : p;
+      t.subdomain = GoJson.string(o, "subdomain", "");
+      Long ps = GoJson.integer(o, "pool_size");
+      poolSize = ps == null ? 0 : ps;
+      t.responseFormat = GoJson.string(o, "response_format", "");
+      t.responseTmpl = GoJson.string(o, "response_tmpl", "");
+      t.responseTmplFile = GoJson.string(o, "response_tmpl_file", "");
+      t.basicAuth = GoJson.string(o, "basic_auth", "");
+      callbackUrl = GoJson.string(o, "callback_url", "");
+      callbackUrls = GoJson.strings(o, "callback_urls");
+    } catch (GoJson.InvalidBody e) {
+      throw new BadRequest(INVALID_JSON);
+    }
+    t.port = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, port));
+    t.poolSize = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, poolSize));
+    t.setDefaults();
+    if (!t.type.equals("http") && !t.type.equals("tcp")) {
+      throw new BadRequest("type must be http or tcp");
+    }
+    if (port <= 0 || port > 65535) {
+      throw new BadRequest("port must be between 1 and 65535");
+    }
+    String problem = t.validate();
+    if (problem != null) {
+      throw new BadRequest(problem);
+    }
+    if (t.poolSize > MAX_POOL_SIZE) {
+      throw new BadRequest("pool_size must be at most " + MAX_POOL_SIZE);
+    }
+    List<String> urls = callbackUrls(callbackUrl, callbackUrls);
+    for (String url : urls) {
+      checkCallbackUrl(url);
+    }
+    return new TunnelRequest(t.name, t.type, t.host, t.port, t.subdomain, t.poolSize, t.trimmedBasicAuth(), urls);
+  }
+
+  /** {@code callback_url} first, then {@code callback_urls}; trimmed, empties and exact duplicates dropped. */
+  static List<String> callbackUrls(String first, List<String> rest) {
+    Set<String> out = new LinkedHashSet<>();
+    List<String> all = new ArrayList<>();
+    all.add(first);
+    all.addAll(rest);
+    for (String u : all) {
+      String trimmed = u == null ? "" : u.strip();
+      if (!trimmed.isEmpty()) {
+        out.add(trimmed);
+      }
+    }
+    return new ArrayList<>(out);
+  }
+
+  static void checkCallbackUrl(String url) throws BadRequest {
+    URI uri;
+    try {
+      uri = new URI(url);
+    } catch (URISyntaxException e) {
+      throw new BadRequest("callback_url must be a valid absolute URL");
+    }
+    String authority = uri.getRawAuthority();
+    String host = authority == null ? "" : authority.replaceFirst("^[^@]*@", "").replaceFirst(":[0-9]*$", "");
+    if (uri.getScheme() == null || host.isEmpty()) {
+      throw new BadRequest("callback_url must be a valid absolute URL");
+    }
+    String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
+    if (!scheme.equals("http") && !scheme.equals("https")) {
+      throw new BadRequest("callback_url must use http or https");
+    }
+  }
+}

@@ -1,0 +1,158 @@
+package dev.porthole.cli;
+
+import dev.porthole.api.HttpVerticle;
+import dev.porthole.bus.Addresses;
+import dev.porthole.config.AppServerConfig;
+import dev.porthole.config.ConfigException;
+import dev.porthole.config.ConfigLoader;
+import dev.porthole.config.PortrConfig;
+import dev.porthole.config.RelayConfig;
+import dev.porthole.logging.Redactor;
+import dev.porthole.relay.RelayVerticle;
+import dev.porthole.ssh.JschConnector;
+import dev.porthole.tunnel.TunnelManagerVerticle;
+import dev.porthole.webhook.WebhookVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "app-server", mixinStandardHelpOptions = true,
+    description = "Run Portr's app-server API: create, inspect and stop HTTP and TCP tunnels over HTTP. "
+        + "With no Portr config (~/.portr/config.yaml, or --config) it starts an embedded relay on "
+        + "loopback and tunnels through it.")
+public final class AppServerCommand implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(AppServerCommand.class);
+  static final String TOKEN_ENV = "PORTR_APP_SERVER_TOKEN";
+  static final long STOP_ALL_LIMIT_MS = 12_000;
+  static final long WEBHOOK_DRAIN_LIMIT_MS = 5_000;
+
+  @Option(names = "--host", paramLabel = "HOST", description = "address to listen on (app_server.host, default 127.0.0.1)")
+  String host;
+
+  @Option(names = "--port", paramLabel = "PORT", description = "port to listen on (app_server.port, default 7778)")
+  Integer port;
+
+  @Option(names = "--token", paramLabel = "TOKEN",
+      description = "require Authorization: Bearer TOKEN on every request (also " + TOKEN_ENV + ")")
+  String token;
+
+  @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+      description = "Portr client config (default ~/.portr/config.yaml; without one, an embedded relay is used)")
+  Path portrConfig;
+
+  @Option(names = "--conf", paramLabel = "FILE", description = "porthole settings file (default: conf/porthole.yaml when present)")
+  Path conf;
+
+  @Override
+  public Integer call() throws Exception {
+    JsonObject flags = new JsonObject();
+    JsonObject app = new JsonObject();
+    if (host != null) {
+      app.put("host", host);
+    }
+    if (port != null) {
+      app.put("port", port);
+    }
+    flags.put("app_server", app);
+    Vertx vertx = Vertx.vertx();
+    JsonObject tree;
+    AppServerConfig settings;
+    try {
+      tree = Service.await(ConfigLoader.load(vertx, conf, System.getenv(), flags), 30, "reading the configuration");
+      settings = AppServerConfig.from(tree);
+      RelayConfig.from(tree);
+    } catch (ConfigException e) {
+      return fail(vertx, 2, e.getMessage());
+    }
+    String apiToken = token != null ? token.strip() : System.getenv().getOrDefault(TOKEN_ENV, "").strip();
+    if (apiToken.isEmpty() && !AppServerConfig.isLoopback(settings.host())) {
+      return fail(vertx, 2, "--token or " + TOKEN_ENV + " is required when binding app-server to " + settings.host());
+    }
+    Redactor.register(apiToken);
+
+    Path portrPath = portrConfig != null ? portrConfig : PortrConfig.defaultPath();
+    PortrConfig portr = null;
+    if (portrConfig != null || Files.exists(portrPath)) {
+      try {
+        portr = PortrConfig.load(portrPath);
+      } catch (java.nio.file.NoSuchFileException e) {
+        return fail(vertx, 2, "failed to load config: open " + portrPath + ": no such file or directory");
+      } catch (IOException e) {
+        return fail(vertx, 2, "failed to load config: " + e.getMessage());
+      }
+      String problem = portr.validate();
+      if (problem != null) {
+        return fail(vertx, 2, "invalid Portr config " + portrPath + ": " + problem);
+      }
+    }
+
+    String relayMode;
+    if (portr == null) {
+      log.info("app-server: no Portr config at {}: starting the embedded relay on loopback", portrPath);
+      tree.getJsonObject("relay").put("bind_host", "127.0.0.1");
+      RelayVerticle relay = new RelayVerticle();
+      try {
+        Service.await(vertx.deployVerticle(relay, new DeploymentOptions().setConfig(tree)), 60, "starting the embedded relay");
+      } catch (Exception e) {
+        return fail(vertx, 1, "the embedded relay could not start: " + RelayCommand.describe(e));
+      }
+      RelayVerticle.Endpoints ep = relay.endpoints();
+      portr = PortrConfig.of("127.0.0.1:" + ep.adminPort(), "127.0.0.1:" + ep.sshPort(), ep.domain(),
+          relay.secretKeys().get(0), true);
+      relayMode = "embedded";
+      log.info("app-server: embedded relay ready: admin {}, SSH 127.0.0.1:{}, tunnels at http://<subdomain>.{}",
+          ep.adminUrl(), ep.sshPort(), ep.domain());
+    } else {
+      relayMode = "configured";
+      log.info("app-server: using the Portr server {} (SSH {}, tunnels at {}) from {}", portr.serverUrl, portr.sshUrl,
+          portr.tunnelUrl, portrPath);
+    }
+    Redactor.register(portr.secretKey);
+    Path knownHosts = portr.insecureSkipHostKeyVerification
+        ? null : Path.of(System.getProperty("user.home"), ".portr", "known_hosts");
+
+    HttpVerticle http = new HttpVerticle();
+    JsonObject httpConfig = new JsonObject().put("host", settings.bindHost()).put("port", settings.port())
+        .put("token", apiToken).put("relay", relayMode);
+    Future<String> deployed = vertx.deployVerticle(new TunnelManagerVerticle(portr, new JschConnector(), knownHosts,
+            Clock.systemUTC()))
+        .compose(id -> vertx.deployVerticle(new WebhookVerticle()))
+        .compose(id -> vertx.deployVerticle(http, new DeploymentOptions().setConfig(httpConfig)));
+    try {
+      Service.await(deployed, 60, "starting the app-server");
+    } catch (Exception e) {
+      return fail(vertx, 1, "the app-server could not start: " + RelayCommand.describe(e));
+    }
+    String listening = "Portr app server listening on http://" + settings.host() + ":" + http.actualPort();
+    System.out.println(listening);
+    log.info(listening);
+    return Service.awaitSignalThenStop(vertx, () -> shutdown(vertx));
+  }
+
+  /** Stops every tunnel (in parallel, bounded), then lets their stopped callbacks go out (bounded). */
+  private static Future<?> shutdown(Vertx vertx) {
+    var bus = vertx.eventBus();
+    return bus.request(Addresses.TUNNELS_STOP_ALL, new JsonObject(), new DeliveryOptions().setSendTimeout(STOP_ALL_LIMIT_MS))
+        .onSuccess(m -> log.info("stopped {} tunnel(s)", ((JsonObject) m.body()).getInteger("stopped")))
+        .transform(ar -> bus.request(Addresses.WEBHOOKS_DRAIN, new JsonObject(),
+            new DeliveryOptions().setSendTimeout(WEBHOOK_DRAIN_LIMIT_MS)))
+        .transform(ar -> Future.succeededFuture());
+  }
+
+  private static int fail(Vertx vertx, int code, String message) {
+    System.err.println("porthole: " + message);
+    vertx.close();
+    return code;
+  }
+}

@@ -1,0 +1,258 @@
+package dev.porthole.tunnel;
+
+import dev.porthole.bus.Addresses;
+import dev.porthole.bus.FailureCode;
+import dev.porthole.bus.TunnelEvent;
+import dev.porthole.bus.TunnelRequest;
+import dev.porthole.bus.TunnelStatus;
+import dev.porthole.bus.WorkerSignal;
+import dev.porthole.config.PortrConfig;
+import dev.porthole.ssh.Cancellation;
+import dev.porthole.ssh.SshConnector;
+import dev.porthole.tunnel.TunnelRegistry.Tunnel;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The only owner of tunnel status and the event log (portr-compat §6.3–§6.6). Starts a tunnel by
+ * deploying its {@link TunnelWorkerVerticle}, answers the start request on the first of the
+ * tunnel's {@code started}, its start failure, or 7 s; applies worker signals by Portr's rules and
+ * publishes each recorded event on {@link Addresses#TUNNELS_LIFECYCLE}.
+ */
+public final class TunnelManagerVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(TunnelManagerVerticle.class);
+  static final long START_WAIT_MS = 7_000;
+  static final long STOP_LIMIT_MS = 10_000;
+  static final String WORKER_POOL = "porthole-tunnels";
+  static final int WORKER_POOL_SIZE = 32;
+
+  private final PortrConfig config;
+  private final SshConnector connector;
+  private final Path knownHosts;
+  private final Clock clock;
+  private final TunnelRegistry registry = new TunnelRegistry();
+  private final Map<String, Runtime> runtimes = new HashMap<>();
+  private PortrServerApi api;
+  private boolean shuttingDown;
+
+  /** A live tunnel's moving parts: its worker deployment, start waiter and stop progress. */
+  private static final class Runtime {
+    final Cancellation cancellation = new Cancellation();
+    Future<String> deployment = Future.failedFuture("not deployed");
+    Message<JsonObject> waiter;
+    long waitTimer = -1;
+    Future<Void> stopping;
+  }
+
+  /**
+   * @param config the Portr client settings, secret key included (never put on the bus)
+   * @param knownHosts Portr's known_hosts file for trust on first use, or null when host keys are
+   *     not verified
+   */
+  public TunnelManagerVerticle(PortrConfig config, SshConnector connector, Path knownHosts, Clock clock) {
+    this.config = config;
+    this.connector = connector;
+    this.knownHosts = knownHosts;
+    this.clock = clock;
+  }
+
+  @Override
+  public Future<?> start() {
+    api = new PortrServerApi(WebClient.create(vertx, new WebClientOptions().setUserAgentEnabled(false)), config);
+    var bus = vertx.eventBus();
+    return Future.all(List.of(
+        bus.<JsonObject>localConsumer(Addresses.TUNNELS_START, this::start).completion(),
+        bus.<JsonObject>localConsumer(Addresses.TUNNELS_LIST, m -> m.reply(list())).completion(),
+        bus.<JsonObject>localConsumer(Addresses.TUNNELS_GET, this::get).completion(),
+        bus.<JsonObject>localConsumer(Addresses.TUNNELS_STOP, this::stop).completion(),
+        bus.<JsonObject>localConsumer(Addresses.TUNNELS_STOP_ALL, this::stopAll).completion(),
+        bus.<JsonObject>localConsumer(Addresses.EVENTS_LIST, this::events).completion(),
+        bus.<JsonObject>localConsumer(Addresses.WORKER_SIGNAL, m -> onSignal(WorkerSignal.fromJson(m.body())))
+            .completion()));
+  }
+
+  private JsonObject list() {
+    JsonArray out = new JsonArray();
+    registry.list().forEach(s -> out.add(s.toJson()));
+    return new JsonObject().put("tunnels", out);
+  }
+
+  private void events(Message<JsonObject> m) {
+    JsonArray out = new JsonArray();
+    registry.events(m.body().getString("tunnel_id")).forEach(e -> out.add(e.toJson()));
+    m.reply(new JsonObject().put("events", out));
+  }
+
+  private void get(Message<JsonObject> m) {
+    Tunnel t = registry.get(m.body().getString("id", ""));
+    if (t == null) {
+      m.fail(FailureCode.TUNNEL_NOT_FOUND.code(), "tunnel not found");
+    } else {
+      m.reply(t.view().toJson());
+    }
+  }
+
+  private void start(Message<JsonObject> m) {
+    if (shuttingDown) {
+      m.fail(FailureCode.SHUTTING_DOWN.code(), "app-server is shutting down");
+      return;
+    }
+    TunnelRequest req = TunnelRequest.fromJson(m.body());
+    pool(req).onComplete(ar -> {
+      if (ar.failed()) {
+        m.fail(FailureCode.START_FAILED.code(), ar.cause().getMessage());
+        return;
+      }
+      if (shuttingDown) {
+        m.fail(FailureCode.SHUTTING_DOWN.code(), "app-server is shutting down");
+        return;
+      }
+      Tunnel t = registry.create(req, clock.instant());
+      Runtime rt = new Runtime();
+      runtimes.put(t.id, rt);
+      rt.waiter = m;
+      rt.waitTimer = vertx.setTimer(START_WAIT_MS, id -> release(t, null));
+      String[] pool = ar.result();
+      int workers = Integer.parseInt(pool[0]);
+      log.info("start(tunnel={}, type={}, subdomain={}, local={}:{}, workers={})", t.id, req.type(),
+          req.subdomain().isEmpty() ? "-" : req.subdomain(), req.host(), req.port(), workers);
+      WorkerSpec spec = new WorkerSpec(t.id, req, workers, pool[1], config, knownHosts);
+      rt.deployment = vertx.deployVerticle(new TunnelWorkerVerticle(spec, connector, api, rt.cancellation),
+          new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)
+              .setWorkerPoolName(WORKER_POOL).setWorkerPoolSize(WORKER_POOL_SIZE)
+              .setMaxWorkerExecuteTime(60).setMaxWorkerExecuteTimeUnit(TimeUnit.SECONDS));
+      rt.deployment.onFailure(err -> {
+        if (t.stopping) {
+          return;
+        }
+        log.warn("start(tunnel={}) failed: {}", t.id, err.getMessage());
+        onSignal(new WorkerSignal(t.id, 0, WorkerSignal.FAILED, 0, "", err.getMessage(), clock.instant()));
+        release(t, err.getMessage());
+      });
+    });
+  }
+
+  /**
+   * portr-compat §2.2: an http tunnel asking for more than one worker probes the server's version;
+   * when pooling is supported one connection is reserved up front for every worker. Returns
+   * {workers, shared connection id or null}.
+   */
+  private Future<String[]> pool(TunnelRequest req) {
+    if (!req.isHttp() || req.poolSize() <= 1) {
+      return Future.succeededFuture(new String[] {"1", null});
+    }
+    return api.probePooling().compose(supported -> {
+      if (!supported) {
+        return Future.succeededFuture(new String[] {"1", null});
+      }
+      return api.createConnection("http", req.subdomain())
+          .map(id -> new String[] {String.valueOf(req.poolSize()), id})
+          .recover(err -> Future.failedFuture(
+              new IllegalStateException("failed to create shared connection for pool: " + err.getMessage())));
+    });
+  }
+
+  /** Answers a pending start request: its status, or its start failure (400). */
+  private void release(Tunnel t, String failure) {
+    Runtime rt = runtimes.get(t.id);
+    if (rt == null || rt.waiter == null) {
+      return;
+    }
+    Message<JsonObject> waiter = rt.waiter;
+    rt.waiter = null;
+    vertx.cancelTimer(rt.waitTimer);
+    if (failure != null) {
+      waiter.fail(FailureCode.START_FAILED.code(), failure);
+    } else {
+      waiter.reply(t.view().toJson());
+    }
+  }
+
+  private void onSignal(WorkerSignal s) {
+    registry.apply(s).ifPresent(this::publish);
+    Tunnel t = registry.get(s.tunnelId());
+    if (t != null && s.type().equals(WorkerSignal.STARTED) && t.status.equals(TunnelStatus.RUNNING)) {
+      release(t, null);
+    }
+  }
+
+  private void publish(TunnelEvent e) {
+    EventLog.record(e);
+    Tunnel t = registry.get(e.tunnelId());
+    DeliveryOptions options = new DeliveryOptions().setLocalOnly(true);
+    for (String url : t.request.callbackUrls()) {
+      options.addHeader(Addresses.CALLBACK_URL_HEADER, url);
+    }
+    vertx.eventBus().publish(Addresses.TUNNELS_LIFECYCLE, e.toJson(), options);
+  }
+
+  private void stop(Message<JsonObject> m) {
+    Tunnel t = registry.get(m.body().getString("id", ""));
+    if (t == null) {
+      m.fail(FailureCode.TUNNEL_NOT_FOUND.code(), "tunnel not found");
+      return;
+    }
+    stopTunnel(t).onComplete(ar -> m.reply(t.view().toJson()));
+  }
+
+  /**
+   * portr-compat §6.6: mark stopping (later worker signals are ignored), abort a connect in
+   * progress, undeploy the worker (bounded), record {@code stopped}, then stopped_at = updated_at =
+   * now. Stopping a stopped tunnel refreshes those times and records nothing.
+   */
+  private Future<Void> stopTunnel(Tunnel t) {
+    Runtime rt = runtimes.get(t.id);
+    if (rt.stopping != null && !rt.stopping.isComplete()) {
+      return rt.stopping;
+    }
+    if (t.status.equals(TunnelStatus.STOPPED)) {
+      registry.finishStop(t, clock.instant());
+      return Future.succeededFuture();
+    }
+    t.stopping = true;
+    rt.cancellation.cancel();
+    rt.stopping = rt.deployment
+        .transform(ar -> ar.succeeded() ? vertx.undeploy(ar.result()) : Future.<Void>succeededFuture())
+        .timeout(STOP_LIMIT_MS, TimeUnit.MILLISECONDS)
+        .recover(err -> {
+          log.warn("stop(tunnel={}) worker did not stop cleanly: {}", t.id, err.getMessage());
+          return Future.succeededFuture();
+        })
+        .map(v -> {
+          onSignal(new WorkerSignal(t.id, 0, WorkerSignal.STOPPED, 0, "", "", clock.instant()));
+          registry.finishStop(t, clock.instant());
+          log.info("stop(tunnel={}) stopped", t.id);
+          return (Void) null;
+        });
+    return rt.stopping;
+  }
+
+  /** Shutdown: no new tunnels; every live one stopped in parallel. */
+  private void stopAll(Message<JsonObject> m) {
+    shuttingDown = true;
+    List<Future<Void>> stops = new ArrayList<>();
+    for (Tunnel t : registry.all()) {
+      if (t.isLive()) {
+        stops.add(stopTunnel(t));
+      }
+    }
+    Future.join(stops).onComplete(ar -> m.reply(new JsonObject().put("stopped", stops.size())));
+  }
+}

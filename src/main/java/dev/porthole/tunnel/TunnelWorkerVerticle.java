@@ -1,0 +1,204 @@
+package dev.porthole.tunnel;
+
+import dev.porthole.bus.Addresses;
+import dev.porthole.bus.WorkerSignal;
+import dev.porthole.edge.TunnelEdgeVerticle;
+import dev.porthole.ssh.Cancellation;
+import dev.porthole.ssh.LinkSpec;
+import dev.porthole.ssh.SshConnector;
+import dev.porthole.ssh.SshFailure;
+import dev.porthole.ssh.SshLink;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One tunnel's SSH sessions (portr-compat §3, §5), on a worker thread: JSch calls block, each with
+ * a time limit. {@code start()} opens the client edge (HTTP tunnels) and every session of the pool,
+ * signalling {@code started} as each comes up; a failure fails the deployment with {@code failed to
+ * start tunnel '<name>': <cause>}. Then a keepalive per session every {@code
+ * health_check_interval}; a session that fails it is reported {@code unhealthy} and reconnected:
+ * first attempt at once, then after 1, 2, 4, 8, 16, 16… s, up to {@code health_check_max_retries}
+ * attempts, after which it reports {@code failed}. The only owner of its sessions; the manager
+ * stops it by undeploying it (and aborts a blocked connect through the {@link Cancellation}).
+ */
+final class TunnelWorkerVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(TunnelWorkerVerticle.class);
+  static final long ESTABLISH_TIMEOUT_MS = 20_000;
+
+  private final WorkerSpec spec;
+  private final SshConnector connector;
+  private final PortrServerApi api;
+  private final Cancellation cancellation;
+  private final List<Link> links = new ArrayList<>();
+  private String targetHost;
+  private int targetPort;
+  private boolean stopping;
+
+  private static final class Link {
+    final int index;
+    SshLink ssh;
+    boolean reconnecting;
+    boolean dead;
+
+    Link(int index) {
+      this.index = index;
+    }
+  }
+
+  TunnelWorkerVerticle(WorkerSpec spec, SshConnector connector, PortrServerApi api, Cancellation cancellation) {
+    this.spec = spec;
+    this.connector = connector;
+    this.api = api;
+    this.cancellation = cancellation;
+  }
+
+  @Override
+  public Future<?> start() {
+    Future<Void> target;
+    if (spec.request().isHttp()) {
+      TunnelEdgeVerticle edge = new TunnelEdgeVerticle(spec.tunnelId(), spec.request().host(), spec.request().port(),
+          spec.request().basicAuth());
+      target = vertx.deployVerticle(edge).map(id -> {
+        targetHost = "127.0.0.1";
+        targetPort = edge.port();
+        return null;
+      });
+    } else {
+      targetHost = spec.request().host();
+      targetPort = spec.request().port();
+      target = Future.succeededFuture();
+    }
+    return target.compose(v -> startLink(0)).recover(err -> {
+      closeAll();
+      String why = err instanceof SshFailure || err instanceof IllegalStateException ? err.getMessage() : String.valueOf(err);
+      return Future.failedFuture(new IllegalStateException(
+          "failed to start tunnel '" + spec.request().displayName() + "': " + why));
+    });
+  }
+
+  private Future<Void> startLink(int index) {
+    Link link = new Link(index);
+    return establish(index).compose(ssh -> {
+      link.ssh = ssh;
+      links.add(link);
+      log.info("start(tunnel={}, worker={}) remote_port={}", spec.tunnelId(), index, ssh.remotePort());
+      signal(link, WorkerSignal.STARTED, "");
+      if (index + 1 < spec.workers()) {
+        return startLink(index + 1);
+      }
+      scheduleHealth();
+      return Future.succeededFuture();
+    });
+  }
+
+  /**
+   * Reserves a connection unless the pool shares one, then opens the SSH session and its forward.
+   * The blocking part runs here, on this worker's thread.
+   */
+  private Future<SshLink> establish(int index) {
+    long begin = System.nanoTime();
+    Future<String> connectionId = spec.sharedConnectionId() != null
+        ? Future.succeededFuture(spec.sharedConnectionId())
+        : api.createConnection(spec.wireType(), spec.request().isHttp() ? spec.request().subdomain() : null);
+    return connectionId.compose(id -> {
+      long left = ESTABLISH_TIMEOUT_MS - (System.nanoTime() - begin) / 1_000_000L;
+      LinkSpec linkSpec = new LinkSpec(spec.config().sshUrl, id, spec.config().secretKey, spec.request().isHttp(),
+          targetHost, targetPort, spec.knownHosts(), Math.max(1, left));
+      try {
+        return Future.succeededFuture(connector.open(linkSpec, cancellation));
+      } catch (SshFailure e) {
+        log.debug("connect(tunnel={}, worker={}) failed: {}", spec.tunnelId(), index, e.getMessage());
+        return Future.failedFuture(e);
+      }
+    });
+  }
+
+  private void scheduleHealth() {
+    if (!stopping) {
+      vertx.setTimer(spec.config().effectiveHealthCheckInterval() * 1000L, id -> checkHealth());
+    }
+  }
+
+  /** One keepalive per live session; a failure starts that session's reconnect loop. */
+  private void checkHealth() {
+    for (Link link : links) {
+      if (stopping || link.reconnecting || link.dead) {
+        continue;
+      }
+      try {
+        link.ssh.keepalive();
+      } catch (SshFailure e) {
+        log.warn("keepalive(tunnel={}, worker={}) failed: {}", spec.tunnelId(), link.index, e.getMessage());
+        signal(link, WorkerSignal.UNHEALTHY, e.getMessage());
+        link.ssh.close();
+        link.reconnecting = true;
+        reconnect(link, 1);
+      }
+    }
+    scheduleHealth();
+  }
+
+  private void reconnect(Link link, int attempt) {
+    if (stopping) {
+      return;
+    }
+    establish(link.index).onComplete(ar -> {
+      if (stopping) {
+        if (ar.succeeded()) {
+          ar.result().close();
+        }
+        return;
+      }
+      if (ar.succeeded()) {
+        link.ssh = ar.result();
+        link.reconnecting = false;
+        log.info("reconnect(tunnel={}, worker={}) attempt {} ok, remote_port={}", spec.tunnelId(), link.index,
+            attempt, link.ssh.remotePort());
+        signal(link, WorkerSignal.RECONNECTED, "");
+        return;
+      }
+      String cause = ar.cause().getMessage();
+      int max = spec.config().effectiveMaxRetries();
+      if (attempt >= max) {
+        link.dead = true;
+        link.reconnecting = false;
+        signal(link, WorkerSignal.FAILED, "failed to reconnect tunnel '" + spec.request().displayName() + "' after "
+            + attempt + " attempts: " + cause);
+        return;
+      }
+      long delay = Backoff.delay(attempt).toMillis();
+      log.info("reconnect(tunnel={}, worker={}) attempt {} failed: {}; next in {} ms", spec.tunnelId(), link.index,
+          attempt, cause, delay);
+      vertx.setTimer(delay, id -> reconnect(link, attempt + 1));
+    });
+  }
+
+  private void signal(Link link, String type, String error) {
+    int port = link.ssh == null ? 0 : link.ssh.remotePort();
+    boolean up = type.equals(WorkerSignal.STARTED) || type.equals(WorkerSignal.RECONNECTED);
+    WorkerSignal s = new WorkerSignal(spec.tunnelId(), link.index, type, up ? port : 0,
+        up ? spec.tunnelUrl(port) : "", error, Instant.now());
+    vertx.eventBus().send(Addresses.WORKER_SIGNAL, s.toJson());
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    cancellation.cancel();
+    closeAll();
+    return Future.succeededFuture();
+  }
+
+  private void closeAll() {
+    for (Link link : links) {
+      if (link.ssh != null) {
+        link.ssh.close();
+      }
+    }
+  }
+}

@@ -1,0 +1,31 @@
+package dev.porthole.tunnel;
+
+import dev.porthole.bus.TunnelRequest;
+import dev.porthole.config.PortrConfig;
+import java.nio.file.Path;
+
+/**
+ * What one tunnel's worker needs. Built by the manager and handed to the worker's constructor,
+ * never sent over the bus: the Portr config holds the secret key.
+ *
+ * @param workers SSH sessions to open (pool size when the server supports pooling, else 1)
+ * @param sharedConnectionId the pool's connection id, or null: each (re)connect reserves a new one
+ * @param knownHosts Portr's known_hosts for trust on first use, or null for insecure mode
+ */
+record WorkerSpec(String tunnelId, TunnelRequest request, int workers, String sharedConnectionId,
+    PortrConfig config, Path knownHosts) {
+
+  String wireType() {
+    return request.type();
+  }
+
+  /** The public address once a remote port is known (portr-compat §1.4). */
+  String tunnelUrl(int remotePort) {
+    return request.isHttp() ? config.httpTunnelUrl(request.subdomain()) : config.tcpTunnelAddr(remotePort);
+  }
+
+  @Override
+  public String toString() {
+    return "WorkerSpec[tunnel=" + tunnelId + ", type=" + request.type() + ", workers=" + workers + "]";
+  }
+}
