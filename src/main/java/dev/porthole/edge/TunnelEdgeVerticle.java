@@ -5,15 +5,12 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.net.SocketAddress;
-import io.vertx.httpproxy.Body;
 import io.vertx.httpproxy.HttpProxy;
-import io.vertx.httpproxy.MediaType;
 import io.vertx.httpproxy.ProxyContext;
 import io.vertx.httpproxy.ProxyInterceptor;
 import io.vertx.httpproxy.ProxyOptions;
@@ -32,14 +29,13 @@ import org.slf4j.LoggerFactory;
 public final class TunnelEdgeVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(TunnelEdgeVerticle.class);
   public static final String PING_HEADER = "X-Portr-Ping-Request";
-  private static final String OWN = "porthole.own-response";
-  private static final MediaType HTML = MediaType.parse("text/html");
-  private static final MediaType TEXT = MediaType.parse("text/plain; charset=utf-8");
+  private static final Buffer UNAUTHORIZED = Buffer.buffer("401 Unauthorized\n");
 
   private final String tunnelId;
   private final String localHost;
   private final int localPort;
   private final BasicAuthGate gate;
+  private final Buffer notOnlinePage;
   private HttpServer server;
 
   /** @param basicAuth trimmed {@code user:password}, or empty */
@@ -48,6 +44,7 @@ public final class TunnelEdgeVerticle extends VerticleBase {
     this.localHost = localHost;
     this.localPort = localPort;
     this.gate = new BasicAuthGate(basicAuth);
+    this.notOnlinePage = Buffer.buffer(HtmlPages.localServerNotOnline(localHost + ":" + localPort));
   }
 
   @Override
@@ -80,42 +77,31 @@ public final class TunnelEdgeVerticle extends VerticleBase {
     public Future<ProxyResponse> handleProxyRequest(ProxyContext ctx) {
       HttpServerRequest in = ctx.request().proxiedRequest();
       if ("true".equals(in.getHeader(PING_HEADER))) {
-        return Future.succeededFuture(own(ctx, 200, null, null));
+        return Future.succeededFuture(OwnResponse.answer(ctx, 200, null));
       }
       if (!gate.allows(in.getHeader("Authorization"))) {
-        ProxyResponse r = own(ctx, 401, Buffer.buffer("401 Unauthorized\n"), TEXT)
-            .putHeader("WWW-Authenticate", "Basic realm=\"Restricted\", charset=\"UTF-8\"")
-            .putHeader("X-Content-Type-Options", "nosniff");
-        return Future.succeededFuture(r);
+        return Future.succeededFuture(OwnResponse.answer(ctx, 401, UNAUTHORIZED,
+            "WWW-Authenticate", "Basic realm=\"Restricted\", charset=\"UTF-8\"",
+            "Content-Type", "text/plain; charset=utf-8",
+            "X-Content-Type-Options", "nosniff"));
       }
       return ctx.sendRequest().recover(err -> {
         log.debug("edge(tunnel={}) local service {}:{} unreachable: {}", tunnelId, localHost, localPort, err.toString());
-        return Future.succeededFuture(own(ctx, 503,
-            Buffer.buffer(HtmlPages.localServerNotOnline(localHost + ":" + localPort)), HTML)
-            .putHeader("X-Portr-Error", "true")
-            .putHeader("X-Portr-Error-Reason", "local-server-not-online"));
+        return Future.succeededFuture(OwnResponse.answer(ctx, 503, notOnlinePage,
+            "Content-Type", "text/html",
+            "X-Portr-Error", "true",
+            "X-Portr-Error-Reason", "local-server-not-online"));
       });
     }
 
     @Override
     public Future<Void> handleProxyResponse(ProxyContext ctx) {
-      if (Boolean.TRUE.equals(ctx.get(OWN, Boolean.class))) {
-        return ctx.response().send();
+      Future<Void> own = OwnResponse.sendIfOwn(ctx);
+      if (own != null) {
+        return own;
       }
       Trailers.passThrough(ctx);
       return ctx.sendResponse();
-    }
-
-    private ProxyResponse own(ProxyContext ctx, int status, Buffer body, MediaType type) {
-      ctx.set(OWN, Boolean.TRUE);
-      ctx.request().release();
-      ProxyResponse r = ctx.request().response().setStatusCode(status);
-      if (body != null && ctx.request().getMethod() != HttpMethod.HEAD) {
-        r.setBody(Body.body(body, type));
-      } else if (body == null) {
-        r.setBody(Body.body(Buffer.buffer(), type == null ? TEXT : type));
-      }
-      return r;
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.porthole.relay;
 
+import dev.porthole.edge.OwnResponse;
 import dev.porthole.edge.ProxyOrigins;
 import dev.porthole.edge.Trailers;
 import dev.porthole.relay.ConnectionRegistry.Backend;
@@ -13,9 +14,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.net.SocketAddress;
-import io.vertx.httpproxy.Body;
 import io.vertx.httpproxy.HttpProxy;
-import io.vertx.httpproxy.MediaType;
 import io.vertx.httpproxy.ProxyContext;
 import io.vertx.httpproxy.ProxyInterceptor;
 import io.vertx.httpproxy.ProxyOptions;
@@ -38,8 +37,6 @@ final class RelayEdge {
   private static final Logger log = LoggerFactory.getLogger(RelayEdge.class);
   static final int MAX_ATTEMPTS = 3;
   private static final String BACKEND = "porthole.backend";
-  private static final String OWN_RESPONSE = "porthole.own-response";
-  private static final MediaType HTML = MediaType.parse("text/html; charset=utf-8");
 
   private final ConnectionRegistry registry;
   private final Supplier<String> domain;
@@ -112,25 +109,19 @@ final class RelayEdge {
 
     @Override
     public Future<Void> handleProxyResponse(ProxyContext ctx) {
-      ProxyResponse response = ctx.response();
-      if (Boolean.TRUE.equals(ctx.get(OWN_RESPONSE, Boolean.class))) {
-        // Sent directly: the proxy's WebSocket path expects an origin response behind every answer.
-        return response.send();
+      Future<Void> own = OwnResponse.sendIfOwn(ctx);
+      if (own != null) {
+        return own;
       }
       Trailers.passThrough(ctx);
       return ctx.sendResponse();
     }
 
     private ProxyResponse own(ProxyContext ctx, int status, String reason, String html) {
-      ctx.set(OWN_RESPONSE, Boolean.TRUE);
-      ctx.request().release();
-      ProxyResponse r = ctx.request().response().setStatusCode(status)
-          .putHeader("X-Portr-Error", "true")
-          .putHeader("X-Portr-Error-Reason", reason);
-      if (ctx.request().getMethod() == HttpMethod.HEAD) {
-        return r.putHeader(HttpHeaders.CONTENT_TYPE, HTML.toString());
-      }
-      return r.setBody(Body.body(Buffer.buffer(html), HTML));
+      return OwnResponse.answer(ctx, status, Buffer.buffer(html),
+          "Content-Type", "text/html; charset=utf-8",
+          "X-Portr-Error", "true",
+          "X-Portr-Error-Reason", reason);
     }
   }
 

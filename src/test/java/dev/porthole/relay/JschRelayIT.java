@@ -208,7 +208,7 @@ class JschRelayIT {
       assertThat(gone.statusCode()).isEqualTo(404);
       assertThat(gone.headers().firstValue("X-Portr-Error")).hasValue("true");
       assertThat(gone.headers().firstValue("X-Portr-Error-Reason")).hasValue("unregistered-subdomain");
-      assertThat(gone.headers().firstValue("Content-Type")).hasValue("text/html;charset=utf-8");
+      assertThat(gone.headers().firstValue("Content-Type")).hasValue("text/html; charset=utf-8");
       assertThat(gone.body()).contains("Unregistered Subdomain").contains("jsch-pool");
       assertThat(relay.verticle().registry().get(id).status()).isEqualTo(Status.CLOSED);
     } finally {

@@ -26,6 +26,7 @@ public final class LocalBackend implements AutoCloseable {
   private final List<String> seen = new CopyOnWriteArrayList<>();
   private final List<String> hosts = new CopyOnWriteArrayList<>();
   private final List<String> pings = new CopyOnWriteArrayList<>();
+  private final List<String> authorizations = new CopyOnWriteArrayList<>();
   private volatile Promise<Void> release = Promise.promise();
 
   private LocalBackend(Vertx vertx, String name) throws Exception {
@@ -56,6 +57,11 @@ public final class LocalBackend implements AutoCloseable {
     return pings;
   }
 
+  /** The Authorization header of every request served ("null" when absent). */
+  public List<String> authorizations() {
+    return authorizations;
+  }
+
   /** The Host header of every request served. */
   public List<String> hosts() {
     return hosts;
@@ -76,6 +82,7 @@ public final class LocalBackend implements AutoCloseable {
     }
     seen.add(req.method() + " " + req.uri());
     hosts.add(String.valueOf(req.getHeader("Host")));
+    authorizations.add(String.valueOf(req.getHeader("Authorization")));
     Handler<Void> respond;
     switch (req.path()) {
       case "/stream" -> respond = v -> {

@@ -1,0 +1,106 @@
+package dev.porthole.testsupport;
+
+import dev.porthole.api.HttpVerticle;
+import dev.porthole.config.PortrConfig;
+import dev.porthole.ssh.JschConnector;
+import dev.porthole.tunnel.TunnelManagerVerticle;
+import dev.porthole.webhook.WebhookVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The app-server's verticles in the test JVM, pointed at a {@link TestRelay} the way a Portr config
+ * would point at a server: manager, webhook and HTTP API on port 0, real JSch sessions.
+ */
+public final class TestAppServer implements AutoCloseable {
+  private final Vertx vertx;
+  private final TestRelay relay;
+  private final HttpVerticle http;
+  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
+      .version(HttpClient.Version.HTTP_1_1).build();
+
+  private TestAppServer(Vertx vertx, TestRelay relay, HttpVerticle http) {
+    this.vertx = vertx;
+    this.relay = relay;
+    this.http = http;
+  }
+
+  public static TestAppServer start(TestRelay relay) throws Exception {
+    return start(relay, c -> { });
+  }
+
+  /** @param tweak adjusts the Portr client config (health check interval, retries…) */
+  public static TestAppServer start(TestRelay relay, Consumer<PortrConfig> tweak) throws Exception {
+    RelayEndpoint e = new RelayEndpoint(relay);
+    PortrConfig portr = PortrConfig.of("127.0.0.1:" + e.adminPort, "127.0.0.1:" + e.sshPort, e.domain,
+        TestRelay.SECRET, true);
+    tweak.accept(portr);
+    Vertx vertx = Vertx.vertx();
+    HttpVerticle http = new HttpVerticle();
+    vertx.deployVerticle(new TunnelManagerVerticle(portr, new JschConnector(), null, Clock.systemUTC()))
+        .compose(id -> vertx.deployVerticle(new WebhookVerticle()))
+        .compose(id -> vertx.deployVerticle(http, new DeploymentOptions().setConfig(new JsonObject()
+            .put("host", "127.0.0.1").put("port", 0).put("token", "").put("relay", "configured"))))
+        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    return new TestAppServer(vertx, relay, http);
+  }
+
+  private record RelayEndpoint(int adminPort, int sshPort, String domain) {
+    RelayEndpoint(TestRelay r) {
+      this(r.endpoints().adminPort(), r.endpoints().sshPort(), r.endpoints().domain());
+    }
+  }
+
+  public String base() {
+    return "http://127.0.0.1:" + http.actualPort();
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public HttpResponse<String> send(String method, String path, String json) throws IOException, InterruptedException {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofSeconds(30));
+    if (json != null) {
+      b.header("Content-Type", "application/json");
+    }
+    b.method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
+    return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** POSTs a tunnel; fails the test unless the answer is 201. Returns the status JSON. */
+  public JsonObject create(JsonObject request) throws IOException, InterruptedException {
+    HttpResponse<String> r = send("POST", "/api/v1/tunnels", request.encode());
+    if (r.statusCode() != 201) {
+      throw new AssertionError("POST /api/v1/tunnels → " + r.statusCode() + " " + r.body());
+    }
+    return new JsonObject(r.body());
+  }
+
+  public JsonObject get(String id) throws IOException, InterruptedException {
+    return new JsonObject(send("GET", "/api/v1/tunnels/" + id, null).body());
+  }
+
+  public JsonObject events(String tunnelId) throws IOException, InterruptedException {
+    return new JsonObject(send("GET", "/api/v1/events?tunnel_id=" + tunnelId, null).body());
+  }
+
+  public TestRelay relay() {
+    return relay;
+  }
+
+  @Override
+  public void close() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+}
