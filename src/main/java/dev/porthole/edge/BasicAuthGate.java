@@ -30,9 +30,14 @@ final class BasicAuthGate {
         || !authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
       return false;
     }
+    String encoded = authorization.substring(6);
+    if (encoded.length() % 4 != 0) {
+      // Standard padded base64 only, as Go's StdEncoding decodes it.
+      return false;
+    }
     byte[] decoded;
     try {
-      decoded = Base64.getDecoder().decode(authorization.substring(6));
+      decoded = Base64.getDecoder().decode(encoded);
     } catch (IllegalArgumentException e) {
       return false;
     }

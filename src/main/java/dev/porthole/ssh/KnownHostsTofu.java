@@ -61,10 +61,8 @@ final class KnownHostsTofu implements HostKeyRepository {
       if (fields.length < 3 || !fields[0].equals(host)) {
         continue;
       }
-      byte[] known;
-      try {
-        known = Base64.getDecoder().decode(fields[2]);
-      } catch (IllegalArgumentException e) {
+      byte[] known = decodeKey(fields[2]);
+      if (known == null) {
         continue;
       }
       if (Arrays.equals(known, key)) {
@@ -105,6 +103,37 @@ final class KnownHostsTofu implements HostKeyRepository {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /**
+   * A public key in SSH wire format from standard padded base64, or null when the text is not one:
+   * a sequence of length-prefixed fields that exactly fills the bytes, the first a key type name.
+   * (Portr parses the key and skips lines that do not parse.)
+   */
+  static byte[] decodeKey(String base64) {
+    if (base64.length() % 4 != 0) {
+      return null;
+    }
+    byte[] key;
+    try {
+      key = Base64.getDecoder().decode(base64);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+    int pos = 0;
+    int fields = 0;
+    while (pos < key.length) {
+      if (key.length - pos < 4) {
+        return null;
+      }
+      long len = ((key[pos] & 0xffL) << 24) | ((key[pos + 1] & 0xff) << 16) | ((key[pos + 2] & 0xff) << 8) | (key[pos + 3] & 0xff);
+      if (len > key.length - pos - 4L) {
+        return null;
+      }
+      pos += 4 + (int) len;
+      fields++;
+    }
+    return fields >= 2 && !keyType(key).equals("unknown") && keyType(key).matches("[a-z0-9@.-]+") ? key : null;
   }
 
   /** The key type, the first string of the wire format. */

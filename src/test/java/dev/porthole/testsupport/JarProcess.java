@@ -51,6 +51,9 @@ public final class JarProcess implements AutoCloseable {
   public static JarProcess start(Path workDir, String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    // Java takes the home directory from the password database, not $HOME: pin both, so no real
+    // ~/.portr or ~/.porthole is read or written.
+    cmd.add("-Duser.home=" + workDir.toAbsolutePath());
     cmd.add("-jar");
     cmd.add(jar().toAbsolutePath().toString());
     cmd.addAll(List.of(args));
