@@ -167,6 +167,25 @@ class AppServerJarIT {
     }
   }
 
+  @Test
+  @DisplayName("start-up refusals: a non-loopback bind without a token, a missing or invalid Portr config (exit 2, one line)")
+  void refusals(@TempDir Path other) throws Exception {
+    try (JarProcess p = JarProcess.start(other, "app-server", "--host", "0.0.0.0", "--port", "0")) {
+      assertThat(p.waitFor(Duration.ofSeconds(30))).isEqualTo(2);
+      assertThat(p.lines()).contains("porthole: --token or PORTR_APP_SERVER_TOKEN is required when binding app-server to 0.0.0.0");
+    }
+    try (JarProcess p = JarProcess.start(other, "app-server", "--port", "0", "--config", "missing.yaml")) {
+      assertThat(p.waitFor(Duration.ofSeconds(30))).isEqualTo(2);
+      assertThat(p.lines()).contains("porthole: failed to load config: open missing.yaml: no such file or directory");
+    }
+    Files.writeString(other.resolve("bad.yaml"), "tunnels:\n  - port: 3000\n    subdomain: a_b\n");
+    try (JarProcess p = JarProcess.start(other, "app-server", "--port", "0", "--config", "bad.yaml")) {
+      assertThat(p.waitFor(Duration.ofSeconds(30))).isEqualTo(2);
+      assertThat(p.lines()).contains("porthole: invalid Portr config bad.yaml: invalid subdomain \"a_b\": use 1-63 "
+          + "lowercase letters, numbers, or internal hyphens");
+    }
+  }
+
   private static Path onPath(String tool) {
     for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
       Path p = Path.of(dir, tool);

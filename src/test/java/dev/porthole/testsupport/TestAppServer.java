@@ -41,13 +41,19 @@ public final class TestAppServer implements AutoCloseable {
 
   /** @param tweak adjusts the Portr client config (health check interval, retries…) */
   public static TestAppServer start(TestRelay relay, Consumer<PortrConfig> tweak) throws Exception {
+    return start(relay, tweak, null);
+  }
+
+  /** @param knownHosts Portr's known_hosts for trust on first use, or null for insecure mode */
+  public static TestAppServer start(TestRelay relay, Consumer<PortrConfig> tweak, java.nio.file.Path knownHosts)
+      throws Exception {
     RelayEndpoint e = new RelayEndpoint(relay);
     PortrConfig portr = PortrConfig.of("127.0.0.1:" + e.adminPort, "127.0.0.1:" + e.sshPort, e.domain,
         TestRelay.SECRET, true);
     tweak.accept(portr);
     Vertx vertx = Vertx.vertx();
     HttpVerticle http = new HttpVerticle();
-    vertx.deployVerticle(new TunnelManagerVerticle(portr, new JschConnector(), null, Clock.systemUTC()))
+    vertx.deployVerticle(new TunnelManagerVerticle(portr, new JschConnector(), knownHosts, Clock.systemUTC()))
         .compose(id -> vertx.deployVerticle(new WebhookVerticle()))
         .compose(id -> vertx.deployVerticle(http, new DeploymentOptions().setConfig(new JsonObject()
             .put("host", "127.0.0.1").put("port", 0).put("token", "").put("relay", "configured"))))

@@ -341,6 +341,69 @@ class AppServerIT {
     }
   }
 
+  @Test
+  @DisplayName("§3.2 trust on first use: the first relay's key is saved; a relay with another key is refused with Portr's message")
+  void hostKeyTofu(@TempDir Path a, @TempDir Path b, @TempDir Path portrHome) throws Exception {
+    Path knownHosts = portrHome.resolve(".portr").resolve("known_hosts");
+    try (TestRelay first = TestRelay.start(a);
+         TestAppServer trusting = TestAppServer.start(first, c -> { }, knownHosts)) {
+      trusting.create(new JsonObject().put("type", "tcp").put("port", backend.port()).put("name", "tofu"));
+      assertThat(java.nio.file.Files.readString(knownHosts)).startsWith("127.0.0.1 ecdsa-sha2-nistp256 ");
+    }
+    try (TestRelay second = TestRelay.start(b);
+         TestAppServer wary = TestAppServer.start(second, c -> { }, knownHosts)) {
+      HttpResponse<String> r = wary.send("POST", "/api/v1/tunnels",
+          new JsonObject().put("type", "tcp").put("port", backend.port()).put("name", "tofu").encode());
+      assertThat(r.statusCode()).isEqualTo(400);
+      String message = new JsonObject(r.body()).getString("message");
+      assertThat(message).startsWith("failed to start tunnel 'tofu': host key verification failed for 127.0.0.1\n"
+          + "The server's host key has changed!\nNew key fingerprint: SHA256:");
+      assertThat(message).endsWith("This could indicate a man-in-the-middle attack.\n"
+          + "If you trust this key, remove the old entry from " + knownHosts + " and try again");
+    }
+  }
+
+  @Test
+  @DisplayName("§11.7/§11.8 a start still connecting answers 201 starting after 7 s; a stop meanwhile makes it stopped")
+  void slowStart() throws Exception {
+    try (ServerSocket blackHole = new ServerSocket(0);
+         TestAppServer slow = TestAppServer.start(relay, c -> c.sshUrl = "127.0.0.1:" + blackHole.getLocalPort())) {
+      long begin = System.nanoTime();
+      HttpResponse<String> first = slow.send("POST", "/api/v1/tunnels",
+          new JsonObject().put("type", "tcp").put("port", backend.port()).encode());
+      long waitedMs = (System.nanoTime() - begin) / 1_000_000;
+      assertThat(first.statusCode()).isEqualTo(201);
+      assertThat(new JsonObject(first.body()).getString("status")).isEqualTo("starting");
+      assertThat(waitedMs).isBetween(6_500L, 9_500L);
+
+      CompletableFuture<HttpResponse<String>> second = CompletableFuture.supplyAsync(() -> {
+        try {
+          return slow.send("POST", "/api/v1/tunnels", new JsonObject().put("type", "tcp").put("port", backend.port())
+              .put("name", "stopped-while-starting").encode());
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      String[] id = new String[1];
+      Timeouts.pollUntil(Duration.ofSeconds(5), "the second tunnel to be listed", () -> {
+        try {
+          return new JsonObject(slow.send("GET", "/api/v1/tunnels", null).body()).getJsonArray("tunnels").stream()
+              .map(JsonObject.class::cast).filter(t -> "stopped-while-starting".equals(t.getString("name")))
+              .peek(t -> id[0] = t.getString("id")).findFirst().isPresent();
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      assertThat(new JsonObject(slow.send("DELETE", "/api/v1/tunnels/" + id[0], null).body()).getString("status"))
+          .isEqualTo("stopped");
+      HttpResponse<String> answered = second.get(15, TimeUnit.SECONDS);
+      assertThat(answered.statusCode()).isEqualTo(201);
+      assertThat(new JsonObject(answered.body()).getString("status")).isEqualTo("stopped");
+      assertThat(slow.events(id[0]).getJsonArray("events").stream().map(e -> ((JsonObject) e).getString("type")).toList())
+          .containsExactly("stopped");
+    }
+  }
+
   private static String readUntil(InputStream in, String marker) throws Exception {
     ByteArrayOutputStream seen = new ByteArrayOutputStream();
     while (!seen.toString(StandardCharsets.US_ASCII).contains(marker)) {
