@@ -38,6 +38,16 @@ class RelayJarIT {
   }
 
   @Test
+  @DisplayName("the shaded jar is Multi-Release, or JSch cannot do ssh-ed25519 (Portr's host keys) from it")
+  void multiRelease() throws Exception {
+    try (java.util.jar.JarFile jar = new java.util.jar.JarFile(JarProcess.jar().toFile())) {
+      assertThat(jar.getManifest().getMainAttributes().getValue("Multi-Release")).isEqualTo("true");
+      assertThat(jar.getManifest().getMainAttributes().getValue("Main-Class")).isEqualTo("dev.porthole.Main");
+      assertThat(jar.getEntry("META-INF/versions/9/com/jcraft/jsch/JplLogger.class")).isNotNull();
+    }
+  }
+
+  @Test
   @DisplayName("a bad setting stops start-up with one line naming the key, exit 2")
   void badConfig(@TempDir Path dir) throws Exception {
     Files.writeString(dir.resolve("bad.yaml"), "relay:\n  ssh_port: 99999\n");
