@@ -25,6 +25,7 @@ import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "app-server", mixinStandardHelpOptions = true,
@@ -51,8 +52,8 @@ public final class AppServerCommand implements Callable<Integer> {
       description = "Portr client config (default ~/.portr/config.yaml; without one, an embedded relay is used)")
   Path portrConfig;
 
-  @Option(names = "--conf", paramLabel = "FILE", description = "porthole settings file (default: conf/porthole.yaml when present)")
-  Path conf;
+  @Mixin
+  SettingsFile conf = new SettingsFile();
 
   @Override
   public Integer call() throws Exception {
@@ -69,7 +70,7 @@ public final class AppServerCommand implements Callable<Integer> {
     JsonObject tree;
     AppServerConfig settings;
     try {
-      tree = Service.await(ConfigLoader.load(vertx, conf, System.getenv(), flags), 30, "reading the configuration");
+      tree = Service.await(ConfigLoader.load(vertx, conf.path, System.getenv(), flags), 30, "reading the configuration");
       settings = AppServerConfig.from(tree);
       RelayConfig.from(tree);
     } catch (ConfigException e) {

@@ -9,11 +9,11 @@ import dev.porthole.relay.RelayVerticle.Endpoints;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "relay", mixinStandardHelpOptions = true,
@@ -24,8 +24,8 @@ import picocli.CommandLine.Option;
 public final class RelayCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(RelayCommand.class);
 
-  @Option(names = "--conf", paramLabel = "FILE", description = "porthole settings file (default: conf/porthole.yaml when present)")
-  Path conf;
+  @Mixin
+  SettingsFile conf = new SettingsFile();
 
   @Option(names = "--bind-host", paramLabel = "HOST", description = "address for the admin API, SSH and HTTP edge (relay.bind_host)")
   String bindHost;
@@ -61,7 +61,7 @@ public final class RelayCommand implements Callable<Integer> {
     Vertx vertx = Vertx.vertx();
     JsonObject tree;
     try {
-      tree = Service.await(ConfigLoader.load(vertx, conf, System.getenv(), new JsonObject().put("relay", relay)),
+      tree = Service.await(ConfigLoader.load(vertx, conf.path, System.getenv(), new JsonObject().put("relay", relay)),
           30, "reading the configuration");
       RelayConfig.from(tree);
     } catch (ConfigException e) {

@@ -12,7 +12,6 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.httpproxy.HttpProxy;
 import io.vertx.httpproxy.ProxyContext;
-import io.vertx.httpproxy.ProxyInterceptor;
 import io.vertx.httpproxy.ProxyOptions;
 import io.vertx.httpproxy.ProxyResponse;
 import org.slf4j.Logger;
@@ -72,7 +71,7 @@ public final class TunnelEdgeVerticle extends VerticleBase {
     return server.actualPort();
   }
 
-  private final class Gate implements ProxyInterceptor {
+  private final class Gate extends EdgeInterceptor {
     @Override
     public Future<ProxyResponse> handleProxyRequest(ProxyContext ctx) {
       HttpServerRequest in = ctx.request().proxiedRequest();
@@ -92,16 +91,6 @@ public final class TunnelEdgeVerticle extends VerticleBase {
             "X-Portr-Error", "true",
             "X-Portr-Error-Reason", "local-server-not-online"));
       });
-    }
-
-    @Override
-    public Future<Void> handleProxyResponse(ProxyContext ctx) {
-      Future<Void> own = OwnResponse.sendIfOwn(ctx);
-      if (own != null) {
-        return own;
-      }
-      Trailers.passThrough(ctx);
-      return ctx.sendResponse();
     }
   }
 }

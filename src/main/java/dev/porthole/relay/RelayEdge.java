@@ -1,8 +1,8 @@
 package dev.porthole.relay;
 
+import dev.porthole.edge.EdgeInterceptor;
 import dev.porthole.edge.OwnResponse;
 import dev.porthole.edge.ProxyOrigins;
-import dev.porthole.edge.Trailers;
 import dev.porthole.relay.ConnectionRegistry.Backend;
 import dev.porthole.relay.ConnectionRegistry.Route;
 import io.vertx.core.Future;
@@ -16,7 +16,6 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.httpproxy.HttpProxy;
 import io.vertx.httpproxy.ProxyContext;
-import io.vertx.httpproxy.ProxyInterceptor;
 import io.vertx.httpproxy.ProxyOptions;
 import io.vertx.httpproxy.ProxyResponse;
 import java.util.List;
@@ -72,7 +71,7 @@ final class RelayEdge {
     return h.substring(0, h.length() - suffix.length());
   }
 
-  private final class Router implements ProxyInterceptor {
+  private final class Router extends EdgeInterceptor {
     @Override
     public Future<ProxyResponse> handleProxyRequest(ProxyContext ctx) {
       HttpServerRequest in = ctx.request().proxiedRequest();
@@ -105,16 +104,6 @@ final class RelayEdge {
             ctx.request().getMethod(), ctx.request().getURI(), i + 1, err.getMessage());
         return Future.succeededFuture(own(ctx, 503, "connection-lost", ErrorPages.connectionLost(subdomain)));
       });
-    }
-
-    @Override
-    public Future<Void> handleProxyResponse(ProxyContext ctx) {
-      Future<Void> own = OwnResponse.sendIfOwn(ctx);
-      if (own != null) {
-        return own;
-      }
-      Trailers.passThrough(ctx);
-      return ctx.sendResponse();
     }
 
     private ProxyResponse own(ProxyContext ctx, int status, String reason, String html) {
