@@ -4,6 +4,7 @@ import dev.porthole.Version;
 import dev.porthole.api.ApiResponses.Route;
 import dev.porthole.bus.Addresses;
 import dev.porthole.bus.TunnelRequest;
+import dev.porthole.config.AuthConfig;
 import dev.porthole.edge.HtmlPages;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -15,37 +16,32 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The app-server's HTTP API, Portr's {@code app-server} byte for byte where it can be
  * (portr-compat §6.2, §6.3): each handler parses, makes one bus request to the manager, renders.
- * Settings from {@code config()}: {@code host}, {@code port}, {@code token} (empty: no auth),
- * {@code relay} ({@code embedded} or {@code configured}) and {@code server_url}.
+ * Settings from {@code config()}: {@code host}, {@code port}, {@code token} (empty: none),
+ * {@code relay} ({@code embedded} or {@code configured}), and {@code settings}: the porthole
+ * configuration tree, whose {@code auth} and {@code http} sections {@link ApiGuard} applies.
  */
 public final class HttpVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(HttpVerticle.class);
   static final int BODY_LIMIT = 4 * 1024 * 1024;
-  private static final Set<HttpMethod> KNOWN = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.POST, HttpMethod.PUT,
-      HttpMethod.DELETE, HttpMethod.CONNECT, HttpMethod.OPTIONS, HttpMethod.TRACE, HttpMethod.PATCH);
 
   private HttpServer server;
-  private byte[] expectedAuthorization;
 
   @Override
   public Future<?> start() {
     JsonObject cfg = config();
-    String token = cfg.getString("token", "");
-    expectedAuthorization = token.isEmpty() ? null : ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
+    ApiGuard guard = new ApiGuard(vertx, cfg.getString("token", ""), AuthConfig.from(cfg.getJsonObject("settings",
+        new JsonObject())), cfg.getString("host", "127.0.0.1"));
     JsonObject health = new JsonObject().put("status", "ok").put("relay", cfg.getString("relay", "configured"))
         .put("version", Version.get());
 
     Router router = Router.router(vertx);
-    router.route().handler(this::guard);
+    router.route().handler(guard::handle);
     router.route().handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
 
     get(router, "/api/v1/health", rc -> ApiResponses.json(rc, 200, health));
@@ -101,23 +97,6 @@ public final class HttpVerticle extends VerticleBase {
 
   private static JsonObject id(RoutingContext rc) {
     return new JsonObject().put("id", rc.pathParam("param0"));
-  }
-
-  /** Auth on every request, before routing (portr-compat §6.2); unknown methods refused. */
-  private void guard(RoutingContext rc) {
-    if (!KNOWN.contains(rc.request().method())) {
-      ApiResponses.message(rc, 400, "Invalid http method");
-      return;
-    }
-    if (expectedAuthorization != null) {
-      String header = rc.request().getHeader("Authorization");
-      byte[] actual = header == null ? new byte[0] : header.getBytes(StandardCharsets.UTF_8);
-      if (!MessageDigest.isEqual(expectedAuthorization, actual)) {
-        ApiResponses.message(rc, 401, "unauthorized");
-        return;
-      }
-    }
-    rc.next();
   }
 
   private static void notAllowed(RoutingContext rc, String allow) {

@@ -3,6 +3,7 @@ package dev.porthole.cli;
 import dev.porthole.api.HttpVerticle;
 import dev.porthole.bus.Addresses;
 import dev.porthole.config.AppServerConfig;
+import dev.porthole.config.AuthConfig;
 import dev.porthole.config.ConfigException;
 import dev.porthole.config.ConfigLoader;
 import dev.porthole.config.PortrConfig;
@@ -69,18 +70,25 @@ public final class AppServerCommand implements Callable<Integer> {
     Vertx vertx = Vertx.vertx();
     JsonObject tree;
     AppServerConfig settings;
+    AuthConfig auth;
     try {
       tree = Service.await(ConfigLoader.load(vertx, conf.path, System.getenv(), flags), 30, "reading the configuration");
       settings = AppServerConfig.from(tree);
       RelayConfig.from(tree);
+      auth = AuthConfig.from(tree);
     } catch (ConfigException e) {
       return fail(vertx, 2, e.getMessage());
     }
     String apiToken = token != null ? token.strip() : System.getenv().getOrDefault(TOKEN_ENV, "").strip();
-    if (apiToken.isEmpty() && !AppServerConfig.isLoopback(settings.host())) {
+    if (apiToken.isEmpty() && !auth.jwtEnabled() && !AppServerConfig.isLoopback(settings.host())) {
       return fail(vertx, 2, "--token or " + TOKEN_ENV + " is required when binding app-server to " + settings.host());
     }
     Redactor.register(apiToken);
+    if (auth.canMint()) {
+      Redactor.register(auth.jwtKey());
+    }
+    // The verticle gets the key itself, not a file name: it must not read files on its event loop.
+    tree.getJsonObject("auth").getJsonObject("jwt").put("public_key", auth.canMint() ? "" : auth.jwtKey());
 
     Path portrPath = portrConfig != null ? portrConfig : PortrConfig.defaultPath();
     PortrConfig portr = null;
@@ -125,7 +133,7 @@ public final class AppServerCommand implements Callable<Integer> {
 
     HttpVerticle http = new HttpVerticle();
     JsonObject httpConfig = new JsonObject().put("host", settings.bindHost()).put("port", settings.port())
-        .put("token", apiToken).put("relay", relayMode);
+        .put("token", apiToken).put("relay", relayMode).put("settings", tree);
     Future<String> deployed = vertx.deployVerticle(new TunnelManagerVerticle(portr, new JschConnector(), knownHosts,
             Clock.systemUTC()))
         .compose(id -> vertx.deployVerticle(new WebhookVerticle()))

@@ -17,6 +17,16 @@ public final class ConfigDefaults {
         .put("app_server", new JsonObject()
             .put("host", "127.0.0.1")
             .put("port", 7778))
+        .put("auth", new JsonObject()
+            .put("jwt", new JsonObject()
+                .put("algorithm", "")
+                .put("secret", "")
+                .put("public_key", "")
+                .put("audience", "")))
+        .put("http", new JsonObject()
+            .put("allowed_hosts", new JsonArray())
+            .put("cors", new JsonObject()
+                .put("allowed_origins", new JsonArray())))
         .put("relay", new JsonObject()
             .put("bind_host", "127.0.0.1")
             .put("admin_port", 8000)
@@ -30,6 +40,10 @@ public final class ConfigDefaults {
             .put("reserved_connection_ttl_seconds", 300)
             .put("closed_connection_ttl_seconds", 86400)
             .put("ping_interval_seconds", 10)
-            .put("admin_max_body_bytes", 65536));
+            .put("admin_max_body_bytes", 65536)
+            .put("auth_timeout_seconds", 10)
+            .put("max_auth_failures_per_minute", 10)
+            .put("max_connections_per_key", 4096)
+            .put("max_reserved_per_key", 256));
   }
 }

@@ -28,7 +28,11 @@ public record RelayConfig(
     Duration reservedConnectionTtl,
     Duration closedConnectionTtl,
     Duration pingInterval,
-    int adminMaxBodyBytes) {
+    int adminMaxBodyBytes,
+    Duration authTimeout,
+    int maxAuthFailuresPerMinute,
+    int maxConnectionsPerKey,
+    int maxReservedPerKey) {
 
   public RelayConfig {
     secretKeys = List.copyOf(secretKeys);
@@ -68,7 +72,11 @@ public record RelayConfig(
         Duration.ofSeconds(in.integer("reserved_connection_ttl_seconds", 1, 86_400)),
         Duration.ofSeconds(in.integer("closed_connection_ttl_seconds", 1, 30 * 86_400)),
         Duration.ofSeconds(in.integer("ping_interval_seconds", 1, 3600)),
-        in.integer("admin_max_body_bytes", 1024, 16 * 1024 * 1024));
+        in.integer("admin_max_body_bytes", 1024, 16 * 1024 * 1024),
+        Duration.ofSeconds(in.integer("auth_timeout_seconds", 1, 600)),
+        in.integer("max_auth_failures_per_minute", 1, 1_000_000),
+        in.integer("max_connections_per_key", 1, 1_000_000),
+        in.integer("max_reserved_per_key", 1, 1_000_000));
   }
 
   /** The public domain, from config or derived from the edge's bound port. */

@@ -98,6 +98,12 @@ final class AdminApi {
           new JsonObject().put("code", "reserved_subdomain").put("message", "This is a reserved subdomain"));
       case SUBDOMAIN_IN_USE -> JsonErrors.json(rc, 409,
           new JsonObject().put("code", "subdomain_in_use").put("message", "Subdomain already in use"));
+      case TOO_MANY_RESERVED -> {
+        log.warn("reserve(type={}) from {} refused: the key has relay.max_reserved_per_key unused reservations",
+            type, rc.request().remoteAddress());
+        rc.response().putHeader("Retry-After", "60");
+        JsonErrors.message(rc, 429, "Too many reserved connections; use or let them expire first");
+      }
       default -> throw new IllegalStateException("unexpected outcome " + r.outcome());
     }
   }

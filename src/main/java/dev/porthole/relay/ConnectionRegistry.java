@@ -32,7 +32,7 @@ public final class ConnectionRegistry {
   public enum Status { RESERVED, ACTIVE, CLOSED }
 
   /** What {@link #reserve} decided. */
-  public enum Outcome { CREATED, INVALID_SECRET, RESERVED_SUBDOMAIN, SUBDOMAIN_IN_USE }
+  public enum Outcome { CREATED, INVALID_SECRET, RESERVED_SUBDOMAIN, SUBDOMAIN_IN_USE, TOO_MANY_RESERVED }
 
   public record Reservation(Outcome outcome, String connectionId) {
   }
@@ -109,10 +109,20 @@ public final class ConnectionRegistry {
   /** subdomain → id of the reserved or active connection that holds it. */
   private final Map<String, String> claims = new HashMap<>();
   private final ConcurrentHashMap<String, Route> routes = new ConcurrentHashMap<>();
+  /** Open SSH sessions per owner key. */
+  private final Map<String, Integer> sessions = new HashMap<>();
+  private final int maxSessionsPerKey;
+  private final int maxReservedPerKey;
 
   public ConnectionRegistry(List<SecretKeyEntry> keys, Clock clock) {
+    this(keys, clock, Integer.MAX_VALUE, Integer.MAX_VALUE);
+  }
+
+  public ConnectionRegistry(List<SecretKeyEntry> keys, Clock clock, int maxSessionsPerKey, int maxReservedPerKey) {
     this.keys = List.copyOf(keys);
     this.clock = clock;
+    this.maxSessionsPerKey = maxSessionsPerKey;
+    this.maxReservedPerKey = maxReservedPerKey;
   }
 
   /** Creates a reserved connection (portr-compat §2.1); the caller has validated the input's shape. */
@@ -130,6 +140,11 @@ public final class ConnectionRegistry {
       if (claims.containsKey(subdomain)) {
         return new Reservation(Outcome.SUBDOMAIN_IN_USE, null);
       }
+    }
+    long reserved = byId.values().stream()
+        .filter(c -> c.status == Status.RESERVED && c.ownerKey.equals(owner.key())).count();
+    if (reserved >= maxReservedPerKey) {
+      return new Reservation(Outcome.TOO_MANY_RESERVED, null);
     }
     String id = UlidCreator.getMonotonicUlid().toString();
     Conn conn = new Conn(id, type, type == Type.HTTP ? subdomain : null, owner.key(), clock.instant());
@@ -151,6 +166,29 @@ public final class ConnectionRegistry {
     }
     Conn conn = byId.get(user.substring(0, colon));
     return conn != null && constantTimeEquals(conn.ownerKey, user.substring(colon + 1));
+  }
+
+  /**
+   * Counts an authenticated SSH session against its key's limit. Returns a handle for {@link
+   * #closeSession}, or null when the key already has {@code max_connections_per_key} sessions open
+   * (or the connection is unknown).
+   */
+  public synchronized String openSession(String connectionId) {
+    Conn conn = byId.get(connectionId);
+    if (conn == null) {
+      return null;
+    }
+    int open = sessions.getOrDefault(conn.ownerKey, 0);
+    if (open >= maxSessionsPerKey) {
+      return null;
+    }
+    sessions.put(conn.ownerKey, open + 1);
+    return conn.ownerKey;
+  }
+
+  /** Releases a session counted by {@link #openSession}; {@code handle} is what that returned. */
+  public synchronized void closeSession(String handle) {
+    sessions.computeIfPresent(handle, (k, n) -> n <= 1 ? null : n - 1);
   }
 
   /** The connection id part of an SSH user name (never log the whole user: it holds the secret). */

@@ -1,6 +1,7 @@
 package dev.porthole.relay;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
@@ -16,6 +17,7 @@ import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.apache.sshd.common.session.ConnectionService;
 import org.apache.sshd.common.session.Session;
+import org.apache.sshd.common.session.SessionListener;
 import org.apache.sshd.common.session.helpers.AbstractConnectionServiceRequestHandler;
 import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.common.util.net.SshdSocketAddress;
@@ -46,12 +48,20 @@ public final class RelaySshServer {
   private static final Logger log = LoggerFactory.getLogger(RelaySshServer.class);
   /** The connection id of an authenticated session (never the user name: it holds the secret). */
   static final AttributeKey<String> CONNECTION_ID = new AttributeKey<>();
+  /** The handle of the session's slot in its key's session limit. */
+  static final AttributeKey<String> SESSION_SLOT = new AttributeKey<>();
   static final String KEEPALIVE = "keepalive@openssh.com";
 
   private final SshServer sshd;
   private final SimpleGeneratorHostKeyProvider hostKeys;
 
-  public RelaySshServer(ConnectionRegistry registry, String bindHost, int port, Path hostKey, String publicHost) {
+  private final ConnectionRegistry registry;
+  private final AuthThrottle throttle;
+
+  public RelaySshServer(ConnectionRegistry registry, String bindHost, int port, Path hostKey, String publicHost,
+      Duration authTimeout, int maxAuthFailuresPerMinute) {
+    this.registry = registry;
+    this.throttle = new AuthThrottle(maxAuthFailuresPerMinute, System::currentTimeMillis);
     sshd = SshServer.setUpDefaultServer();
     sshd.setIoServiceFactoryFactory(new HalfCloseNio2());
     sshd.setHost(bindHost);
@@ -63,7 +73,7 @@ public final class RelaySshServer {
 
     sshd.setUserAuthFactories(List.of(UserAuthKeyboardInteractiveFactory.INSTANCE, UserAuthPasswordFactory.INSTANCE));
     sshd.setPublickeyAuthenticator(null);
-    sshd.setPasswordAuthenticator((user, password, session) -> authenticate(registry, user, session));
+    sshd.setPasswordAuthenticator((user, password, session) -> authenticate(user, session));
     sshd.setKeyboardInteractiveAuthenticator(new KeyboardInteractiveAuthenticator() {
       @Override
       public InteractiveChallenge generateChallenge(ServerSession session, String user, String lang, String sub) {
@@ -72,7 +82,7 @@ public final class RelaySshServer {
 
       @Override
       public boolean authenticate(ServerSession session, String user, List<String> responses) {
-        return RelaySshServer.authenticate(registry, user, session);
+        return RelaySshServer.this.authenticate(user, session);
       }
     });
 
@@ -99,20 +109,58 @@ public final class RelaySshServer {
     CoreModuleProperties.HEARTBEAT_INTERVAL.set(sshd, Duration.ofSeconds(15));
     CoreModuleProperties.HEARTBEAT_REPLY_WAIT.set(sshd, Duration.ofSeconds(10));
     CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(sshd, 3);
-    CoreModuleProperties.AUTH_TIMEOUT.set(sshd, Duration.ofSeconds(30));
+    CoreModuleProperties.AUTH_TIMEOUT.set(sshd, authTimeout);
     CoreModuleProperties.SOCKET_KEEPALIVE.set(sshd, true);
+    sshd.addSessionListener(new SessionListener() {
+      @Override
+      public void sessionCreated(Session session) {
+        String address = addressOf(session);
+        if (throttle.blocked(address)) {
+          log.info("connect(from={}) refused: too many failed logins from this address", address);
+          session.close(true);
+        }
+      }
+
+      @Override
+      public void sessionClosed(Session session) {
+        String slot = session.getAttribute(SESSION_SLOT);
+        if (slot != null) {
+          registry.closeSession(slot);
+        }
+      }
+    });
   }
 
-  private static boolean authenticate(ConnectionRegistry registry, String user, ServerSession session) {
+  static String addressOf(Session session) {
+    return session.getIoSession().getRemoteAddress() instanceof InetSocketAddress a
+        ? a.getAddress().getHostAddress() : String.valueOf(session.getIoSession().getRemoteAddress());
+  }
+
+  private boolean authenticate(String user, ServerSession session) {
     String connectionId = ConnectionRegistry.connectionIdOf(user);
-    if (registry.authenticate(user)) {
-      session.setAttribute(CONNECTION_ID, connectionId);
-      log.info("auth(connection={}) from {} accepted", connectionId, session.getClientAddress());
-      return true;
+    String shown = connectionId.isEmpty() ? "-" : connectionId;
+    String address = addressOf(session);
+    if (throttle.blocked(address)) {
+      log.info("auth(connection={}) from {} refused: too many failed logins from this address", shown, address);
+      session.close(true);
+      return false;
     }
-    log.info("auth(connection={}) from {} refused: unknown connection or wrong secret key",
-        connectionId.isEmpty() ? "-" : connectionId, session.getClientAddress());
-    return false;
+    if (!registry.authenticate(user)) {
+      int failures = throttle.failed(address);
+      log.info("auth(connection={}) from {} refused: unknown connection or wrong secret key ({} failure(s) this minute)",
+          shown, address, failures);
+      return false;
+    }
+    String slot = registry.openSession(connectionId);
+    if (slot == null) {
+      log.warn("auth(connection={}) from {} refused: its secret key has reached relay.max_connections_per_key",
+          shown, address);
+      return false;
+    }
+    session.setAttribute(CONNECTION_ID, connectionId);
+    session.setAttribute(SESSION_SLOT, slot);
+    log.info("auth(connection={}) from {} accepted", shown, address);
+    return true;
   }
 
   /** Binds the SSH port. Blocking. */

@@ -52,8 +52,9 @@ public final class RelayVerticle extends VerticleBase {
     cfg = RelayConfig.from(config());
     return vertx.executeBlocking(this::prepareBlocking)
         .compose(keys -> {
-          registry = new ConnectionRegistry(keys, Clock.systemUTC());
-          ssh = new RelaySshServer(registry, cfg.bindHost(), cfg.sshPort(), cfg.hostKey(), cfg.publicHost());
+          registry = new ConnectionRegistry(keys, Clock.systemUTC(), cfg.maxConnectionsPerKey(), cfg.maxReservedPerKey());
+          ssh = new RelaySshServer(registry, cfg.bindHost(), cfg.sshPort(), cfg.hostKey(), cfg.publicHost(),
+              cfg.authTimeout(), cfg.maxAuthFailuresPerMinute());
           return vertx.executeBlocking(() -> {
             ssh.start();
             return ssh.hostKey();
