@@ -6,6 +6,7 @@ import dev.porthole.bus.Addresses;
 import dev.porthole.bus.TunnelRequest;
 import dev.porthole.config.AuthConfig;
 import dev.porthole.edge.HtmlPages;
+import dev.porthole.json.InvalidRequests;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -76,6 +77,7 @@ public final class HttpVerticle extends VerticleBase {
     });
 
     return vertx.createHttpServer()
+        .invalidRequestHandler(InvalidRequests.JSON)
         .requestHandler(router)
         .listen(cfg.getInteger("port", 7778), cfg.getString("host", "127.0.0.1"))
         .onSuccess(s -> server = s);

@@ -18,6 +18,8 @@ final class TunnelRequests {
   static final String INVALID_JSON = "invalid JSON body";
   /** Not in Portr, which would start that many SSH sessions: a bound against absurd input. */
   static final int MAX_POOL_SIZE = 64;
+  /** Not in Portr: names and hosts end up in logs, events and pages, so they are kept printable. */
+  static final int MAX_TEXT = 253;
 
   /** The request is refused with this message (400). */
   static final class BadRequest extends Exception {
@@ -54,6 +56,8 @@ final class TunnelRequests {
     } catch (GoJson.InvalidBody e) {
       throw new BadRequest(INVALID_JSON);
     }
+    checkText("name", t.name);
+    checkText("host", t.host);
     t.port = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, port));
     t.poolSize = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, poolSize));
     t.setDefaults();
@@ -75,6 +79,18 @@ final class TunnelRequests {
       checkCallbackUrl(url);
     }
     return new TunnelRequest(t.name, t.type, t.host, t.port, t.subdomain, t.poolSize, t.trimmedBasicAuth(), urls);
+  }
+
+  static void checkText(String field, String value) throws BadRequest {
+    if (value.length() > MAX_TEXT) {
+      throw new BadRequest(field + " must be at most " + MAX_TEXT + " characters");
+    }
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '\u2028' || c == '\u2029') {
+        throw new BadRequest(field + " must not contain control characters");
+      }
+    }
   }
 
   /** {@code callback_url} first, then {@code callback_urls}; trimmed, empties and exact duplicates dropped. */

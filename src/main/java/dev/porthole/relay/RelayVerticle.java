@@ -2,6 +2,7 @@ package dev.porthole.relay;
 
 import dev.porthole.config.RelayConfig;
 import dev.porthole.config.RelayConfig.SecretKeyEntry;
+import dev.porthole.json.InvalidRequests;
 import dev.porthole.logging.Redactor;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -103,6 +104,7 @@ public final class RelayVerticle extends VerticleBase {
         new PoolOptions().setHttp1MaxSize(256));
     RelayEdge edge = new RelayEdge(registry, () -> endpoints == null ? cfg.effectiveDomain(0) : endpoints.domain());
     Future<HttpServer> admin = vertx.createHttpServer()
+        .invalidRequestHandler(InvalidRequests.JSON)
         .requestHandler(new AdminApi(registry).router(vertx, cfg.adminMaxBodyBytes()))
         .listen(cfg.adminPort(), cfg.bindHost());
     // The edge answers Expect: 100-continue itself, as Go's server does once the proxy reads the

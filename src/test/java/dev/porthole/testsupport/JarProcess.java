@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -49,8 +50,18 @@ public final class JarProcess implements AutoCloseable {
 
   /** Starts {@code java -jar porthole.jar args…} in {@code workDir}; stdout and stderr are merged. */
   public static JarProcess start(Path workDir, String... args) throws IOException {
+    return start(workDir, List.of(), Map.of(), args);
+  }
+
+  /**
+   * The same with extra JVM options (before {@code -jar}, e.g. {@code
+   * -Dlogback.configurationFile=…}) and extra environment variables.
+   */
+  public static JarProcess start(Path workDir, List<String> jvmArgs, Map<String, String> env, String... args)
+      throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(jvmArgs);
     // Java takes the home directory from the password database, not $HOME: pin both, so no real
     // ~/.portr or ~/.porthole is read or written.
     cmd.add("-Duser.home=" + workDir.toAbsolutePath());
@@ -59,6 +70,7 @@ public final class JarProcess implements AutoCloseable {
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true);
     pb.environment().put("HOME", workDir.toString());
+    pb.environment().putAll(env);
     return new JarProcess(pb.start());
   }
 
