@@ -62,9 +62,28 @@ public final class HttpVerticle extends VerticleBase {
 
     get(router, "/api/v1/events", rc -> {
       String tunnelId = rc.queryParams().get("tunnel_id");
-      ask(rc, Addresses.EVENTS_LIST, new JsonObject().put("tunnel_id", tunnelId == null ? "" : tunnelId), 200,
+      Long since = since(rc, rc.queryParams().get("since"));
+      if (since == null) {
+        return;
+      }
+      ask(rc, Addresses.EVENTS_LIST, new JsonObject().put("tunnel_id", tunnelId == null ? "" : tunnelId)
+          .put("since", since), 200, Route.QUERY);
+    });
+    get(router, "/api/v1/events/stream", rc -> {
+      String resume = rc.request().getHeader("Last-Event-ID");
+      Long since = since(rc, resume != null ? resume : rc.queryParams().get("since"));
+      if (since != null) {
+        new EventStream(vertx, rc, rc.queryParams().get("tunnel_id"), since).start();
+      }
+    });
+    router.routeWithRegex(path("/api/v1/events/stream")).handler(rc -> notAllowed(rc, "GET"));
+
+    get(router, "/api/v1/webhooks/deliveries", rc -> {
+      String tunnelId = rc.queryParams().get("tunnel_id");
+      ask(rc, Addresses.WEBHOOKS_DELIVERIES, new JsonObject().put("tunnel_id", tunnelId == null ? "" : tunnelId), 200,
           Route.QUERY);
     });
+    router.routeWithRegex(path("/api/v1/webhooks/deliveries")).handler(rc -> notAllowed(rc, "GET"));
     router.routeWithRegex(path("/api/v1/events")).handler(rc -> notAllowed(rc, "GET"));
 
     router.errorHandler(404, rc -> ApiResponses.message(rc, 404,
@@ -99,6 +118,23 @@ public final class HttpVerticle extends VerticleBase {
 
   private static JsonObject id(RoutingContext rc) {
     return new JsonObject().put("id", rc.pathParam("param0"));
+  }
+
+  /** A {@code since} / {@code Last-Event-ID} value; null after answering 400 for a bad one. */
+  private static Long since(RoutingContext rc, String value) {
+    if (value == null || value.isBlank()) {
+      return 0L;
+    }
+    try {
+      long n = Long.parseLong(value.strip());
+      if (n >= 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // Answered below.
+    }
+    ApiResponses.message(rc, 400, "since must be a non-negative integer");
+    return null;
   }
 
   private static void notAllowed(RoutingContext rc, String allow) {

@@ -19,7 +19,10 @@ public final class Addresses {
   public static final String TUNNELS_STOP = "porthole.tunnels.stop";
   /** Shutdown → manager: {@code {}} → {@code {"stopped":n}} once every tunnel has stopped. */
   public static final String TUNNELS_STOP_ALL = "porthole.tunnels.stop-all";
-  /** HTTP → manager: {@code {"tunnel_id"?}} → {@code {"events":[TunnelEvent…]}}, oldest first. */
+  /**
+   * HTTP → manager: {@code {"tunnel_id"?, "since"?}} → {@code {"events":[TunnelEvent…]}}, oldest
+   * first, only events whose {@code seq} is above {@code since}.
+   */
   public static final String EVENTS_LIST = "porthole.events.list";
   /**
    * Manager → everyone (publish): every recorded {@link TunnelEvent}. Header {@link
@@ -30,6 +33,9 @@ public final class Addresses {
 
   /** Worker → manager (send, local): {@link WorkerSignal}. */
   public static final String WORKER_SIGNAL = "porthole.internal.worker-signal";
+
+  /** HTTP → webhook: {@code {"tunnel_id"?}} → {@code {"deliveries":[…]}}, oldest first. */
+  public static final String WEBHOOKS_DELIVERIES = "porthole.webhooks.deliveries";
 
   /** Shutdown → webhook (request, local): {@code {}} → {@code {"pending":n}} once deliveries in flight are done. */
   public static final String WEBHOOKS_DRAIN = "porthole.internal.webhooks.drain";

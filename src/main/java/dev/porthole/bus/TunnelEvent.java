@@ -6,9 +6,18 @@ import java.time.Instant;
 /**
  * A recorded lifecycle event (portr-compat §6.5), as {@code /api/v1/events}, webhooks and the
  * lifecycle address carry it. Values are copied from the tunnel's status after the event applied.
+ *
+ * @param seq porthole's extension: a monotonic sequence number from 1, written after Portr's keys
+ *     (0 = none, omitted)
  */
 public record TunnelEvent(String id, String tunnelId, String type, String name, String connectionType, String host,
-    int port, String subdomain, int remotePort, String tunnelUrl, String error, Instant at) {
+    int port, String subdomain, int remotePort, String tunnelUrl, String error, Instant at, long seq) {
+
+  /** An event without a sequence number. */
+  public TunnelEvent(String id, String tunnelId, String type, String name, String connectionType, String host,
+      int port, String subdomain, int remotePort, String tunnelUrl, String error, Instant at) {
+    this(id, tunnelId, type, name, connectionType, host, port, subdomain, remotePort, tunnelUrl, error, at, 0);
+  }
 
   public JsonObject toJson() {
     JsonObject j = new JsonObject().put("id", id).put("tunnel_id", tunnelId).put("type", type);
@@ -20,13 +29,17 @@ public record TunnelEvent(String id, String tunnelId, String type, String name, 
     }
     TunnelStatus.putIfNotEmpty(j, "tunnel_url", tunnelUrl);
     TunnelStatus.putIfNotEmpty(j, "error", error);
-    return j.put("at", Times.format(at));
+    j.put("at", Times.format(at));
+    if (seq > 0) {
+      j.put("seq", seq);
+    }
+    return j;
   }
 
   public static TunnelEvent fromJson(JsonObject j) {
     return new TunnelEvent(j.getString("id"), j.getString("tunnel_id"), j.getString("type"), j.getString("name", ""),
         j.getString("connection_type"), j.getString("host"), j.getInteger("port"), j.getString("subdomain", ""),
         j.getInteger("remote_port", 0), j.getString("tunnel_url", ""), j.getString("error", ""),
-        Times.parse(j.getString("at")));
+        Times.parse(j.getString("at")), j.getLong("seq", 0L));
   }
 }

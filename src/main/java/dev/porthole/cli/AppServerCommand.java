@@ -8,6 +8,7 @@ import dev.porthole.config.ConfigException;
 import dev.porthole.config.ConfigLoader;
 import dev.porthole.config.PortrConfig;
 import dev.porthole.config.RelayConfig;
+import dev.porthole.config.WebhookConfig;
 import dev.porthole.logging.Redactor;
 import dev.porthole.relay.RelayVerticle;
 import dev.porthole.ssh.JschConnector;
@@ -71,11 +72,13 @@ public final class AppServerCommand implements Callable<Integer> {
     JsonObject tree;
     AppServerConfig settings;
     AuthConfig auth;
+    WebhookConfig webhooks;
     try {
       tree = Service.await(ConfigLoader.load(vertx, conf.path, System.getenv(), flags), 30, "reading the configuration");
       settings = AppServerConfig.from(tree);
       RelayConfig.from(tree);
       auth = AuthConfig.from(tree);
+      webhooks = WebhookConfig.from(tree);
     } catch (ConfigException e) {
       return fail(vertx, 2, e.getMessage());
     }
@@ -87,6 +90,7 @@ public final class AppServerCommand implements Callable<Integer> {
     if (auth.canMint()) {
       Redactor.register(auth.jwtKey());
     }
+    Redactor.register(webhooks.secret());
     // The verticle gets the key itself, not a file name: it must not read files on its event loop.
     tree.getJsonObject("auth").getJsonObject("jwt").put("public_key", auth.canMint() ? "" : auth.jwtKey());
 
@@ -136,7 +140,7 @@ public final class AppServerCommand implements Callable<Integer> {
         .put("token", apiToken).put("relay", relayMode).put("settings", tree);
     Future<String> deployed = vertx.deployVerticle(new TunnelManagerVerticle(portr, new JschConnector(), knownHosts,
             Clock.systemUTC()))
-        .compose(id -> vertx.deployVerticle(new WebhookVerticle()))
+        .compose(id -> vertx.deployVerticle(new WebhookVerticle(), new DeploymentOptions().setConfig(tree)))
         .compose(id -> vertx.deployVerticle(http, new DeploymentOptions().setConfig(httpConfig)));
     try {
       Service.await(deployed, 60, "starting the app-server");

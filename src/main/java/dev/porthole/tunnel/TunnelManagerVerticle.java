@@ -96,7 +96,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
 
   private void events(Message<JsonObject> m) {
     JsonArray out = new JsonArray();
-    registry.events(m.body().getString("tunnel_id")).forEach(e -> out.add(e.toJson()));
+    registry.events(m.body().getString("tunnel_id"), m.body().getLong("since", 0L)).forEach(e -> out.add(e.toJson()));
     m.reply(new JsonObject().put("events", out));
   }
 

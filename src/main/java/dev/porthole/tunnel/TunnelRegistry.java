@@ -53,6 +53,7 @@ final class TunnelRegistry {
 
   private final Map<String, Tunnel> tunnels = new LinkedHashMap<>();
   private final Deque<TunnelEvent> events = new ArrayDeque<>();
+  private long nextSeq = 1;
 
   Tunnel create(TunnelRequest request, Instant now) {
     Tunnel t = new Tunnel(UlidCreator.getMonotonicUlid().toString(), request, now);
@@ -76,9 +77,14 @@ final class TunnelRegistry {
 
   /** Oldest first; all tunnels when {@code tunnelId} is null or empty. */
   List<TunnelEvent> events(String tunnelId) {
+    return events(tunnelId, 0);
+  }
+
+  /** Oldest first, only those with a sequence number above {@code since}. */
+  List<TunnelEvent> events(String tunnelId, long since) {
     List<TunnelEvent> out = new ArrayList<>();
     for (TunnelEvent e : events) {
-      if (tunnelId == null || tunnelId.isEmpty() || e.tunnelId().equals(tunnelId)) {
+      if (e.seq() > since && (tunnelId == null || tunnelId.isEmpty() || e.tunnelId().equals(tunnelId))) {
         out.add(e);
       }
     }
@@ -159,7 +165,7 @@ final class TunnelRegistry {
     }
     TunnelEvent e = new TunnelEvent(UlidCreator.getMonotonicUlid().toString(), t.id, s.type(), t.request.name(),
         t.request.type(), t.request.host(), t.request.port(), t.request.subdomain(), t.remotePort, t.tunnelUrl,
-        s.error(), s.at());
+        s.error(), s.at(), nextSeq++);
     events.addLast(e);
     while (events.size() > EVENT_CAP) {
       events.removeFirst();

@@ -437,7 +437,7 @@ class HttpVerticleTest {
     start("");
 
     assertJsonResponse(call(HttpMethod.GET, "/api/v1/events?tunnel_id=abc"), 200, "{\"events\":[]}");
-    assertThat(received.get(Addresses.EVENTS_LIST)).containsExactly(new JsonObject().put("tunnel_id", "abc"));
+    assertThat(received.get(Addresses.EVENTS_LIST)).containsExactly(new JsonObject().put("tunnel_id", "abc").put("since", 0));
   }
 
   @Test
@@ -447,7 +447,7 @@ class HttpVerticleTest {
     start("");
 
     assertJsonResponse(call(HttpMethod.GET, "/api/v1/events"), 200, "{\"events\":[]}");
-    assertThat(received.get(Addresses.EVENTS_LIST)).containsExactly(new JsonObject().put("tunnel_id", ""));
+    assertThat(received.get(Addresses.EVENTS_LIST)).containsExactly(new JsonObject().put("tunnel_id", "").put("since", 0));
   }
 
   // ---------------------------------------------------------------- limits
