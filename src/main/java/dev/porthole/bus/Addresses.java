@@ -31,6 +31,21 @@ public final class Addresses {
   public static final String TUNNELS_LIFECYCLE = "porthole.tunnels.lifecycle";
   public static final String CALLBACK_URL_HEADER = "callback_url";
 
+  /**
+   * Health → one tunnel's worker (request, local): {@code {"op":"check"}} → {@code
+   * {"checked":n,"failed":m}} after a keepalive on each of its sessions (a failed one is reported
+   * {@code unhealthy} and reconnected by the worker); {@code {"op":"reconnect","reason":…}} → {@code
+   * {}} after reporting {@code unhealthy} with the reason and starting to reconnect every session.
+   */
+  public static String workerControl(String tunnelId) {
+    return "porthole.internal.worker." + tunnelId;
+  }
+
+  public static final String OP_CHECK = "check";
+  public static final String OP_RECONNECT = "reconnect";
+  /** A check waits for each session's keepalive (5 s) and a little more. */
+  public static final long CHECK_TIMEOUT_MS = 8_000;
+
   /** Worker → manager (send, local): {@link WorkerSignal}. */
   public static final String WORKER_SIGNAL = "porthole.internal.worker-signal";
 

@@ -9,6 +9,7 @@ import dev.porthole.config.ConfigLoader;
 import dev.porthole.config.PortrConfig;
 import dev.porthole.config.RelayConfig;
 import dev.porthole.config.WebhookConfig;
+import dev.porthole.health.HealthVerticle;
 import dev.porthole.logging.Redactor;
 import dev.porthole.relay.RelayVerticle;
 import dev.porthole.ssh.JschConnector;
@@ -135,11 +136,14 @@ public final class AppServerCommand implements Callable<Integer> {
     Path knownHosts = portr.insecureSkipHostKeyVerification
         ? null : Path.of(System.getProperty("user.home"), ".portr", "known_hosts");
 
+    int healthInterval = portr.effectiveHealthCheckInterval();
     HttpVerticle http = new HttpVerticle();
     JsonObject httpConfig = new JsonObject().put("host", settings.bindHost()).put("port", settings.port())
         .put("token", apiToken).put("relay", relayMode).put("settings", tree);
     Future<String> deployed = vertx.deployVerticle(new TunnelManagerVerticle(portr, new JschConnector(), knownHosts,
             Clock.systemUTC()))
+        .compose(id -> vertx.deployVerticle(new HealthVerticle(), new DeploymentOptions().setConfig(
+            new JsonObject().put("interval_seconds", healthInterval))))
         .compose(id -> vertx.deployVerticle(new WebhookVerticle(), new DeploymentOptions().setConfig(tree)))
         .compose(id -> vertx.deployVerticle(http, new DeploymentOptions().setConfig(httpConfig)));
     try {

@@ -10,6 +10,8 @@ import dev.porthole.ssh.SshFailure;
 import dev.porthole.ssh.SshLink;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,11 +22,12 @@ import org.slf4j.LoggerFactory;
  * One tunnel's SSH sessions (portr-compat §3, §5), on a worker thread: JSch calls block, each with
  * a time limit. {@code start()} opens the client edge (HTTP tunnels) and every session of the pool,
  * signalling {@code started} as each comes up; a failure fails the deployment with {@code failed to
- * start tunnel '<name>': <cause>}. Then a keepalive per session every {@code
- * health_check_interval}; a session that fails it is reported {@code unhealthy} and reconnected:
- * first attempt at once, then after 1, 2, 4, 8, 16, 16… s, up to {@code health_check_max_retries}
- * attempts, after which it reports {@code failed}. The only owner of its sessions; the manager
- * stops it by undeploying it (and aborts a blocked connect through the {@link Cancellation}).
+ * start tunnel '<name>': <cause>}. The health verticle asks it, on its control address, for a
+ * keepalive per session every {@code health_check_interval}, or to reconnect when the public path
+ * failed; a lost session is reported {@code unhealthy} and reconnected: first attempt at once, then
+ * after 1, 2, 4, 8, 16, 16… s, up to {@code health_check_max_retries} attempts, after which it
+ * reports {@code failed}. The only owner of its sessions; the manager stops it by undeploying it
+ * (and aborts a blocked connect through the {@link Cancellation}).
  */
 final class TunnelWorkerVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(TunnelWorkerVerticle.class);
@@ -59,6 +62,7 @@ final class TunnelWorkerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    vertx.eventBus().<JsonObject>localConsumer(Addresses.workerControl(spec.tunnelId()), this::control);
     Future<Void> target;
     if (spec.request().isHttp()) {
       TunnelEdgeVerticle edge = new TunnelEdgeVerticle(spec.tunnelId(), spec.request().host(), spec.request().port(),
@@ -91,7 +95,6 @@ final class TunnelWorkerVerticle extends VerticleBase {
       if (index + 1 < spec.workers()) {
         return startLink(index + 1);
       }
-      scheduleHealth();
       return Future.succeededFuture();
     });
   }
@@ -118,29 +121,42 @@ final class TunnelWorkerVerticle extends VerticleBase {
     });
   }
 
-  private void scheduleHealth() {
-    if (!stopping) {
-      vertx.setTimer(spec.config().effectiveHealthCheckInterval() * 1000L, id -> checkHealth());
+  private void control(Message<JsonObject> m) {
+    String op = m.body().getString("op", "");
+    if (op.equals(Addresses.OP_RECONNECT)) {
+      String reason = m.body().getString("reason", "reconnect requested");
+      for (Link link : links) {
+        if (!stopping && !link.reconnecting && !link.dead) {
+          lost(link, reason);
+        }
+      }
+      m.reply(new JsonObject());
+      return;
     }
-  }
-
-  /** One keepalive per live session; a failure starts that session's reconnect loop. */
-  private void checkHealth() {
+    int checked = 0;
+    int failed = 0;
     for (Link link : links) {
       if (stopping || link.reconnecting || link.dead) {
         continue;
       }
+      checked++;
       try {
         link.ssh.keepalive();
       } catch (SshFailure e) {
+        failed++;
         log.warn("keepalive(tunnel={}, worker={}) failed: {}", spec.tunnelId(), link.index, e.getMessage());
-        signal(link, WorkerSignal.UNHEALTHY, e.getMessage());
-        link.ssh.close();
-        link.reconnecting = true;
-        reconnect(link, 1);
+        lost(link, e.getMessage());
       }
     }
-    scheduleHealth();
+    m.reply(new JsonObject().put("checked", checked).put("failed", failed));
+  }
+
+  /** Reports the session unhealthy, closes it and starts its reconnect loop. */
+  private void lost(Link link, String reason) {
+    signal(link, WorkerSignal.UNHEALTHY, reason);
+    link.ssh.close();
+    link.reconnecting = true;
+    reconnect(link, 1);
   }
 
   private void reconnect(Link link, int attempt) {

@@ -2,6 +2,7 @@ package dev.porthole.testsupport;
 
 import dev.porthole.api.HttpVerticle;
 import dev.porthole.config.PortrConfig;
+import dev.porthole.health.HealthVerticle;
 import dev.porthole.ssh.JschConnector;
 import dev.porthole.tunnel.TunnelManagerVerticle;
 import dev.porthole.webhook.WebhookVerticle;
@@ -54,6 +55,8 @@ public final class TestAppServer implements AutoCloseable {
     Vertx vertx = Vertx.vertx();
     HttpVerticle http = new HttpVerticle();
     vertx.deployVerticle(new TunnelManagerVerticle(portr, new JschConnector(), knownHosts, Clock.systemUTC()))
+        .compose(id -> vertx.deployVerticle(new HealthVerticle(), new DeploymentOptions().setConfig(
+            new JsonObject().put("interval_seconds", portr.effectiveHealthCheckInterval()))))
         .compose(id -> vertx.deployVerticle(new WebhookVerticle()))
         .compose(id -> vertx.deployVerticle(http, new DeploymentOptions().setConfig(new JsonObject()
             .put("host", "127.0.0.1").put("port", 0).put("token", "").put("relay", "configured"))))

@@ -266,7 +266,7 @@ class AppServerIT {
     JsonArray events = app.events(id).getJsonArray("events");
     assertThat(events.stream().map(e -> ((JsonObject) e).getString("type")).toList()).containsExactly("started", "stopped");
     assertThat(events.getJsonObject(0).fieldNames()).containsExactly("id", "tunnel_id", "type", "name", "connection_type",
-        "host", "port", "subdomain", "remote_port", "tunnel_url", "at");
+        "host", "port", "subdomain", "remote_port", "tunnel_url", "at", "seq");
     assertThat(app.events("01ZZZZZZZZZZZZZZZZZZZZZZZZ").getJsonArray("events")).isEmpty();
     HttpResponse<String> missing = app.send("GET", "/api/v1/tunnels/nope", null);
     assertThat(missing.statusCode()).isEqualTo(404);
