@@ -12,7 +12,9 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -31,7 +33,11 @@ public final class HttpVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(HttpVerticle.class);
   static final int BODY_LIMIT = 4 * 1024 * 1024;
 
+  static final long DEFAULT_READY_TIMEOUT_S = 30;
+  static final long MAX_READY_TIMEOUT_S = 600;
+
   private HttpServer server;
+  private ReadyWait readyWait;
 
   @Override
   public Future<?> start() {
@@ -41,6 +47,9 @@ public final class HttpVerticle extends VerticleBase {
     JsonObject health = new JsonObject().put("status", "ok").put("relay", cfg.getString("relay", "configured"))
         .put("version", Version.get());
 
+    readyWait = new ReadyWait(vertx, vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false)
+        .setConnectTimeout((int) ReadyWait.PROBE_TIMEOUT_MS)),
+        vertx.createNetClient(new NetClientOptions().setConnectTimeout((int) ReadyWait.PROBE_TIMEOUT_MS)));
     Router router = Router.router(vertx);
     router.route().handler(guard::handle);
     router.route().handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
@@ -143,6 +152,24 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   private void create(RoutingContext rc) {
+    String wait = rc.queryParams().get("wait");
+    String timeoutParam = rc.queryParams().get("timeout");
+    long timeoutSeconds = DEFAULT_READY_TIMEOUT_S;
+    if (wait != null && !wait.equals("ready")) {
+      ApiResponses.message(rc, 400, "wait must be ready");
+      return;
+    }
+    if (timeoutParam != null) {
+      try {
+        timeoutSeconds = Long.parseLong(timeoutParam.strip());
+      } catch (NumberFormatException e) {
+        timeoutSeconds = -1;
+      }
+      if (timeoutSeconds < 1 || timeoutSeconds > MAX_READY_TIMEOUT_S) {
+        ApiResponses.message(rc, 400, "timeout must be between 1 and " + MAX_READY_TIMEOUT_S + " seconds");
+        return;
+      }
+    }
     TunnelRequest req;
     try {
       req = TunnelRequests.parse(rc.request().getHeader("Content-Type"), rc.body().buffer());
@@ -150,7 +177,25 @@ public final class HttpVerticle extends VerticleBase {
       ApiResponses.message(rc, 400, e.getMessage());
       return;
     }
-    ask(rc, Addresses.TUNNELS_START, req.toJson(), 201, Route.START, Addresses.START_TIMEOUT_MS);
+    if (wait == null) {
+      ask(rc, Addresses.TUNNELS_START, req.toJson(), 201, Route.START, Addresses.START_TIMEOUT_MS);
+      return;
+    }
+    long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+    long limit = timeoutSeconds;
+    vertx.eventBus().<JsonObject>request(Addresses.TUNNELS_START, req.toJson(),
+            new DeliveryOptions().setSendTimeout(Addresses.START_TIMEOUT_MS))
+        .map(Message::body)
+        .onFailure(err -> ApiResponses.failure(rc, err, Route.START))
+        .onSuccess(started -> readyWait.await(started.getString("id"), deadline).onComplete(ar -> {
+          if (ar.succeeded()) {
+            ApiResponses.json(rc, 201, ar.result());
+          } else if (ar.cause() instanceof ReadyWait.ReadyTimeout) {
+            ApiResponses.message(rc, 504, "tunnel " + started.getString("id") + " not ready after " + limit + " s");
+          } else {
+            ApiResponses.message(rc, 504, ar.cause().getMessage());
+          }
+        }));
   }
 
   private void stop(RoutingContext rc) {

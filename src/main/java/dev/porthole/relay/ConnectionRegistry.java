@@ -302,6 +302,15 @@ public final class ConnectionRegistry {
     }
   }
 
+  /**
+   * Forgets a subdomain's route while its forwards stay up: what a relay that lost its routing
+   * state looks like from outside (a Portr server whose proxy and database disagree). porthole's
+   * relay never does this itself; tests use it to check that clients notice and repair it.
+   */
+  public synchronized void simulateLostRoute(String subdomain) {
+    routes.remove(subdomain);
+  }
+
   /** The HTTP route of a subdomain, or null. Lock-free: called by the edge on every request. */
   public Route route(String subdomain) {
     return routes.get(subdomain);
