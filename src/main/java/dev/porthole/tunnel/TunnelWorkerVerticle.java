@@ -41,6 +41,8 @@ final class TunnelWorkerVerticle extends VerticleBase {
   private String targetHost;
   private int targetPort;
   private boolean stopping;
+  /** The pool's connection id (null for single-session tunnels); replaced when the relay forgot it. */
+  private Future<String> sharedId;
 
   private static final class Link {
     final int index;
@@ -62,6 +64,7 @@ final class TunnelWorkerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    sharedId = spec.sharedConnectionId() == null ? null : Future.succeededFuture(spec.sharedConnectionId());
     vertx.eventBus().<JsonObject>localConsumer(Addresses.workerControl(spec.tunnelId()), this::control);
     Future<Void> target;
     if (spec.request().isHttp()) {
@@ -105,8 +108,7 @@ final class TunnelWorkerVerticle extends VerticleBase {
    */
   private Future<SshLink> establish(int index) {
     long begin = System.nanoTime();
-    Future<String> connectionId = spec.sharedConnectionId() != null
-        ? Future.succeededFuture(spec.sharedConnectionId())
+    Future<String> connectionId = sharedId != null ? sharedId
         : api.createConnection(spec.wireType(), spec.request().isHttp() ? spec.request().subdomain() : null);
     return connectionId.compose(id -> {
       long left = ESTABLISH_TIMEOUT_MS - (System.nanoTime() - begin) / 1_000_000L;
@@ -116,9 +118,26 @@ final class TunnelWorkerVerticle extends VerticleBase {
         return Future.succeededFuture(connector.open(linkSpec, cancellation));
       } catch (SshFailure e) {
         log.debug("connect(tunnel={}, worker={}) failed: {}", spec.tunnelId(), index, e.getMessage());
+        if (sharedId != null && e.getMessage().contains("unable to authenticate")) {
+          forgetSharedId(id);
+        }
         return Future.failedFuture(e);
       }
     });
+  }
+
+  /**
+   * The relay refused the pool's connection id: it no longer knows it (a restarted relay, or one
+   * that expired the reservation, portr-compat §11.18). The next attempt of any session reserves a
+   * fresh shared connection for the whole pool, once; Portr's client would fail forever here.
+   */
+  private void forgetSharedId(String refused) {
+    if (sharedId.succeeded() && refused.equals(sharedId.result())) {
+      log.info("pool(tunnel={}) the relay refused connection {}: reserving a new one for the pool", spec.tunnelId(),
+          refused);
+      sharedId = api.createConnection("http", spec.request().subdomain())
+          .onFailure(err -> sharedId = Future.succeededFuture(refused));
+    }
   }
 
   private void control(Message<JsonObject> m) {
