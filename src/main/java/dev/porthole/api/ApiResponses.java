@@ -1,6 +1,7 @@
 package dev.porthole.api;
 
 import dev.porthole.bus.FailureCode;
+import dev.porthole.json.GoJson;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -31,26 +32,9 @@ final class ApiResponses {
     json(rc, status, new JsonObject().put("message", message));
   }
 
-  /** Go's encoding/json escapes <, >, & and the two JavaScript line separators inside strings. */
+  /** The body as Go's encoding/json writes it (see {@link GoJson#encode}). */
   static String goEncode(JsonObject body) {
-    String s = body.encode();
-    if (s.indexOf('<') < 0 && s.indexOf('>') < 0 && s.indexOf('&') < 0 && s.indexOf('\u2028') < 0
-        && s.indexOf('\u2029') < 0) {
-      return s;
-    }
-    StringBuilder b = new StringBuilder(s.length() + 16);
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '<' -> b.append("\\u003c");
-        case '>' -> b.append("\\u003e");
-        case '&' -> b.append("\\u0026");
-        case '\u2028' -> b.append("\\u2028");
-        case '\u2029' -> b.append("\\u2029");
-        default -> b.append(c);
-      }
-    }
-    return b.toString();
+    return GoJson.encode(body);
   }
 
   /** A failed bus request → status and message, by route. */

@@ -11,6 +11,8 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
@@ -183,10 +185,18 @@ public final class HttpVerticle extends VerticleBase {
     }
     long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
     long limit = timeoutSeconds;
+    // Registered-then-poll: the caller's deadline bounds everything, including the pool set-up.
     vertx.eventBus().<JsonObject>request(Addresses.TUNNELS_START, req.toJson(),
-            new DeliveryOptions().setSendTimeout(Addresses.START_TIMEOUT_MS))
+            new DeliveryOptions().setSendTimeout(Math.min(Addresses.START_TIMEOUT_MS, timeoutSeconds * 1000))
+                .addHeader(Addresses.REPLY_ON_HEADER, Addresses.REPLY_ON_REGISTERED))
         .map(Message::body)
-        .onFailure(err -> ApiResponses.failure(rc, err, Route.START))
+        .onFailure(err -> {
+          if (err instanceof ReplyException re && re.failureType() == ReplyFailure.TIMEOUT) {
+            ApiResponses.message(rc, 504, "tunnel not ready after " + limit + " s");
+          } else {
+            ApiResponses.failure(rc, err, Route.START);
+          }
+        })
         .onSuccess(started -> readyWait.await(started.getString("id"), deadline).onComplete(ar -> {
           if (ar.succeeded()) {
             ApiResponses.json(rc, 201, ar.result());

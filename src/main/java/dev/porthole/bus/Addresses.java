@@ -9,8 +9,14 @@ public final class Addresses {
     throw new UnsupportedOperationException("constants");
   }
 
-  /** HTTP → manager: {@link TunnelRequest} → {@link TunnelStatus}. Local only: it carries basic_auth. */
+  /**
+   * HTTP → manager: {@link TunnelRequest} → {@link TunnelStatus}. Local only: it carries basic_auth.
+   * With header {@link #REPLY_ON_HEADER} = {@link #REPLY_ON_REGISTERED} the reply comes as soon as
+   * the tunnel is registered ({@code starting}) instead of on its first {@code started}.
+   */
   public static final String TUNNELS_START = "porthole.tunnels.start";
+  public static final String REPLY_ON_HEADER = "reply_on";
+  public static final String REPLY_ON_REGISTERED = "registered";
   /** HTTP → manager: {@code {}} → {@code {"tunnels":[TunnelStatus…]}}, newest first. */
   public static final String TUNNELS_LIST = "porthole.tunnels.list";
   /** HTTP → manager: {@code {"id"}} → {@link TunnelStatus}. */

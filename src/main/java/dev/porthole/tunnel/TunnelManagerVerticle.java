@@ -127,8 +127,12 @@ public final class TunnelManagerVerticle extends VerticleBase {
       Tunnel t = registry.create(req, clock.instant());
       Runtime rt = new Runtime();
       runtimes.put(t.id, rt);
-      rt.waiter = m;
-      rt.waitTimer = vertx.setTimer(START_WAIT_MS, id -> release(t, null));
+      if (Addresses.REPLY_ON_REGISTERED.equals(m.headers().get(Addresses.REPLY_ON_HEADER))) {
+        m.reply(t.view().toJson());
+      } else {
+        rt.waiter = m;
+        rt.waitTimer = vertx.setTimer(START_WAIT_MS, id -> release(t, null));
+      }
       String[] pool = ar.result();
       int workers = Integer.parseInt(pool[0]);
       log.info("start(tunnel={}, type={}, subdomain={}, local={}:{}, workers={})", t.id, req.type(),

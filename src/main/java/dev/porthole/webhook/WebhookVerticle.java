@@ -4,6 +4,7 @@ import dev.porthole.Version;
 import dev.porthole.bus.Addresses;
 import dev.porthole.bus.Times;
 import dev.porthole.config.WebhookConfig;
+import dev.porthole.json.GoJson;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -132,7 +133,8 @@ public final class WebhookVerticle extends VerticleBase {
   private void send(Lane lane) {
     JsonObject event = lane.events.peekFirst();
     lane.attempt++;
-    Buffer body = event.toBuffer();
+    // Byte for byte what /api/v1/events shows (Go's escaping), as portr-compat §6.7 requires.
+    Buffer body = Buffer.buffer(GoJson.encode(event));
     var request = client.postAbs(lane.url)
         .timeout(cfg.timeout().toMillis())
         .putHeader("Content-Type", "application/json")

@@ -108,8 +108,17 @@ public final class TestAppServer implements AutoCloseable {
     return relay;
   }
 
+  /** Stops every tunnel first, as the app-server's shutdown does (a blocked connect is aborted). */
   @Override
   public void close() throws Exception {
+    try {
+      vertx.eventBus().request(dev.porthole.bus.Addresses.TUNNELS_STOP_ALL, new JsonObject(),
+              new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(15_000))
+          .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      // Closing anyway: Vert.x undeploys whatever is left.
+    }
+    // A separate wait: a callback chained after close() would be due on a closed event loop.
     vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 }
