@@ -46,8 +46,9 @@ public final class Probes {
       options.setServer(SocketAddress.inetSocketAddress(port, "127.0.0.1"));
     }
     return client.request(options)
-        .compose(req -> req.send())
-        .compose(resp -> resp.body().map(body -> {
+        // body() attached in send()'s own callback: chained one step later, a response that has
+        // already ended can be missed when callbacks hop threads.
+        .compose(req -> req.send().compose(resp -> resp.body().map(body -> {
           String reason = resp.getHeader("X-Portr-Error-Reason");
           if (resp.statusCode() == 200 && resp.getHeader("X-Portr-Error") == null) {
             return Result.OK;
@@ -59,7 +60,7 @@ public final class Probes {
             return new Result(false, true, "the relay cannot reach the tunnel (503 connection-lost)");
           }
           return new Result(false, false, "public URL answered " + resp.statusCode());
-        }))
+        })))
         .otherwise(err -> new Result(false, false, "public URL unreachable: " + err.getMessage()));
   }
 

@@ -97,8 +97,9 @@ final class RelayPinger {
         .putHeader("X-Portr-Ping-Request", "true")
         .setTimeout(TIMEOUT_MS);
     return http.request(options)
-        .compose(req -> req.send())
-        .compose(resp -> resp.body().map(body -> {
+        // body() attached in send()'s own callback: chained one step later, a response that has
+        // already ended can be missed when callbacks hop threads.
+        .compose(req -> req.send().compose(resp -> resp.body().map(body -> {
           if (resp.statusCode() == 404 && "true".equals(resp.getHeader("X-Portr-Error"))
               && "unregistered-subdomain".equals(resp.getHeader("X-Portr-Error-Reason"))) {
             if (registry.closeUnrouted(c.id())) {
@@ -108,7 +109,7 @@ final class RelayPinger {
             log.debug("ping(connection={}, subdomain={}) answered {}", c.id(), c.subdomain(), resp.statusCode());
           }
           return (Void) null;
-        }))
+        })))
         .recover(err -> {
           log.debug("ping(connection={}, subdomain={}) failed: {}", c.id(), c.subdomain(), err.getMessage());
           return Future.succeededFuture();
