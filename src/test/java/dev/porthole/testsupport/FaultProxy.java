@@ -10,9 +10,12 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A TCP relay between a client and a target on loopback that can {@link #stall()}: stop moving
- * bytes in both directions without closing anything (no FIN, no RST), as a dead NAT entry or a
- * frozen link does; {@link #resume()} moves them again.
+ * A TCP relay between a client and a target on loopback that injects link faults:
+ * {@link #stall()} stops moving bytes in both directions without closing anything (no FIN, no
+ * RST), as a dead NAT entry or a frozen link does, and {@link #resume()} moves them again;
+ * {@link #hold()} drops every byte from then on and, when the target goes away, keeps the client's
+ * side open and silent until {@link #sever()}, so a test can take a server down and put something
+ * else in its place before the client notices.
  */
 public final class FaultProxy implements AutoCloseable {
   private final ServerSocket server;
@@ -20,6 +23,7 @@ public final class FaultProxy implements AutoCloseable {
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
   private final Object gate = new Object();
   private volatile boolean stalled;
+  private volatile boolean held;
 
   public FaultProxy(int targetPort) throws IOException {
     this.targetPort = targetPort;
@@ -35,6 +39,18 @@ public final class FaultProxy implements AutoCloseable {
 
   public void stall() {
     stalled = true;
+  }
+
+  /** Drops every byte from now on and hides the target's end from the clients. */
+  public void hold() {
+    held = true;
+  }
+
+  /** Closes every connection, client sides included. */
+  public void sever() {
+    for (Socket s : sockets) {
+      closeQuietly(s);
+    }
   }
 
   public void resume() {
@@ -70,13 +86,17 @@ public final class FaultProxy implements AutoCloseable {
               gate.wait();
             }
           }
-          out.write(buf, 0, n);
+          if (!held) {
+            out.write(buf, 0, n);
+          }
         }
       } catch (IOException | InterruptedException e) {
         // Connection over.
       } finally {
-        closeQuietly(from);
-        closeQuietly(to);
+        if (!held) {
+          closeQuietly(from);
+          closeQuietly(to);
+        }
       }
     }, "fault-proxy-pipe");
     t.setDaemon(true);
@@ -95,8 +115,6 @@ public final class FaultProxy implements AutoCloseable {
   public void close() throws IOException {
     resume();
     server.close();
-    for (Socket s : sockets) {
-      closeQuietly(s);
-    }
+    sever();
   }
 }

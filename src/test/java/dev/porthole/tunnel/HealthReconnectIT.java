@@ -3,7 +3,6 @@ package dev.porthole.tunnel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.porthole.testsupport.FaultProxy;
-import dev.porthole.testsupport.HealthHoldProxy;
 import dev.porthole.testsupport.LocalBackend;
 import dev.porthole.testsupport.TestAppServer;
 import dev.porthole.testsupport.TestRelay;
@@ -113,7 +112,7 @@ class HealthReconnectIT {
     int adminPort = relay.endpoints().adminPort();
     List<Long> arrivals = new CopyOnWriteArrayList<>();
     HttpServer fakeAdmin = null;
-    try (HealthHoldProxy link = new HealthHoldProxy(relay.sshPort());
+    try (FaultProxy link = new FaultProxy(relay.sshPort());
          TestAppServer app = TestAppServer.start(relay, c -> {
            c.healthCheckInterval = 1;
            c.healthCheckMaxRetries = 4;
