@@ -2,6 +2,7 @@ package dev.porthole.api;
 
 import dev.porthole.config.AppServerConfig;
 import dev.porthole.config.AuthConfig;
+import dev.porthole.json.InvalidRequests;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -67,6 +68,9 @@ final class ApiGuard {
 
   void handle(RoutingContext rc) {
     HttpServerRequest req = rc.request();
+    if (InvalidRequests.unsupportedVersion(req) || InvalidRequests.duplicateHost(req)) {
+      return;
+    }
     if (!KNOWN.contains(req.method())) {
       ApiResponses.message(rc, 400, "Invalid http method");
       return;

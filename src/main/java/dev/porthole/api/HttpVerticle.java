@@ -16,6 +16,7 @@ import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -97,6 +98,7 @@ public final class HttpVerticle extends VerticleBase {
     router.routeWithRegex(path("/api/v1/webhooks/deliveries")).handler(rc -> notAllowed(rc, "GET"));
     router.routeWithRegex(path("/api/v1/events")).handler(rc -> notAllowed(rc, "GET"));
 
+    router.route().failureHandler(InvalidRequests::routeFailure);
     router.errorHandler(404, rc -> ApiResponses.message(rc, 404,
         "Cannot " + rc.request().method().name() + " " + HtmlPages.escape(rc.request().path())));
     router.errorHandler(413, rc -> ApiResponses.message(rc, 413, "request body too large"));
@@ -106,8 +108,9 @@ public final class HttpVerticle extends VerticleBase {
       ApiResponses.message(rc, 500, "internal error");
     });
 
-    return vertx.createHttpServer()
+    return vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
         .invalidRequestHandler(InvalidRequests.JSON)
+        .webSocketHandshakeHandler(InvalidRequests.NO_WEBSOCKETS)
         .requestHandler(router)
         .listen(cfg.getInteger("port", 7778), cfg.getString("host", "127.0.0.1"))
         .onSuccess(s -> server = s);

@@ -4,7 +4,6 @@ import dev.porthole.bus.TunnelRequest;
 import dev.porthole.config.PortrTunnel;
 import dev.porthole.json.GoJson;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.ArrayList;
@@ -38,7 +37,7 @@ final class TunnelRequests {
     long port;
     long poolSize;
     try {
-      JsonObject o = GoJson.object(contentType, body);
+      GoJson.Body o = GoJson.object(contentType, body);
       t.name = GoJson.string(o, "name", "");
       t.type = GoJson.string(o, "type", "");
       t.host = GoJson.string(o, "host", "");

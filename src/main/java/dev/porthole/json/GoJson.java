@@ -1,11 +1,20 @@
 package dev.porthole.json;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.Map;
 
 /**
@@ -34,13 +43,71 @@ public final class GoJson {
     return media.endsWith("json");
   }
 
+  /** Plain JSON as Go reads it: no comments, single quotes or other leniencies. */
+  private static final JsonFactory STRICT = JsonFactory.builder().build();
+
+  /** What one occurrence of a top-level key held. */
+  enum Kind { STRING, INT, BIG_INT, FLOAT, BOOL, NULL, OBJECT, ARRAY }
+
+  /**
+   * A decoded body: the object (for duplicate keys the last value wins, as in Go) and the kind of
+   * every occurrence of every top-level key, lower-cased, so that a wrong type anywhere fails the
+   * whole body as it does in Go.
+   */
+  public static final class Body {
+    private final JsonObject json;
+    private final Map<String, List<Kind>> kinds;
+
+    Body(JsonObject json, Map<String, List<Kind>> kinds) {
+      this.json = json;
+      this.kinds = kinds;
+    }
+
+    public JsonObject json() {
+      return json;
+    }
+
+    void require(String name, Set<Kind> allowed, String problem) throws InvalidBody {
+      for (Kind k : kinds.getOrDefault(name.toLowerCase(Locale.ROOT), List.of())) {
+        if (!allowed.contains(k)) {
+          throw new InvalidBody(problem);
+        }
+      }
+    }
+  }
+
   /** Decodes a JSON object body; a JSON {@code null} body decodes to an empty object, as in Go. */
-  public static JsonObject object(String contentType, Buffer body) throws InvalidBody {
+  public static Body object(String contentType, Buffer body) throws InvalidBody {
     if (!isJsonContentType(contentType)) {
       throw new InvalidBody("content type is not JSON");
     }
     if (body == null || body.length() == 0) {
       throw new InvalidBody("empty body");
+    }
+    Map<String, List<Kind>> kinds = new HashMap<>();
+    try (JsonParser strict = STRICT.createParser(body.getBytes())) {
+      int depth = 0;
+      String key = null;
+      JsonToken t;
+      // Reading every token is the syntax check: comments, bad UTF-8, excessive nesting and broken
+      // syntax throw. At the top level it also notes what each key held.
+      while ((t = strict.nextToken()) != null) {
+        if (depth == 1 && t == JsonToken.FIELD_NAME) {
+          key = strict.currentName().toLowerCase(Locale.ROOT);
+          continue;
+        }
+        if (depth == 1 && key != null) {
+          kinds.computeIfAbsent(key, k -> new ArrayList<>()).add(kindOf(t, strict));
+          key = null;
+        }
+        if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
+          depth++;
+        } else if (t == JsonToken.END_OBJECT || t == JsonToken.END_ARRAY) {
+          depth--;
+        }
+      }
+    } catch (IOException e) {
+      throw new InvalidBody("malformed JSON");
     }
     Object value;
     try {
@@ -49,18 +116,30 @@ public final class GoJson {
       throw new InvalidBody("malformed JSON");
     }
     if (value == null) {
-      return new JsonObject();
+      return new Body(new JsonObject(), Map.of());
     }
     if (!(value instanceof JsonObject obj)) {
       throw new InvalidBody("not a JSON object");
     }
-    return obj;
+    return new Body(obj, kinds);
+  }
+
+  private static Kind kindOf(JsonToken t, JsonParser p) throws IOException {
+    return switch (t) {
+      case VALUE_STRING -> Kind.STRING;
+      case VALUE_NUMBER_INT -> p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? Kind.BIG_INT : Kind.INT;
+      case VALUE_NUMBER_FLOAT -> Kind.FLOAT;
+      case VALUE_TRUE, VALUE_FALSE -> Kind.BOOL;
+      case START_OBJECT -> Kind.OBJECT;
+      case START_ARRAY -> Kind.ARRAY;
+      default -> Kind.NULL;
+    };
   }
 
   /** The value of {@code name}, matched case-insensitively (the last matching key wins, as in Go). */
-  public static Object field(JsonObject obj, String name) {
+  public static Object field(Body body, String name) {
     Object found = null;
-    for (Map.Entry<String, Object> e : obj) {
+    for (Map.Entry<String, Object> e : body.json) {
       if (e.getKey().equalsIgnoreCase(name)) {
         found = e.getValue();
       }
@@ -69,7 +148,8 @@ public final class GoJson {
   }
 
   /** A string field; absent or {@code null} gives {@code fallback}; any other type is invalid. */
-  public static String string(JsonObject obj, String name, String fallback) throws InvalidBody {
+  public static String string(Body obj, String name, String fallback) throws InvalidBody {
+    obj.require(name, EnumSet.of(Kind.STRING, Kind.NULL), name + " must be a string");
     Object v = field(obj, name);
     if (v == null) {
       return fallback;
@@ -81,7 +161,8 @@ public final class GoJson {
   }
 
   /** An integer field; floats, strings and out-of-range numbers are invalid, as in Go's decoder. */
-  public static Long integer(JsonObject obj, String name) throws InvalidBody {
+  public static Long integer(Body obj, String name) throws InvalidBody {
+    obj.require(name, EnumSet.of(Kind.INT, Kind.NULL), name + " must be an integer");
     Object v = field(obj, name);
     if (v == null) {
       return null;
@@ -96,7 +177,8 @@ public final class GoJson {
   }
 
   /** A list of strings; {@code null} items are skipped like Go's zero values would be dropped later. */
-  public static java.util.List<String> strings(JsonObject obj, String name) throws InvalidBody {
+  public static java.util.List<String> strings(Body obj, String name) throws InvalidBody {
+    obj.require(name, EnumSet.of(Kind.ARRAY, Kind.NULL), name + " must be a list of strings");
     Object v = field(obj, name);
     if (v == null) {
       return java.util.List.of();

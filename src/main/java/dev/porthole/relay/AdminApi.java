@@ -3,6 +3,7 @@ package dev.porthole.relay;
 import dev.porthole.Version;
 import dev.porthole.config.Subdomains;
 import dev.porthole.json.GoJson;
+import dev.porthole.json.InvalidRequests;
 import dev.porthole.relay.ConnectionRegistry.Reservation;
 import dev.porthole.relay.ConnectionRegistry.Type;
 import io.vertx.core.Vertx;
@@ -30,6 +31,11 @@ final class AdminApi {
 
   Router router(Vertx vertx, int maxBodyBytes) {
     Router router = Router.router(vertx);
+    router.route().handler(rc -> {
+      if (!InvalidRequests.unsupportedVersion(rc.request()) && !InvalidRequests.duplicateHost(rc.request())) {
+        rc.next();
+      }
+    });
     router.route("/api/v1/connections*").handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
     for (String path : new String[] {"/api/v1/connections", "/api/v1/connections/"}) {
       router.post(path).handler(this::createConnection);
@@ -40,12 +46,13 @@ final class AdminApi {
           .handler(rc -> JsonErrors.json(rc, 200, new JsonObject().put("version", Version.get())));
       router.route(path).handler(rc -> JsonErrors.methodNotAllowed(rc, "GET, HEAD"));
     }
+    router.route().failureHandler(InvalidRequests::routeFailure);
     JsonErrors.install(router);
     return router;
   }
 
   private void createConnection(RoutingContext rc) {
-    JsonObject in;
+    GoJson.Body in;
     String secret;
     String type;
     Object rawSubdomain;

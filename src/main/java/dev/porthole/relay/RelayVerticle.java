@@ -103,8 +103,9 @@ public final class RelayVerticle extends VerticleBase {
             .setDecompressionSupported(false),
         new PoolOptions().setHttp1MaxSize(256));
     RelayEdge edge = new RelayEdge(registry, () -> endpoints == null ? cfg.effectiveDomain(0) : endpoints.domain());
-    Future<HttpServer> admin = vertx.createHttpServer()
+    Future<HttpServer> admin = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
         .invalidRequestHandler(InvalidRequests.JSON)
+        .webSocketHandshakeHandler(InvalidRequests.NO_WEBSOCKETS)
         .requestHandler(new AdminApi(registry).router(vertx, cfg.adminMaxBodyBytes()))
         .listen(cfg.adminPort(), cfg.bindHost());
     // The edge answers Expect: 100-continue itself, as Go's server does once the proxy reads the

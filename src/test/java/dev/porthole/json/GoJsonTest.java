@@ -4,12 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 class GoJsonTest {
-  private static JsonObject parse(String contentType, String body) throws GoJson.InvalidBody {
+  private static GoJson.Body parse(String contentType, String body) throws GoJson.InvalidBody {
     return GoJson.object(contentType, Buffer.buffer(body));
   }
 
@@ -31,13 +30,15 @@ class GoJsonTest {
     assertThatThrownBy(() -> parse("application/json", "{} {}")).isInstanceOf(GoJson.InvalidBody.class);
     assertThatThrownBy(() -> parse("application/json", "[1]")).isInstanceOf(GoJson.InvalidBody.class);
     assertThatThrownBy(() -> parse("application/json", "")).isInstanceOf(GoJson.InvalidBody.class);
-    assertThat(parse("application/json", "null")).isEmpty();
+    assertThat(parse("application/json", "null").json()).isEmpty();
+    assertThatThrownBy(() -> parse("application/json", "{\"a\":1} // comment")).isInstanceOf(GoJson.InvalidBody.class);
+    assertThatThrownBy(() -> parse("application/json", "/* c */ {\"a\":1}")).isInstanceOf(GoJson.InvalidBody.class);
   }
 
   @Test
   @DisplayName("keys match case-insensitively, null is absent, types are strict")
   void fields() throws Exception {
-    JsonObject o = parse("application/json", "{\"Secret_Key\":\"s\",\"port\":3000,\"pool_size\":null,\"f\":1.5,\"big\":123456789012345678901234567890}");
+    GoJson.Body o = parse("application/json", "{\"Secret_Key\":\"s\",\"port\":3000,\"pool_size\":null,\"f\":1.5,\"big\":123456789012345678901234567890}");
     assertThat(GoJson.string(o, "secret_key", "")).isEqualTo("s");
     assertThat(GoJson.integer(o, "PORT")).isEqualTo(3000L);
     assertThat(GoJson.integer(o, "pool_size")).isNull();
@@ -45,5 +46,16 @@ class GoJsonTest {
     assertThatThrownBy(() -> GoJson.integer(o, "big")).isInstanceOf(GoJson.InvalidBody.class);
     assertThatThrownBy(() -> GoJson.string(o, "port", "")).isInstanceOf(GoJson.InvalidBody.class);
     assertThat(GoJson.string(o, "missing", "dflt")).isEqualTo("dflt");
+  }
+
+  @Test
+  @DisplayName("duplicate keys: the last wins, as in Go, but a wrong type in any occurrence fails")
+  void duplicates() throws Exception {
+    GoJson.Body ok = parse("application/json", "{\"port\":1,\"PORT\":3000}");
+    assertThat(GoJson.integer(ok, "port")).isEqualTo(3000L);
+    GoJson.Body bad = parse("application/json", "{\"port\":\"x\",\"port\":3000}");
+    assertThatThrownBy(() -> GoJson.integer(bad, "port")).isInstanceOf(GoJson.InvalidBody.class);
+    GoJson.Body nested = parse("application/json", "{\"name\":{},\"name\":\"a\"}");
+    assertThatThrownBy(() -> GoJson.string(nested, "name", "")).isInstanceOf(GoJson.InvalidBody.class);
   }
 }
