@@ -1,5 +1,6 @@
 package dev.porthole.api;
 
+import dev.porthole.access.AccessProxy;
 import dev.porthole.config.AppServerConfig;
 import dev.porthole.config.AuthConfig;
 import dev.porthole.json.InvalidRequests;
@@ -20,6 +21,7 @@ import java.security.MessageDigest;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,6 +39,7 @@ final class ApiGuard {
       HttpMethod.DELETE, HttpMethod.CONNECT, HttpMethod.OPTIONS, HttpMethod.TRACE, HttpMethod.PATCH);
   private static final Pattern READ_PATHS = Pattern.compile("(?i)^/api/v1/(tunnels|events|webhooks)(/.*)?$");
   private static final Pattern ACCESS_PATHS = Pattern.compile("(?i)^/(p|ws)/.*");
+  private static final Pattern ACCESS_VIEW = Pattern.compile("^(/p/[^/?]+)(/.*)?$");
 
   private final byte[] staticToken;
   private final JWTAuth jwt;
@@ -106,9 +109,25 @@ final class ApiGuard {
       return;
     }
     String header = req.getHeader("Authorization");
+    String queryToken = null;
+    Matcher access = ACCESS_VIEW.matcher(req.path());
+    if (access.matches()) {
+      // Browsers cannot send headers when navigating: /p/{id}/ also takes ?access_token=T (then a
+      // cookie scoped to the tunnel's prefix).
+      queryToken = req.getParam("access_token");
+      String cookie = rc.request().getCookie(AccessProxy.ACCESS_COOKIE) == null ? null
+          : rc.request().getCookie(AccessProxy.ACCESS_COOKIE).getValue();
+      if (queryToken != null) {
+        header = "Bearer " + queryToken;
+      } else if (header == null && cookie != null) {
+        header = "Bearer " + cookie;
+      }
+    }
+    String exchange = queryToken;
+    String prefix = access.matches() ? access.group(1) : null;
     if (staticToken != null && header != null
         && MessageDigest.isEqual(staticToken, header.getBytes(StandardCharsets.UTF_8))) {
-      rc.next();
+      pass(rc, exchange, prefix);
       return;
     }
     if (jwt == null || header == null || !header.startsWith("Bearer ") || header.length() <= 7) {
@@ -124,9 +143,37 @@ final class ApiGuard {
       } else if (needed != null && !scopes(ar.result()).contains(needed)) {
         ApiResponses.message(rc, 403, "forbidden");
       } else {
-        rc.next();
+        pass(rc, exchange, prefix);
       }
     });
+  }
+
+  /**
+   * Lets the request on, or, when it authenticated with {@code ?access_token=}, answers 303 to the
+   * same URL without it and sets the token as a cookie scoped to {@code /p/{id}/}.
+   */
+  private static void pass(RoutingContext rc, String exchangedToken, String prefix) {
+    if (exchangedToken == null) {
+      rc.next();
+      return;
+    }
+    String uri = rc.request().uri();
+    int q = uri.indexOf('?');
+    String path = q < 0 ? uri : uri.substring(0, q);
+    List<String> kept = new java.util.ArrayList<>();
+    if (q >= 0) {
+      for (String param : uri.substring(q + 1).split("&")) {
+        if (!param.isEmpty() && !param.startsWith("access_token=") && !param.equals("access_token")) {
+          kept.add(param);
+        }
+      }
+    }
+    rc.response().setStatusCode(303)
+        .putHeader("Location", path + (kept.isEmpty() ? "" : "?" + String.join("&", kept)))
+        .putHeader("Set-Cookie", AccessProxy.ACCESS_COOKIE + "=" + exchangedToken + "; Path=" + prefix
+            + "/; HttpOnly; SameSite=Strict")
+        .putHeader("Cache-Control", "no-store")
+        .end();
   }
 
   /** The scope a route needs, or null (health and unknown paths need only a valid credential). */

@@ -62,6 +62,9 @@ final class ApiResponses {
       case LIMIT_REACHED -> 429;
       case INTERNAL -> 500;
     };
+    if (status == 429) {
+      rc.response().putHeader("Retry-After", "5");
+    }
     message(rc, status, re.getMessage());
   }
 }

@@ -4,6 +4,8 @@ import dev.porthole.Version;
 import dev.porthole.api.ApiResponses.Route;
 import dev.porthole.bus.Addresses;
 import dev.porthole.bus.TunnelRequest;
+import dev.porthole.access.AccessProxy;
+import dev.porthole.config.AccessConfig;
 import dev.porthole.config.AuthConfig;
 import dev.porthole.edge.HtmlPages;
 import dev.porthole.json.InvalidRequests;
@@ -41,6 +43,8 @@ public final class HttpVerticle extends VerticleBase {
 
   private HttpServer server;
   private ReadyWait readyWait;
+  /** host:port of this server as URLs name it. */
+  private String advertised;
 
   @Override
   public Future<?> start() {
@@ -55,7 +59,11 @@ public final class HttpVerticle extends VerticleBase {
         vertx.createNetClient(new NetClientOptions().setConnectTimeout((int) ReadyWait.PROBE_TIMEOUT_MS)));
     Router router = Router.router(vertx);
     router.route().handler(guard::handle);
-    router.route().handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
+    // Only the API's own bodies are read here; /p/ streams them to the tunnel's target.
+    router.routeWithRegex("(?i)^/api/.*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
+    AccessProxy access = new AccessProxy(vertx, AccessConfig.from(cfg.getJsonObject("settings", new JsonObject())));
+    router.routeWithRegex("^/p/[^/?]+$").handler(access::redirectToSlash);
+    router.routeWithRegex("^/p/[^/?]+/.*").handler(access::handle);
 
     get(router, "/api/v1/health", rc -> ApiResponses.json(rc, 200, health));
     router.routeWithRegex(path("/api/v1/health")).handler(rc -> notAllowed(rc, "GET, HEAD"));
@@ -113,12 +121,45 @@ public final class HttpVerticle extends VerticleBase {
         .webSocketHandshakeHandler(InvalidRequests.NO_WEBSOCKETS)
         .requestHandler(router)
         .listen(cfg.getInteger("port", 7778), cfg.getString("host", "127.0.0.1"))
-        .onSuccess(s -> server = s);
+        .onSuccess(s -> {
+          server = s;
+          advertised = hostForUrls(cfg.getString("host", "127.0.0.1")) + ":" + s.actualPort();
+        });
+  }
+
+  /**
+   * Adds porthole's {@code proxy_url} and {@code websocket_url} after Portr's keys to a tunnel
+   * status, or to each status of a list; other bodies pass unchanged.
+   */
+  JsonObject withAccessUrls(JsonObject body) {
+    if (body.getValue("tunnels") instanceof io.vertx.core.json.JsonArray list) {
+      for (int i = 0; i < list.size(); i++) {
+        withAccessUrls(list.getJsonObject(i));
+      }
+      return body;
+    }
+    if (body.getValue("id") instanceof String id && body.containsKey("status")) {
+      body.put("proxy_url", "http://" + advertised + "/p/" + id + "/")
+          .put("websocket_url", "ws://" + advertised + "/ws/port-forward/" + id);
+    }
+    return body;
   }
 
   /** The port actually bound (the configured one may be 0). */
   public int actualPort() {
     return server.actualPort();
+  }
+
+  /** The listen address as a URL host: a wildcard bind is reached on loopback; IPv6 in brackets. */
+  static String hostForUrls(String bindHost) {
+    String h = bindHost == null ? "" : bindHost.strip();
+    if (h.isEmpty() || h.equals("0.0.0.0")) {
+      return "127.0.0.1";
+    }
+    if (h.equals("::") || h.equals("[::]")) {
+      return "[::1]";
+    }
+    return h.contains(":") && !h.startsWith("[") ? "[" + h + "]" : h;
   }
 
   /** Portr routes: case-insensitive, trailing slash optional. */
@@ -202,7 +243,7 @@ public final class HttpVerticle extends VerticleBase {
         })
         .onSuccess(started -> readyWait.await(started.getString("id"), deadline).onComplete(ar -> {
           if (ar.succeeded()) {
-            ApiResponses.json(rc, 201, ar.result());
+            ApiResponses.json(rc, 201, withAccessUrls(ar.result()));
           } else if (ar.cause() instanceof ReadyWait.ReadyTimeout) {
             ApiResponses.message(rc, 504, "tunnel " + started.getString("id") + " not ready after " + limit + " s");
           } else {
@@ -222,7 +263,7 @@ public final class HttpVerticle extends VerticleBase {
   private void ask(RoutingContext rc, String address, JsonObject body, int status, Route route, long timeoutMs) {
     vertx.eventBus().<JsonObject>request(address, body, new DeliveryOptions().setSendTimeout(timeoutMs))
         .map(Message::body)
-        .onSuccess(reply -> ApiResponses.json(rc, status, reply))
+        .onSuccess(reply -> ApiResponses.json(rc, status, withAccessUrls(reply)))
         .onFailure(err -> ApiResponses.failure(rc, err, route));
   }
 }

@@ -2,6 +2,7 @@ package dev.porthole.cli;
 
 import dev.porthole.api.HttpVerticle;
 import dev.porthole.bus.Addresses;
+import dev.porthole.config.AccessConfig;
 import dev.porthole.config.AppServerConfig;
 import dev.porthole.config.AuthConfig;
 import dev.porthole.config.ConfigException;
@@ -80,6 +81,7 @@ public final class AppServerCommand implements Callable<Integer> {
       RelayConfig.from(tree);
       auth = AuthConfig.from(tree);
       webhooks = WebhookConfig.from(tree);
+      AccessConfig.from(tree);
     } catch (ConfigException e) {
       return fail(vertx, 2, e.getMessage());
     }
@@ -141,7 +143,7 @@ public final class AppServerCommand implements Callable<Integer> {
     JsonObject httpConfig = new JsonObject().put("host", settings.bindHost()).put("port", settings.port())
         .put("token", apiToken).put("relay", relayMode).put("settings", tree);
     Future<String> deployed = vertx.deployVerticle(new TunnelManagerVerticle(portr, new JschConnector(), knownHosts,
-            Clock.systemUTC()))
+            Clock.systemUTC(), AccessConfig.from(tree).maxTunnels()))
         .compose(id -> vertx.deployVerticle(new HealthVerticle(), new DeploymentOptions().setConfig(
             new JsonObject().put("interval_seconds", healthInterval))))
         .compose(id -> vertx.deployVerticle(new WebhookVerticle(), new DeploymentOptions().setConfig(tree)))

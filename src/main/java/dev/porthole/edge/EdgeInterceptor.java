@@ -15,7 +15,12 @@ public abstract class EdgeInterceptor implements ProxyInterceptor {
     if (own != null) {
       return own;
     }
+    rewriteResponse(ctx);
     Trailers.passThrough(ctx);
     return ctx.sendResponse();
+  }
+
+  /** Changes an origin response's headers before it goes out; nothing by default. */
+  protected void rewriteResponse(ProxyContext ctx) {
   }
 }

@@ -47,6 +47,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
   private final SshConnector connector;
   private final Path knownHosts;
   private final Clock clock;
+  private final int maxTunnels;
   private final TunnelRegistry registry = new TunnelRegistry();
   private final Map<String, Runtime> runtimes = new HashMap<>();
   private PortrServerApi api;
@@ -67,6 +68,12 @@ public final class TunnelManagerVerticle extends VerticleBase {
    *     not verified
    */
   public TunnelManagerVerticle(PortrConfig config, SshConnector connector, Path knownHosts, Clock clock) {
+    this(config, connector, knownHosts, clock, Integer.MAX_VALUE);
+  }
+
+  /** @param maxTunnels live (not stopped) tunnels allowed at once ({@code limits.max_tunnels}) */
+  public TunnelManagerVerticle(PortrConfig config, SshConnector connector, Path knownHosts, Clock clock, int maxTunnels) {
+    this.maxTunnels = maxTunnels;
     this.config = config;
     this.connector = connector;
     this.knownHosts = knownHosts;
@@ -115,6 +122,10 @@ public final class TunnelManagerVerticle extends VerticleBase {
       return;
     }
     TunnelRequest req = TunnelRequest.fromJson(m.body());
+    if (registry.liveCount() >= maxTunnels) {
+      m.fail(FailureCode.LIMIT_REACHED.code(), "tunnel limit reached (" + maxTunnels + ")");
+      return;
+    }
     pool(req).onComplete(ar -> {
       if (ar.failed()) {
         m.fail(FailureCode.START_FAILED.code(), ar.cause().getMessage());

@@ -327,7 +327,7 @@ class ApiGuardTest {
 
     assertMessage(get("/p/x", noAccess), 403, "forbidden");
     assertMessage(get("/ws/port-forward/x", noAccess), 403, "forbidden");
-    assertMessage(get("/p/x", access), 404, "Cannot GET /p/x");
+    assertThat(get("/p/x", access).status()).as("/p/{id} redirects to /p/{id}/ once the guard lets it pass").isEqualTo(308);
     assertMessage(get("/ws/port-forward/x", access), 404, "Cannot GET /ws/port-forward/x");
   }
 

@@ -127,6 +127,13 @@ class HttpVerticleTest {
     return call(HttpMethod.POST, uri, Map.of("Content-Type", JSON), Buffer.buffer(body));
   }
 
+  /** The status as the API shows it: porthole's access URLs appended after Portr's keys. */
+  private JsonObject withUrls(JsonObject status) {
+    String id = status.getString("id");
+    return status.copy().put("proxy_url", "http://127.0.0.1:" + port + "/p/" + id + "/")
+        .put("websocket_url", "ws://127.0.0.1:" + port + "/ws/port-forward/" + id);
+  }
+
   /** Status, JSON Content-Type and exact body. */
   private static void assertJsonResponse(Resp r, int status, String body) {
     assertThat(r.status()).as("status of %s", r.body()).isEqualTo(status);
@@ -149,7 +156,7 @@ class HttpVerticleTest {
 
     Resp r = postJson("/api/v1/tunnels", "{\"name\":\"api\",\"port\":3000,\"callback_url\":\"http://example.test/hook\"}");
 
-    assertJsonResponse(r, 201, reply.encode());
+    assertJsonResponse(r, 201, withUrls(reply).encode());
     assertThat(received.get(Addresses.TUNNELS_START)).singleElement().satisfies(req -> {
       assertThat(req.getString("name")).isEqualTo("api");
       assertThat(req.getString("type")).isEqualTo("http");
@@ -184,7 +191,7 @@ class HttpVerticleTest {
 
     Resp r = call(HttpMethod.DELETE, "/api/v1/tunnels/tun_1");
 
-    assertJsonResponse(r, 200, stopped.encode());
+    assertJsonResponse(r, 200, withUrls(stopped).encode());
     assertThat(received.get(Addresses.TUNNELS_STOP)).containsExactly(new JsonObject().put("id", "tun_1"));
   }
 
@@ -198,7 +205,7 @@ class HttpVerticleTest {
     Resp r = call(HttpMethod.POST, "/api/v1/tunnels/tun_1/shutdown", Map.of("Content-Type", JSON),
         Buffer.buffer("{not json at all"));
 
-    assertJsonResponse(r, 200, stopped.encode());
+    assertJsonResponse(r, 200, withUrls(stopped).encode());
     assertThat(received.get(Addresses.TUNNELS_STOP)).containsExactly(new JsonObject().put("id", "tun_1"));
   }
 
@@ -211,7 +218,7 @@ class HttpVerticleTest {
 
     Resp r = call(HttpMethod.GET, "/api/v1/tunnels/tun_1");
 
-    assertJsonResponse(r, 200, running.encode());
+    assertJsonResponse(r, 200, withUrls(running).encode());
     assertThat(received.get(Addresses.TUNNELS_GET)).containsExactly(new JsonObject().put("id", "tun_1"));
   }
 

@@ -87,7 +87,7 @@ class AppServerIT {
     assertThat(status.getInteger("remote_port")).isBetween(20000, 29999);
     assertThat(status.getString("tunnel_url")).isEqualTo("http://e2e-web." + relay.endpoints().domain());
     assertThat(status.fieldNames()).containsExactly("id", "name", "status", "type", "host", "port", "subdomain",
-        "remote_port", "tunnel_url", "started_at", "updated_at");
+        "remote_port", "tunnel_url", "started_at", "updated_at", "proxy_url", "websocket_url");
     HttpResponse<String> r = relay.edgeGet("e2e-web", "/hello?a=1");
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).isEqualTo("hello from local");

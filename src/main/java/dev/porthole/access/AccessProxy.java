@@ -1,0 +1,237 @@
+package dev.porthole.access;
+
+import dev.porthole.bus.Addresses;
+import dev.porthole.bus.TunnelStatus;
+import dev.porthole.config.AccessConfig;
+import dev.porthole.edge.EdgeInterceptor;
+import dev.porthole.edge.HtmlPages;
+import dev.porthole.edge.OwnResponse;
+import io.netty.channel.ConnectTimeoutException;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.HostAndPort;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.httpproxy.HttpProxy;
+import io.vertx.httpproxy.ProxyContext;
+import io.vertx.httpproxy.ProxyOptions;
+import io.vertx.httpproxy.ProxyResponse;
+import java.net.ConnectException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code /p/{id}/…}: the tunnel's local target through the app-server (port-forward-access.md),
+ * on vertx-http-proxy. Exactly the {@code /p/{id}} prefix is stripped from the raw path; the rest
+ * and the query go on byte for byte. {@code Host} becomes the target's {@code host:port}; {@code
+ * X-Forwarded-For} is appended, {@code -Proto}, {@code -Host} and {@code -Prefix} set; hop-by-hop
+ * headers and those named in {@code Connection} are dropped, and so is porthole's access cookie.
+ * {@code Location}/{@code Content-Location} and cookie {@code Path=/} are rewritten under the
+ * prefix. Bodies stream both ways with no total-duration cap; {@code access.max_body_bytes} bounds
+ * request bodies (413). Errors carry {@code X-Porthole-Error}: 404 unknown tunnel, 409 not running,
+ * 502 refused or reset, 504 timeout. The tunnel's target is asked of the manager per request: no
+ * tunnel state is kept here.
+ */
+public final class AccessProxy {
+  public static final String ACCESS_COOKIE = "porthole_access";
+  private static final Pattern PREFIX = Pattern.compile("^/p/([^/?]+)(/.*)?$");
+  private static final String TARGET = "porthole.target";
+  private static final String PREFIX_KEY = "porthole.prefix";
+
+  private final Vertx vertx;
+  private final AccessConfig cfg;
+  private final HttpProxy proxy;
+
+  public AccessProxy(Vertx vertx, AccessConfig cfg) {
+    this.vertx = vertx;
+    this.cfg = cfg;
+    HttpClient client = vertx.createHttpClient(new HttpClientOptions()
+            .setConnectTimeout((int) cfg.dialTimeout().toMillis())
+            .setIdleTimeout((int) cfg.idleTimeout().toSeconds())
+            .setKeepAlive(true)
+            .setDecompressionSupported(false),
+        new PoolOptions().setHttp1MaxSize(64));
+    proxy = HttpProxy.reverseProxy(new ProxyOptions(), client);
+    proxy.origin(ctx -> {
+      SocketAddress target = ctx.get(TARGET, SocketAddress.class);
+      return ctx.client().request(new RequestOptions().setServer(target));
+    });
+    proxy.addInterceptor(new Interceptor(), true);
+  }
+
+  /** {@code /p/{id}} → 308 to {@code /p/{id}/}, query kept. */
+  public void redirectToSlash(RoutingContext rc) {
+    String uri = rc.request().uri();
+    int q = uri.indexOf('?');
+    String path = q < 0 ? uri : uri.substring(0, q);
+    rc.response().setStatusCode(308).putHeader("Location", path + "/" + (q < 0 ? "" : uri.substring(q))).end();
+  }
+
+  public void handle(RoutingContext rc) {
+    proxy.handle(rc.request());
+  }
+
+  private final class Interceptor extends EdgeInterceptor {
+    @Override
+    public Future<ProxyResponse> handleProxyRequest(ProxyContext ctx) {
+      HttpServerRequest in = ctx.request().proxiedRequest();
+      String uri = in.uri();
+      Matcher m = PREFIX.matcher(uri);
+      if (!m.matches()) {
+        return Future.succeededFuture(error(ctx, 404, "tunnel-not-found", "unknown tunnel"));
+      }
+      String id = m.group(1);
+      String rest = m.group(2) == null ? "/" : m.group(2);
+      String length = in.getHeader(HttpHeaders.CONTENT_LENGTH);
+      if (length != null) {
+        try {
+          if (Long.parseLong(length.strip()) > cfg.maxBodyBytes()) {
+            return Future.succeededFuture(error(ctx, 413, "request-too-large",
+                "request body over access.max_body_bytes (" + cfg.maxBodyBytes() + ")"));
+          }
+        } catch (NumberFormatException e) {
+          return Future.succeededFuture(error(ctx, 400, "bad-request", "bad Content-Length"));
+        }
+      }
+      return vertx.eventBus().<JsonObject>request(Addresses.TUNNELS_GET, new JsonObject().put("id", id),
+              new DeliveryOptions().setSendTimeout(Addresses.QUERY_TIMEOUT_MS))
+          .map(reply -> reply.body())
+          .compose(status -> {
+            String state = status.getString("status");
+            if (!state.equals(TunnelStatus.RUNNING) && !state.equals(TunnelStatus.UNHEALTHY)) {
+              return Future.succeededFuture(error(ctx, 409, "tunnel-not-running", "tunnel " + id + " is " + state));
+            }
+            String host = status.getString("host");
+            int port = status.getInteger("port");
+            ctx.set(TARGET, SocketAddress.inetSocketAddress(port, host));
+            ctx.set(PREFIX_KEY, "/p/" + id);
+            prepare(ctx, in, id, rest, host, port);
+            return ctx.sendRequest().recover(err -> Future.succeededFuture(failure(ctx, err)));
+          }, err -> Future.succeededFuture(err instanceof ReplyException re && re.failureCode() == 3
+              ? error(ctx, 404, "tunnel-not-found", "unknown tunnel " + id)
+              : error(ctx, 503, "manager-unavailable", "the tunnel manager did not answer")));
+    }
+
+    private void prepare(ProxyContext ctx, HttpServerRequest in, String id, String rest, String host, int port) {
+      ctx.request().setURI(rest);
+      MultiMap h = ctx.request().headers();
+      String connection = in.getHeader(HttpHeaders.CONNECTION);
+      if (connection != null) {
+        for (String name : connection.split(",")) {
+          String n = name.strip();
+          if (!n.isEmpty() && !n.equalsIgnoreCase("upgrade") && !n.equalsIgnoreCase("close")
+              && !n.equalsIgnoreCase("keep-alive")) {
+            h.remove(n);
+          }
+        }
+      }
+      List<String> cookies = new ArrayList<>();
+      for (String cookie : h.getAll(HttpHeaders.COOKIE)) {
+        String kept = stripAccessCookie(cookie);
+        if (!kept.isEmpty()) {
+          cookies.add(kept);
+        }
+      }
+      h.remove(HttpHeaders.COOKIE);
+      cookies.forEach(c -> h.add(HttpHeaders.COOKIE, c));
+      String client = in.remoteAddress() == null ? null : in.remoteAddress().hostAddress();
+      String forwardedFor = in.getHeader("X-Forwarded-For");
+      if (client != null) {
+        h.set("X-Forwarded-For", forwardedFor == null ? client : forwardedFor + ", " + client);
+      }
+      h.set("X-Forwarded-Proto", in.isSSL() ? "https" : "http");
+      h.set("X-Forwarded-Prefix", "/p/" + id);
+      // Host becomes the target's; the proxy then sets X-Forwarded-Host to the public one.
+      ctx.request().setAuthority(HostAndPort.create(host, port));
+    }
+
+    private ProxyResponse failure(ProxyContext ctx, Throwable err) {
+      Throwable t = err;
+      while (t.getCause() != null && t.getCause() != t) {
+        t = t.getCause();
+      }
+      if (t instanceof ConnectTimeoutException || t instanceof TimeoutException
+          || String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT).contains("timeout")) {
+        return error(ctx, 504, "target-timeout", "the tunnel's target did not answer in time");
+      }
+      return error(ctx, 502, "target-unreachable", "the tunnel's target refused or reset the connection: "
+          + (t instanceof ConnectException ? "connection refused" : String.valueOf(t.getMessage())));
+    }
+
+    private ProxyResponse error(ProxyContext ctx, int status, String reason, String message) {
+      String accept = ctx.request().proxiedRequest().getHeader(HttpHeaders.ACCEPT);
+      boolean html = accept != null && accept.contains("text/html");
+      Buffer body = html
+          ? Buffer.buffer(HtmlPages.page("porthole: " + status, "<p>" + HtmlPages.escape(message) + "</p>", "porthole"))
+          : Buffer.buffer(new JsonObject().put("message", message).encode());
+      return OwnResponse.answer(ctx, status, body,
+          "Content-Type", html ? "text/html; charset=utf-8" : "application/json",
+          "X-Porthole-Error", reason);
+    }
+
+    @Override
+    protected void rewriteResponse(ProxyContext ctx) {
+      String prefix = ctx.get(PREFIX_KEY, String.class);
+      SocketAddress target = ctx.get(TARGET, SocketAddress.class);
+      if (prefix == null || target == null) {
+        return;
+      }
+      MultiMap h = ctx.response().headers();
+      for (String name : new String[] {"Location", "Content-Location"}) {
+        String v = h.get(name);
+        if (v != null) {
+          h.set(name, rewriteLocation(v, prefix, target));
+        }
+      }
+      List<String> cookies = h.getAll("Set-Cookie");
+      if (!cookies.isEmpty()) {
+        h.remove("Set-Cookie");
+        for (String c : cookies) {
+          h.add("Set-Cookie", c.replaceAll("(?i)(;\\s*Path=)/(?=\\s*(;|$))", "$1" + prefix + "/"));
+        }
+      }
+    }
+  }
+
+  /** Root-relative and target-absolute locations move under the prefix; others stay. */
+  static String rewriteLocation(String location, String prefix, SocketAddress target) {
+    if (location.startsWith("/") && !location.startsWith("//")) {
+      return prefix + location;
+    }
+    for (String origin : new String[] {"http://" + target.host() + ":" + target.port(),
+        "http://" + (target.host().equals("localhost") ? "127.0.0.1" : target.host()) + ":" + target.port()}) {
+      if (location.startsWith(origin)) {
+        String rest = location.substring(origin.length());
+        return prefix + (rest.startsWith("/") ? rest : "/" + rest);
+      }
+    }
+    return location;
+  }
+
+  /** A Cookie header without porthole's own access cookie. */
+  static String stripAccessCookie(String header) {
+    List<String> kept = new ArrayList<>();
+    for (String part : header.split(";")) {
+      String p = part.strip();
+      if (!p.isEmpty() && !p.startsWith(ACCESS_COOKIE + "=")) {
+        kept.add(p);
+      }
+    }
+    return String.join("; ", kept);
+  }
+}
