@@ -4,9 +4,12 @@ import dev.porthole.access.AccessProxy;
 import dev.porthole.config.AppServerConfig;
 import dev.porthole.config.AuthConfig;
 import dev.porthole.json.InvalidRequests;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.ServerWebSocketHandshake;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
@@ -174,6 +177,48 @@ final class ApiGuard {
             + "/; HttpOnly; SameSite=Strict")
         .putHeader("Cache-Control", "no-store")
         .end();
+  }
+
+  /**
+   * The same rules for a WebSocket handshake, which never reaches the router: Host, Origin, then a
+   * credential from {@code Authorization} or the {@code bearer.<T>} subprotocol, with the path's
+   * scope. Completes with 0 when allowed, else the status to refuse with (401, 403).
+   */
+  Future<Integer> webSocket(ServerWebSocketHandshake hs) {
+    MultiMap headers = hs.headers();
+    if (loopbackBind && !hostAllowed(headers.get("Host"))) {
+      return Future.succeededFuture(403);
+    }
+    String origin = headers.get("Origin");
+    if (origin != null) {
+      String o = origin.toLowerCase(Locale.ROOT);
+      if (!allowedOrigins.contains(o) && !sameOrigin(o, headers.get("Host"))) {
+        return Future.succeededFuture(403);
+      }
+    }
+    if (!authRequired()) {
+      return Future.succeededFuture(0);
+    }
+    String header = headers.get("Authorization");
+    String protocols = headers.get("Sec-WebSocket-Protocol");
+    if (header == null && protocols != null) {
+      for (String p : protocols.split(",")) {
+        String proto = p.strip();
+        if (proto.startsWith("bearer.") && proto.length() > 7) {
+          header = "Bearer " + proto.substring(7);
+        }
+      }
+    }
+    if (staticToken != null && header != null && MessageDigest.isEqual(staticToken, header.getBytes(StandardCharsets.UTF_8))) {
+      return Future.succeededFuture(0);
+    }
+    if (jwt == null || header == null || !header.startsWith("Bearer ") || header.length() <= 7) {
+      return Future.succeededFuture(401);
+    }
+    String needed = scopeFor(HttpMethod.GET, hs.path());
+    return jwt.authenticate(new TokenCredentials(header.substring(7)))
+        .map(user -> !hasExpiry(user) ? 401 : needed != null && !scopes(user).contains(needed) ? 403 : 0)
+        .otherwise(401);
   }
 
   /** The scope a route needs, or null (health and unknown paths need only a valid credential). */

@@ -5,6 +5,7 @@ import dev.porthole.api.ApiResponses.Route;
 import dev.porthole.bus.Addresses;
 import dev.porthole.bus.TunnelRequest;
 import dev.porthole.access.AccessProxy;
+import dev.porthole.access.WebSocketTunnels;
 import dev.porthole.config.AccessConfig;
 import dev.porthole.config.AuthConfig;
 import dev.porthole.edge.HtmlPages;
@@ -24,6 +25,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +45,7 @@ public final class HttpVerticle extends VerticleBase {
 
   private HttpServer server;
   private ReadyWait readyWait;
+  private WebSocketTunnels tunnels;
   /** host:port of this server as URLs name it. */
   private String advertised;
 
@@ -62,6 +65,7 @@ public final class HttpVerticle extends VerticleBase {
     // Only the API's own bodies are read here; /p/ streams them to the tunnel's target.
     router.routeWithRegex("(?i)^/api/.*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
     AccessProxy access = new AccessProxy(vertx, AccessConfig.from(cfg.getJsonObject("settings", new JsonObject())));
+    // WebSocket upgrades on /p/ are handshakes too: refused (404) until their passthrough lands.
     router.routeWithRegex("^/p/[^/?]+$").handler(access::redirectToSlash);
     router.routeWithRegex("^/p/[^/?]+/.*").handler(access::handle);
 
@@ -116,9 +120,29 @@ public final class HttpVerticle extends VerticleBase {
       ApiResponses.message(rc, 500, "internal error");
     });
 
-    return vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
+    AccessConfig accessCfg = AccessConfig.from(cfg.getJsonObject("settings", new JsonObject()));
+    tunnels = new WebSocketTunnels(vertx, accessCfg);
+    return vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false)
+            .setWebSocketSubProtocols(List.of(WebSocketTunnels.SUBPROTOCOL))
+            .setMaxWebSocketFrameSize(accessCfg.wsMaxMessageBytes())
+            .setMaxWebSocketMessageSize(accessCfg.wsMaxMessageBytes()))
         .invalidRequestHandler(InvalidRequests.JSON)
-        .webSocketHandshakeHandler(InvalidRequests.NO_WEBSOCKETS)
+        .webSocketHandshakeHandler(hs -> {
+          // Handshakes never reach the router: the guard's rules are applied here.
+          String id = WebSocketTunnels.tunnelId(hs.path());
+          if (id == null) {
+            hs.reject(404);
+            return;
+          }
+          guard.webSocket(hs).onComplete(ar -> {
+            int refusal = ar.succeeded() ? ar.result() : 500;
+            if (refusal != 0) {
+              hs.reject(refusal);
+            } else {
+              tunnels.open(hs, id);
+            }
+          });
+        })
         .requestHandler(router)
         .listen(cfg.getInteger("port", 7778), cfg.getString("host", "127.0.0.1"))
         .onSuccess(s -> {
@@ -143,6 +167,14 @@ public final class HttpVerticle extends VerticleBase {
           .put("websocket_url", "ws://" + advertised + "/ws/port-forward/" + id);
     }
     return body;
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (tunnels != null) {
+      tunnels.closeEverything();
+    }
+    return Future.succeededFuture();
   }
 
   /** The port actually bound (the configured one may be 0). */

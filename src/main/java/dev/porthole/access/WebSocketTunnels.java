@@ -1,0 +1,293 @@
+package dev.porthole.access;
+
+import dev.porthole.bus.Addresses;
+import dev.porthole.bus.TunnelStatus;
+import dev.porthole.config.AccessConfig;
+import io.netty.channel.socket.DuplexChannel;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.ServerWebSocketHandshake;
+import io.vertx.core.internal.net.NetSocketInternal;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.NetSocket;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code /ws/port-forward/{id}} (port-forward-access.md): each WebSocket is one fresh TCP
+ * connection to the tunnel's local target. Binary messages are the bytes; the text message {@code
+ * {"type":"eof"}} half-closes the target's side; any other text closes with 1003. Both directions
+ * use backpressure, and {@code access.ws_max_bytes_per_second} is enforced by pausing reads. Close
+ * codes: 1000 target closed, 1001 server shutdown, 1003 bad message, 1009 message too big (by
+ * Vert.x, from {@code access.ws_max_message_bytes}), 1011 target dial failed, 4008 idle (no
+ * application bytes for {@code access.ws_idle_timeout_seconds}; pings every 30 s do not count), 4404
+ * tunnel stopped. Refusals happen before the upgrade: 404 unknown tunnel, 409 not running, 429 over
+ * {@code access.ws_max_connections_per_tunnel}. The only state kept is the set of open sockets.
+ */
+public final class WebSocketTunnels {
+  private static final Logger log = LoggerFactory.getLogger(WebSocketTunnels.class);
+  public static final String SUBPROTOCOL = "porthole.v1";
+  static final long PING_MS = 30_000;
+  static final long TICK_MS = 100;
+  private static final Pattern PATH = Pattern.compile("^/ws/port-forward/([^/?]+)/?$");
+
+  private final Vertx vertx;
+  private final AccessConfig cfg;
+  private final NetClient net;
+  private final Map<String, Set<Conn>> open = new HashMap<>();
+
+  public WebSocketTunnels(Vertx vertx, AccessConfig cfg) {
+    this.vertx = vertx;
+    this.cfg = cfg;
+    this.net = vertx.createNetClient(new NetClientOptions().setConnectTimeout((int) cfg.dialTimeout().toMillis())
+        .setTcpNoDelay(true));
+    vertx.eventBus().<JsonObject>localConsumer(Addresses.TUNNELS_LIFECYCLE, m -> {
+      String type = m.body().getString("type");
+      if ("stopped".equals(type)) {
+        closeAll(m.body().getString("tunnel_id"), (short) 4404, "tunnel stopped");
+      }
+    });
+  }
+
+  /** The tunnel id of a WebSocket tunnel path, or null. */
+  public static String tunnelId(String path) {
+    Matcher m = PATH.matcher(path);
+    return m.matches() ? m.group(1) : null;
+  }
+
+  /** After auth: look the tunnel up, apply the limit, upgrade, dial, pump. */
+  public void open(ServerWebSocketHandshake hs, String id) {
+    Set<Conn> sockets = open.get(id);
+    if (sockets != null && sockets.size() >= cfg.wsMaxConnectionsPerTunnel()) {
+      hs.reject(429);
+      return;
+    }
+    vertx.eventBus().<JsonObject>request(Addresses.TUNNELS_GET, new JsonObject().put("id", id),
+            new DeliveryOptions().setSendTimeout(Addresses.QUERY_TIMEOUT_MS))
+        .onFailure(err -> hs.reject(err instanceof ReplyException re && re.failureCode() == 3 ? 404 : 503))
+        .onSuccess(reply -> {
+          JsonObject status = reply.body();
+          String state = status.getString("status");
+          if (!state.equals(TunnelStatus.RUNNING) && !state.equals(TunnelStatus.UNHEALTHY)) {
+            hs.reject(409);
+            return;
+          }
+          Set<Conn> now = open.computeIfAbsent(id, k -> new HashSet<>());
+          if (now.size() >= cfg.wsMaxConnectionsPerTunnel()) {
+            hs.reject(429);
+            return;
+          }
+          Conn conn = new Conn(id);
+          now.add(conn);
+          hs.accept().onSuccess(ws -> conn.start(ws, status.getString("host"), status.getInteger("port")))
+              .onFailure(err -> forget(conn));
+        });
+  }
+
+  /** Server shutdown: every socket closes with 1001. */
+  public void closeEverything() {
+    for (String id : Set.copyOf(open.keySet())) {
+      closeAll(id, (short) 1001, "server shutdown");
+    }
+  }
+
+  private void closeAll(String tunnelId, short code, String reason) {
+    Set<Conn> sockets = open.remove(tunnelId);
+    if (sockets != null) {
+      for (Conn c : sockets) {
+        c.close(code, reason);
+      }
+    }
+  }
+
+  private void forget(Conn conn) {
+    Set<Conn> sockets = open.get(conn.tunnelId);
+    if (sockets != null) {
+      sockets.remove(conn);
+      if (sockets.isEmpty()) {
+        open.remove(conn.tunnelId);
+      }
+    }
+  }
+
+  /** One WebSocket and its target connection. */
+  private final class Conn {
+    final String tunnelId;
+    ServerWebSocket ws;
+    NetSocket target;
+    long lastActivity = System.nanoTime();
+    long timer = -1;
+    long pinger = -1;
+    boolean closed;
+    final Throttle up = new Throttle();
+    final Throttle down = new Throttle();
+
+    Conn(String tunnelId) {
+      this.tunnelId = tunnelId;
+    }
+
+    void start(ServerWebSocket socket, String host, int port) {
+      ws = socket;
+      ws.pause();
+      ws.closeHandler(v -> shutdown());
+      ws.exceptionHandler(err -> log.debug("ws(tunnel={}) {}", tunnelId, err.toString()));
+      net.connect(port, host).onComplete(ar -> {
+        if (ar.failed()) {
+          log.debug("ws(tunnel={}) dial {}:{} failed: {}", tunnelId, host, port, ar.cause().getMessage());
+          close((short) 1011, "target dial failed");
+          return;
+        }
+        target = ar.result();
+        if (closed) {
+          target.close();
+          return;
+        }
+        wire();
+        ws.resume();
+      });
+    }
+
+    private void wire() {
+      ws.binaryMessageHandler(buf -> {
+        touch();
+        target.write(buf);
+        if (target.writeQueueFull()) {
+          ws.pause();
+          target.drainHandler(v -> resumeIfAllowed(up, ws::resume));
+        } else if (up.spend(buf.length())) {
+          ws.pause();
+          up.resumeLater(ws::resume);
+        }
+      });
+      ws.textMessageHandler(text -> {
+        JsonObject control = null;
+        try {
+          control = new JsonObject(text);
+        } catch (DecodeException e) {
+          // Answered below.
+        }
+        if (control != null && "eof".equals(control.getString("type"))) {
+          if (((NetSocketInternal) target).channelHandlerContext().channel() instanceof DuplexChannel ch) {
+            ch.shutdownOutput();
+          }
+          return;
+        }
+        close((short) 1003, "text messages are control messages; send bytes as binary");
+      });
+      target.handler(buf -> {
+        touch();
+        ws.writeBinaryMessage(buf);
+        if (ws.writeQueueFull()) {
+          target.pause();
+          ws.drainHandler(v -> resumeIfAllowed(down, target::resume));
+        } else if (down.spend(buf.length())) {
+          target.pause();
+          down.resumeLater(target::resume);
+        }
+      });
+      target.closeHandler(v -> close((short) 1000, "target closed"));
+      target.exceptionHandler(err -> log.debug("ws(tunnel={}) target: {}", tunnelId, err.toString()));
+      long idleNanos = cfg.wsIdleTimeout().toNanos();
+      timer = vertx.setPeriodic(Math.min(1_000, Math.max(TICK_MS, cfg.wsIdleTimeout().toMillis() / 10)), id -> {
+        if (System.nanoTime() - lastActivity >= idleNanos) {
+          close((short) 4008, "idle timeout");
+        }
+      });
+      pinger = vertx.setPeriodic(PING_MS, id -> {
+        if (!closed) {
+          ws.writePing(Buffer.buffer());
+        }
+      });
+    }
+
+    private void resumeIfAllowed(Throttle t, Runnable resume) {
+      if (t.exhausted()) {
+        t.resumeLater(resume);
+      } else {
+        resume.run();
+      }
+    }
+
+    private void touch() {
+      lastActivity = System.nanoTime();
+    }
+
+    void close(short code, String reason) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      if (ws != null && !ws.isClosed()) {
+        ws.close(code, reason);
+      }
+      shutdown();
+    }
+
+    private void shutdown() {
+      closed = true;
+      vertx.cancelTimer(timer);
+      vertx.cancelTimer(pinger);
+      if (target != null) {
+        target.close();
+      }
+      forget(this);
+    }
+  }
+
+  /**
+   * {@code access.ws_max_bytes_per_second} per direction: bytes are counted in 100 ms slices; a
+   * slice over its share pauses the reading side until the next slice.
+   */
+  private final class Throttle {
+    private long sliceStart = System.nanoTime();
+    private long used;
+
+    /** Counts bytes; true when the current slice is now over its share. */
+    boolean spend(long bytes) {
+      if (cfg.wsMaxBytesPerSecond() <= 0) {
+        return false;
+      }
+      roll();
+      used += bytes;
+      return exhausted();
+    }
+
+    boolean exhausted() {
+      if (cfg.wsMaxBytesPerSecond() <= 0) {
+        return false;
+      }
+      roll();
+      return used >= cfg.wsMaxBytesPerSecond() * TICK_MS / 1000;
+    }
+
+    void resumeLater(Runnable resume) {
+      long elapsedMs = (System.nanoTime() - sliceStart) / 1_000_000;
+      vertx.setTimer(Math.max(1, TICK_MS - elapsedMs), id -> {
+        roll();
+        resume.run();
+      });
+    }
+
+    private void roll() {
+      long now = System.nanoTime();
+      long slices = (now - sliceStart) / (TICK_MS * 1_000_000);
+      if (slices > 0) {
+        long share = cfg.wsMaxBytesPerSecond() * TICK_MS / 1000;
+        used = Math.max(0, used - slices * share);
+        sliceStart += slices * TICK_MS * 1_000_000;
+      }
+    }
+  }
+}
