@@ -5,6 +5,7 @@ import dev.porthole.bus.TunnelStatus;
 import dev.porthole.config.AccessConfig;
 import dev.porthole.edge.EdgeInterceptor;
 import dev.porthole.edge.HtmlPages;
+import dev.porthole.edge.LimitedStream;
 import dev.porthole.edge.OwnResponse;
 import io.netty.channel.ConnectTimeoutException;
 import io.vertx.core.Future;
@@ -23,6 +24,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.httpproxy.Body;
 import io.vertx.httpproxy.HttpProxy;
 import io.vertx.httpproxy.ProxyContext;
 import io.vertx.httpproxy.ProxyOptions;
@@ -52,6 +54,7 @@ public final class AccessProxy {
   private static final Pattern PREFIX = Pattern.compile("^/p/([^/?]+)(/.*)?$");
   private static final String TARGET = "porthole.target";
   private static final String PREFIX_KEY = "porthole.prefix";
+  private static final String TOO_LARGE = "porthole.too-large";
 
   private final Vertx vertx;
   private final AccessConfig cfg;
@@ -62,14 +65,14 @@ public final class AccessProxy {
     this.cfg = cfg;
     HttpClient client = vertx.createHttpClient(new HttpClientOptions()
             .setConnectTimeout((int) cfg.dialTimeout().toMillis())
-            .setIdleTimeout((int) cfg.idleTimeout().toSeconds())
             .setKeepAlive(true)
             .setDecompressionSupported(false),
         new PoolOptions().setHttp1MaxSize(64));
     proxy = HttpProxy.reverseProxy(new ProxyOptions(), client);
     proxy.origin(ctx -> {
       SocketAddress target = ctx.get(TARGET, SocketAddress.class);
-      return ctx.client().request(new RequestOptions().setServer(target));
+      // Per request: a target silent that long fails as a timeout (504); no cap on total duration.
+      return ctx.client().request(new RequestOptions().setServer(target).setIdleTimeout(cfg.idleTimeout().toMillis()));
     });
     proxy.addInterceptor(new Interceptor(), true);
   }
@@ -82,7 +85,14 @@ public final class AccessProxy {
     rc.response().setStatusCode(308).putHeader("Location", path + "/" + (q < 0 ? "" : uri.substring(q))).end();
   }
 
+  /** Set by the guard when the request's Authorization header was porthole's own credential. */
+  public static final String STRIP_AUTHORIZATION = "porthole.strip-authorization";
+
   public void handle(RoutingContext rc) {
+    if (Boolean.TRUE.equals(rc.get(STRIP_AUTHORIZATION))) {
+      // porthole's token is for porthole, never for the app behind it.
+      rc.request().headers().remove(HttpHeaders.AUTHORIZATION);
+    }
     proxy.handle(rc.request());
   }
 
@@ -121,7 +131,17 @@ public final class AccessProxy {
             ctx.set(TARGET, SocketAddress.inetSocketAddress(port, host));
             ctx.set(PREFIX_KEY, "/p/" + id);
             prepare(ctx, in, id, rest, host, port);
-            return ctx.sendRequest().recover(err -> Future.succeededFuture(failure(ctx, err)));
+            Body body = ctx.request().getBody();
+            if (body != null && length == null) {
+              // No Content-Length: count the bytes as they pass.
+              ctx.request().setBody(Body.body(new LimitedStream(body.stream(), cfg.maxBodyBytes(),
+                  () -> ctx.set(TOO_LARGE, Boolean.TRUE)), body.length(), body.mediaType()));
+            }
+            return ctx.sendRequest().recover(err -> Future.succeededFuture(
+                Boolean.TRUE.equals(ctx.get(TOO_LARGE, Boolean.class))
+                    ? error(ctx, 413, "request-too-large",
+                        "request body over access.max_body_bytes (" + cfg.maxBodyBytes() + ")")
+                    : failure(ctx, err)));
           }, err -> Future.succeededFuture(err instanceof ReplyException re && re.failureCode() == 3
               ? error(ctx, 404, "tunnel-not-found", "unknown tunnel " + id)
               : error(ctx, 503, "manager-unavailable", "the tunnel manager did not answer")));
@@ -197,6 +217,12 @@ public final class AccessProxy {
         if (v != null) {
           h.set(name, rewriteLocation(v, prefix, target));
         }
+      }
+      Body body = ctx.response().getBody();
+      if (body != null) {
+        var out = ctx.request().proxiedRequest().response();
+        ctx.response().setBody(Body.body(new LimitedStream(body.stream(), cfg.maxBodyBytes(), () -> out.reset()),
+            body.length(), body.mediaType()));
       }
       List<String> cookies = h.getAll("Set-Cookie");
       if (!cookies.isEmpty()) {

@@ -142,7 +142,13 @@ public final class WebSocketTunnels {
       ws = socket;
       ws.pause();
       ws.closeHandler(v -> shutdown());
-      ws.exceptionHandler(err -> log.debug("ws(tunnel={}) {}", tunnelId, err.toString()));
+      ws.exceptionHandler(err -> {
+        if (String.valueOf(err.getMessage()).contains("max message size")) {
+          close((short) 1009, "message over access.ws_max_message_bytes (" + cfg.wsMaxMessageBytes() + ")");
+        } else {
+          log.debug("ws(tunnel={}) {}", tunnelId, err.toString());
+        }
+      });
       net.connect(port, host).onComplete(ar -> {
         if (ar.failed()) {
           log.debug("ws(tunnel={}) dial {}:{} failed: {}", tunnelId, host, port, ar.cause().getMessage());

@@ -120,10 +120,15 @@ final class ApiGuard {
       queryToken = req.getParam("access_token");
       String cookie = rc.request().getCookie(AccessProxy.ACCESS_COOKIE) == null ? null
           : rc.request().getCookie(AccessProxy.ACCESS_COOKIE).getValue();
+      // The access cookie (or the token in the query) comes first: then an Authorization header
+      // is the app's own and passes through untouched. Otherwise it is porthole's credential and is
+      // removed before proxying.
       if (queryToken != null) {
         header = "Bearer " + queryToken;
-      } else if (header == null && cookie != null) {
+      } else if (cookie != null) {
         header = "Bearer " + cookie;
+      } else if (header != null) {
+        rc.put(AccessProxy.STRIP_AUTHORIZATION, Boolean.TRUE);
       }
     }
     String exchange = queryToken;

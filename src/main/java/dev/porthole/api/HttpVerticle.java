@@ -5,6 +5,7 @@ import dev.porthole.api.ApiResponses.Route;
 import dev.porthole.bus.Addresses;
 import dev.porthole.bus.TunnelRequest;
 import dev.porthole.access.AccessProxy;
+import dev.porthole.access.WebSocketPassthrough;
 import dev.porthole.access.WebSocketTunnels;
 import dev.porthole.config.AccessConfig;
 import dev.porthole.config.AuthConfig;
@@ -65,7 +66,6 @@ public final class HttpVerticle extends VerticleBase {
     // Only the API's own bodies are read here; /p/ streams them to the tunnel's target.
     router.routeWithRegex("(?i)^/api/.*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
     AccessProxy access = new AccessProxy(vertx, AccessConfig.from(cfg.getJsonObject("settings", new JsonObject())));
-    // WebSocket upgrades on /p/ are handshakes too: refused (404) until their passthrough lands.
     router.routeWithRegex("^/p/[^/?]+$").handler(access::redirectToSlash);
     router.routeWithRegex("^/p/[^/?]+/.*").handler(access::handle);
 
@@ -122,15 +122,19 @@ public final class HttpVerticle extends VerticleBase {
 
     AccessConfig accessCfg = AccessConfig.from(cfg.getJsonObject("settings", new JsonObject()));
     tunnels = new WebSocketTunnels(vertx, accessCfg);
+    WebSocketPassthrough passthrough = new WebSocketPassthrough(vertx, (int) accessCfg.dialTimeout().toMillis());
     return vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false)
             .setWebSocketSubProtocols(List.of(WebSocketTunnels.SUBPROTOCOL))
-            .setMaxWebSocketFrameSize(accessCfg.wsMaxMessageBytes())
+            // Frames may be larger than the message limit, so that an oversized message reaches the
+            // message check (close 1009) instead of the frame decoder (connection dropped).
+            .setMaxWebSocketFrameSize((int) Math.min(Integer.MAX_VALUE, 4L * accessCfg.wsMaxMessageBytes()))
             .setMaxWebSocketMessageSize(accessCfg.wsMaxMessageBytes()))
         .invalidRequestHandler(InvalidRequests.JSON)
         .webSocketHandshakeHandler(hs -> {
           // Handshakes never reach the router: the guard's rules are applied here.
-          String id = WebSocketTunnels.tunnelId(hs.path());
-          if (id == null) {
+          String tunnelId = WebSocketTunnels.tunnelId(hs.path());
+          String viewId = tunnelId == null ? WebSocketPassthrough.tunnelId(hs.path()) : null;
+          if (tunnelId == null && viewId == null) {
             hs.reject(404);
             return;
           }
@@ -138,8 +142,10 @@ public final class HttpVerticle extends VerticleBase {
             int refusal = ar.succeeded() ? ar.result() : 500;
             if (refusal != 0) {
               hs.reject(refusal);
+            } else if (tunnelId != null) {
+              tunnels.open(hs, tunnelId);
             } else {
-              tunnels.open(hs, id);
+              passthrough.relay(hs, viewId);
             }
           });
         })
