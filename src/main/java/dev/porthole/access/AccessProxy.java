@@ -1,7 +1,5 @@
 package dev.porthole.access;
 
-import dev.porthole.bus.Addresses;
-import dev.porthole.bus.TunnelStatus;
 import dev.porthole.config.AccessConfig;
 import dev.porthole.edge.EdgeInterceptor;
 import dev.porthole.edge.HtmlPages;
@@ -12,8 +10,6 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpHeaders;
@@ -118,14 +114,8 @@ public final class AccessProxy {
           return Future.succeededFuture(error(ctx, 400, "bad-request", "bad Content-Length"));
         }
       }
-      return vertx.eventBus().<JsonObject>request(Addresses.TUNNELS_GET, new JsonObject().put("id", id),
-              new DeliveryOptions().setSendTimeout(Addresses.QUERY_TIMEOUT_MS))
-          .map(reply -> reply.body())
+      return TunnelLookup.reachable(vertx, id)
           .compose(status -> {
-            String state = status.getString("status");
-            if (!state.equals(TunnelStatus.RUNNING) && !state.equals(TunnelStatus.UNHEALTHY)) {
-              return Future.succeededFuture(error(ctx, 409, "tunnel-not-running", "tunnel " + id + " is " + state));
-            }
             String host = status.getString("host");
             int port = status.getInteger("port");
             ctx.set(TARGET, SocketAddress.inetSocketAddress(port, host));
@@ -142,9 +132,10 @@ public final class AccessProxy {
                     ? error(ctx, 413, "request-too-large",
                         "request body over access.max_body_bytes (" + cfg.maxBodyBytes() + ")")
                     : failure(ctx, err)));
-          }, err -> Future.succeededFuture(err instanceof ReplyException re && re.failureCode() == 3
-              ? error(ctx, 404, "tunnel-not-found", "unknown tunnel " + id)
-              : error(ctx, 503, "manager-unavailable", "the tunnel manager did not answer")));
+          }, err -> {
+            TunnelLookup.Refused r = (TunnelLookup.Refused) err;
+            return Future.succeededFuture(error(ctx, r.status, r.type, r.getMessage()));
+          });
     }
 
     private void prepare(ProxyContext ctx, HttpServerRequest in, String id, String rest, String host, int port) {

@@ -1,17 +1,12 @@
 package dev.porthole.access;
 
-import dev.porthole.bus.Addresses;
-import dev.porthole.bus.TunnelStatus;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.ServerWebSocketHandshake;
 import io.vertx.core.http.WebSocketBase;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
-import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -48,16 +43,9 @@ public final class WebSocketPassthrough {
   }
 
   public void relay(ServerWebSocketHandshake hs, String id) {
-    vertx.eventBus().<JsonObject>request(Addresses.TUNNELS_GET, new JsonObject().put("id", id),
-            new DeliveryOptions().setSendTimeout(Addresses.QUERY_TIMEOUT_MS))
-        .onFailure(err -> hs.reject(err instanceof ReplyException re && re.failureCode() == 3 ? 404 : 503))
-        .onSuccess(reply -> {
-          JsonObject status = reply.body();
-          String state = status.getString("status");
-          if (!state.equals(TunnelStatus.RUNNING) && !state.equals(TunnelStatus.UNHEALTHY)) {
-            hs.reject(409);
-            return;
-          }
+    TunnelLookup.reachable(vertx, id)
+        .onFailure(err -> hs.reject(((TunnelLookup.Refused) err).status))
+        .onSuccess(status -> {
           String uri = hs.uri();
           String prefix = "/p/" + id;
           String rest = uri.length() > prefix.length() ? uri.substring(prefix.length()) : "/";

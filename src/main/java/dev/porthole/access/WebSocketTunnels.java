@@ -1,13 +1,10 @@
 package dev.porthole.access;
 
 import dev.porthole.bus.Addresses;
-import dev.porthole.bus.TunnelStatus;
 import dev.porthole.config.AccessConfig;
 import io.netty.channel.socket.DuplexChannel;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.ServerWebSocketHandshake;
 import io.vertx.core.internal.net.NetSocketInternal;
@@ -74,16 +71,9 @@ public final class WebSocketTunnels {
       hs.reject(429);
       return;
     }
-    vertx.eventBus().<JsonObject>request(Addresses.TUNNELS_GET, new JsonObject().put("id", id),
-            new DeliveryOptions().setSendTimeout(Addresses.QUERY_TIMEOUT_MS))
-        .onFailure(err -> hs.reject(err instanceof ReplyException re && re.failureCode() == 3 ? 404 : 503))
-        .onSuccess(reply -> {
-          JsonObject status = reply.body();
-          String state = status.getString("status");
-          if (!state.equals(TunnelStatus.RUNNING) && !state.equals(TunnelStatus.UNHEALTHY)) {
-            hs.reject(409);
-            return;
-          }
+    TunnelLookup.reachable(vertx, id)
+        .onFailure(err -> hs.reject(((TunnelLookup.Refused) err).status))
+        .onSuccess(status -> {
           Set<Conn> now = open.computeIfAbsent(id, k -> new HashSet<>());
           if (now.size() >= cfg.wsMaxConnectionsPerTunnel()) {
             hs.reject(429);
