@@ -1,0 +1,731 @@
+package dev.porthole.bench;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The performance harness of issue 7: starts a relay, app-servers, local targets and load
+ * generators on loopback, runs the scenarios P1–P7, each side by side with its anchor in the same
+ * run (A B A B …, medians of {@value #ROUNDS} rounds), and writes {@code report.md} and
+ * {@code report.json}. Started by {@code src/bench/run.sh}.
+ */
+public final class Bench {
+  static final int ROUNDS = 5;
+  private static final String SECRET = "bench-secret-key-0123456789abcdef";
+  private static final Pattern ALLOCATED = Pattern.compile("Allocated port (\\d+) for remote forward");
+
+  private final boolean quick;
+  private final Path jar;
+  private final Path out;
+  private final Path work;
+  private final Procs procs;
+  private final Report report;
+  private final Set<String> only;
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5)).build();
+  private Vertx vertx;
+  private int runs;
+
+  // The shared relay of P1–P4 and P6.
+  private int adminPort;
+  private int sshPort;
+  private int edgePort;
+
+  private Bench(boolean quick, Path jar, Path out, Set<String> only) throws IOException {
+    this.quick = quick;
+    this.jar = jar;
+    this.out = out;
+    this.work = out.resolve("work");
+    this.only = only;
+    Files.createDirectories(work);
+    this.procs = new Procs(out.resolve("pids"), out.resolve("logs"));
+    this.report = new Report(quick);
+  }
+
+  public static void main(String[] args) throws Exception {
+    System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
+    boolean quick = false;
+    Path jar = Path.of("target/porthole.jar");
+    Path out = Path.of("target/bench");
+    Set<String> only = new LinkedHashSet<>();
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--quick" -> quick = true;
+        case "--jar" -> jar = Path.of(args[++i]);
+        case "--out" -> out = Path.of(args[++i]);
+        case "--only" -> only.addAll(Arrays.asList(args[++i].toUpperCase(Locale.ROOT).split(",")));
+        default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+      }
+    }
+    Bench b = new Bench(quick, jar, out, only);
+    int code;
+    try {
+      code = b.runAll();
+    } finally {
+      b.procs.stopAll();
+    }
+    System.exit(code);
+  }
+
+  private int runAll() throws Exception {
+    long started = System.nanoTime();
+    vertx = Vertx.vertx();
+    try {
+      report.environment(environment());
+      scenario("P7", this::coldStart);
+      Process relay = startRelay("relay", work.resolve("relay"));
+      Process app = null;
+      try {
+        int apiPort = freePort();
+        app = startAppServer("app-server", apiPort, portrConfig("portr.yaml", sshPort), 1100);
+        String api = "http://127.0.0.1:" + apiPort;
+        int target = startHttpTarget();
+        scenario("P4", () -> tunnelStart(api, target));
+        scenario("P6", () -> apiThroughput(api, target));
+        scenario("P1", () -> tcpBulk("P1", api, sshPort, true));
+        scenario("P3", () -> httpThroughput(api, target));
+      } finally {
+        procs.stop(app);
+      }
+      scenario("P2", this::tcpBulkDelayed);
+      scenario("P5", this::scale);
+      procs.stop(relay);
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+    report.write(out.resolve("report.md"), out.resolve("report.json"),
+        Duration.ofNanos(System.nanoTime() - started));
+    System.out.println(Files.readString(out.resolve("report.md")));
+    return 0;
+  }
+
+  private interface Scenario {
+    void run() throws Exception;
+  }
+
+  private void scenario(String id, Scenario s) {
+    if (!only.isEmpty() && !only.contains(id)) {
+      return;
+    }
+    long t0 = System.nanoTime();
+    System.out.printf("bench: %s …%n", id);
+    try {
+      s.run();
+    } catch (Exception e) {
+      report.error(id, e.toString());
+      System.out.printf("bench: %s failed: %s%n", id, e);
+      e.printStackTrace(System.out);
+    }
+    System.out.printf("bench: %s done in %.1f s%n", id, (System.nanoTime() - t0) / 1e9);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // P1 / P2: TCP bulk with iperf3 through a tcp tunnel, porthole against OpenSSH ssh -R.
+
+  private void tcpBulk(String id, String api, int sshDial, boolean withCeiling) throws Exception {
+    int iperfPort = freePort();
+    Process iperf = procs.start(id + "-iperf3-server",
+        List.of("iperf3", "-s", "--forceflush", "-B", "127.0.0.1", "-p", String.valueOf(iperfPort)));
+    Process ssh = null;
+    String tunnelId = null;
+    try {
+      awaitLog(id + "-iperf3-server", "Server listening", iperf);
+      JsonObject t = createTunnel(api, new JsonObject().put("name", "bench-" + id.toLowerCase(Locale.ROOT))
+          .put("type", "tcp").put("port", iperfPort).put("pool_size", 1));
+      tunnelId = t.getString("id");
+      int viaPorthole = t.getInteger("remote_port");
+      String conn = reserve("tcp", null);
+      ssh = startSsh(id + "-ssh", conn, sshDial, iperfPort);
+      int viaSsh = allocatedPort(id + "-ssh", ssh);
+      int seconds = quick ? (id.equals("P2") ? 2 : 1) : 5;
+      // One unmeasured run per path and direction: the JIT warms up and iperf3 settles.
+      for (String dir : List.of("in", "out")) {
+        for (int port : new int[] {viaPorthole, viaSsh}) {
+          try {
+            iperf(id, port, 1, dir);
+          } catch (IOException e) {
+            System.out.println("bench: warm-up run: " + e.getMessage());
+          }
+        }
+      }
+      for (String dir : List.of("in", "out")) {
+        List<Double> p = new ArrayList<>();
+        List<Double> o = new ArrayList<>();
+        List<Double> d = new ArrayList<>();
+        for (int r = 0; r < ROUNDS; r++) {
+          p.add(iperf(id, viaPorthole, seconds, dir));
+          o.add(iperf(id, viaSsh, seconds, dir));
+          if (withCeiling) {
+            d.add(iperf(id, iperfPort, seconds, dir));
+          }
+        }
+        String what = dir.equals("in") ? "public → local service (upload)" : "local service → public (download)";
+        report.compare(id, "TCP bulk " + what + (id.equals("P2") ? ", 20 ms RTT" : ", loopback"), "MB/s",
+            p, "OpenSSH ssh -R", o, withCeiling ? d : null, Report.Better.HIGHER, 0.8, "≥ 0.8 × OpenSSH");
+      }
+    } finally {
+      procs.stop(ssh);
+      deleteTunnel(api, tunnelId);
+      procs.stop(iperf);
+    }
+  }
+
+  /** One iperf3 run; MB/s as the receiver counted it. {@code in}: client → server. */
+  private double iperf(String id, int port, int seconds, String dir) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("iperf3", "-c", "127.0.0.1", "-p", String.valueOf(port),
+        "-t", String.valueOf(seconds), "-J"));
+    if (!quick) {
+      cmd.addAll(List.of("-O", "1"));
+    }
+    if (dir.equals("out")) {
+      cmd.add("-R");
+    }
+    JsonObject r = new JsonObject();
+    // iperf3's server takes one test at a time and may still be closing the last one.
+    for (int attempt = 0; attempt < 20; attempt++) {
+      try {
+        r = new JsonObject(procs.run(id + "-iperf3-client-" + (++runs), cmd, seconds + 30));
+        if (!r.containsKey("error")) {
+          break;
+        }
+        if (!r.getString("error").contains("busy") || attempt == 19) {
+          throw new IOException("iperf3 " + String.join(" ", cmd) + ": " + r.getString("error"));
+        }
+      } catch (IOException e) {
+        if (!String.valueOf(e.getMessage()).contains("busy") || attempt == 19) {
+          throw e;
+        }
+      }
+      TimeUnit.MILLISECONDS.sleep(250); // retry interval
+    }
+    return r.getJsonObject("end").getJsonObject("sum_received").getDouble("bits_per_second") / 8e6;
+  }
+
+  private void tcpBulkDelayed() throws Exception {
+    Process relay = sshPort == 0 ? startRelay("relay", work.resolve("relay")) : null;
+    try (DelayLine line = new DelayLine(sshPort, 10)) {
+      int apiPort = freePort();
+      Process app = startAppServer("app-server-p2", apiPort, portrConfig("portr-delayed.yaml", line.port()), 16);
+      try {
+        tcpBulk("P2", "http://127.0.0.1:" + apiPort, line.port(), false);
+      } finally {
+        procs.stop(app);
+      }
+    } finally {
+      procs.stop(relay);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // P3: HTTP through an http tunnel and the relay's edge, wrk against both paths.
+
+  private void httpThroughput(String api, int target) throws Exception {
+    JsonObject t = createTunnel(api, new JsonObject().put("name", "bench-p3").put("port", target)
+        .put("subdomain", "bench-p3").put("pool_size", 1));
+    Process ssh = null;
+    try {
+      String conn = reserve("http", "bench-o3");
+      ssh = startSsh("P3-ssh", conn, sshPort, target);
+      String edge = "http://127.0.0.1:" + edgePort + "/";
+      String pHost = "bench-p3.localhost:" + edgePort;
+      String oHost = "bench-o3.localhost:" + edgePort;
+      awaitRoute(edge, oHost, ssh);
+      awaitRoute(edge, pHost, null);
+      int seconds = quick ? 3 : 10;
+      List<double[]> p = new ArrayList<>();
+      List<double[]> o = new ArrayList<>();
+      List<double[]> d = new ArrayList<>();
+      for (int r = 0; r < ROUNDS; r++) {
+        p.add(wrk("P3", edge, pHost, seconds, 32));
+        o.add(wrk("P3", edge, oHost, seconds, 32));
+        d.add(wrk("P3", "http://127.0.0.1:" + target + "/", null, seconds, 32));
+      }
+      report.compare("P3", "HTTP 1 KiB responses, wrk -c 32 -t 2, through the edge", "req/s",
+          column(p, 0), "OpenSSH ssh -R", column(o, 0), column(d, 0), Report.Better.HIGHER, 0.8,
+          "≥ 0.8 × OpenSSH");
+      report.compare("P3", "HTTP p99 latency, same run", "ms",
+          column(p, 1), "OpenSSH ssh -R", column(o, 1), column(d, 1), Report.Better.LOWER, 1.5,
+          "≤ 1.5 × OpenSSH");
+    } finally {
+      procs.stop(ssh);
+      deleteTunnel(api, t.getString("id"));
+    }
+  }
+
+  private static final Pattern WRK_RPS = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
+  private static final Pattern WRK_P99 = Pattern.compile("\\n\\s+99%\\s+([0-9.]+)(us|ms|s)\\b");
+  private static final Pattern WRK_BAD = Pattern.compile("(Non-2xx or 3xx responses: \\d+|Socket errors:[^\\n]+)");
+
+  /** {req/s, p99 ms}; fails on non-2xx answers or socket errors. */
+  private double[] wrk(String id, String url, String host, int seconds, int connections) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("wrk", "-c", String.valueOf(connections), "-t", "2",
+        "-d", seconds + "s", "--latency", "--timeout", "5s"));
+    if (host != null) {
+      cmd.addAll(List.of("-H", "Host: " + host));
+    }
+    cmd.add(url);
+    String text = procs.run(id + "-wrk", cmd, seconds + 30);
+    Matcher bad = WRK_BAD.matcher(text);
+    if (bad.find()) {
+      throw new IOException("wrk " + url + " (" + host + "): " + bad.group(1));
+    }
+    Matcher rps = WRK_RPS.matcher(text);
+    Matcher p99 = WRK_P99.matcher(text);
+    if (!rps.find() || !p99.find()) {
+      throw new IOException("unreadable wrk output: " + text);
+    }
+    double lat = Double.parseDouble(p99.group(1));
+    lat = switch (p99.group(2)) {
+      case "us" -> lat / 1000;
+      case "s" -> lat * 1000;
+      default -> lat;
+    };
+    return new double[] {Double.parseDouble(rps.group(1)), lat};
+  }
+
+  private static List<Double> column(List<double[]> rows, int i) {
+    List<Double> c = new ArrayList<>();
+    rows.forEach(r -> c.add(r[i]));
+    return c;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // P4: tunnel start latency.
+
+  private void tunnelStart(String api, int target) throws Exception {
+    int n = quick ? 20 : 50;
+    List<Double> ms = new ArrayList<>();
+    List<String> ids = new ArrayList<>();
+    try {
+      for (int i = 0; i < n; i++) {
+        long t0 = System.nanoTime();
+        JsonObject t = createTunnel(api, new JsonObject().put("name", "bench-p4-" + i).put("port", target));
+        ms.add((System.nanoTime() - t0) / 1e6);
+        ids.add(t.getString("id"));
+        if (!"running".equals(t.getString("status"))) {
+          throw new IOException("tunnel " + i + " answered " + t.encode());
+        }
+      }
+    } finally {
+      for (String id : ids) {
+        deleteTunnel(api, id);
+      }
+    }
+    report.single("P4", "Tunnel start, POST → running (http, default pool_size 2), " + n + " sequential, median",
+        "ms", Report.median(ms), Report.Better.LOWER, 100, "≤ 100 ms");
+    report.single("P4", "Tunnel start, p95", "ms", Report.percentile(ms, 95), Report.Better.LOWER, 250, "≤ 250 ms");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // P6: the list API under load.
+
+  private void apiThroughput(String api, int target) throws Exception {
+    List<String> ids = createMany(api, 100, i -> new JsonObject().put("name", "bench-p6-" + i)
+        .put("type", "tcp").put("port", target).put("pool_size", 1), 16);
+    try {
+      int seconds = quick ? 3 : 10;
+      List<Double> rps = new ArrayList<>();
+      for (int r = 0; r < (quick ? 3 : ROUNDS); r++) {
+        rps.add(wrk("P6", api + "/api/v1/tunnels", null, seconds, 32)[0]);
+      }
+      report.single("P6", "GET /api/v1/tunnels with 100 tunnels, wrk -c 32 -t 2, median", "req/s",
+          Report.median(rps), Report.Better.HIGHER, 15_000, "≥ 15 000 req/s");
+    } finally {
+      deleteMany(api, ids, 16);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // P5: 1 000 live tunnels in one app-server.
+
+  private void scale() throws Exception {
+    int n = quick ? 250 : 1000;
+    Process relay = sshPort == 0 ? startRelay("relay", work.resolve("relay")) : null;
+    int apiPort = freePort();
+    Process app = startAppServer("app-server-p5", apiPort, portrConfig("portr-p5.yaml", sshPort), n + 10);
+    String api = "http://127.0.0.1:" + apiPort;
+    try (ServerSocket target = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      // One tunnel up and down first, so the baseline counts the threads a first tunnel starts for good.
+      deleteTunnel(api, createTunnel(api, new JsonObject().put("type", "tcp").put("port", target.getLocalPort())
+          .put("pool_size", 1)).getString("id"));
+      int baseline = settledThreads(app.pid(), Integer.MAX_VALUE);
+      long t0 = System.nanoTime();
+      List<String> ids = createMany(api, n, i -> new JsonObject().put("name", "bench-p5-" + i).put("type", "tcp")
+          .put("port", target.getLocalPort()).put("pool_size", 1), 32);
+      awaitAllRunning(api, n, Duration.ofSeconds(120));
+      double startSeconds = (System.nanoTime() - t0) / 1e9;
+      long rss = procStatus(app.pid(), "VmRSS");
+      int threadsLive = (int) procStatus(app.pid(), "Threads");
+      List<Double> lat = new ArrayList<>();
+      for (int i = 0; i < (quick ? 50 : 200); i++) {
+        long q0 = System.nanoTime();
+        HttpResponse<String> r = get(api + "/api/v1/tunnels");
+        lat.add((System.nanoTime() - q0) / 1e6);
+        if (r.statusCode() != 200) {
+          throw new IOException("GET /api/v1/tunnels: " + r.statusCode());
+        }
+      }
+      long s0 = System.nanoTime();
+      deleteMany(api, ids, 32);
+      double stopSeconds = (System.nanoTime() - s0) / 1e9;
+      int after = settledThreads(app.pid(), baseline + 5);
+      String tag = n + " tcp tunnels (pool 1)";
+      report.single("P5", tag + ": all running", "s", startSeconds, Report.Better.LOWER, 30, "≤ 30 s");
+      report.single("P5", tag + ": app-server RSS (" + threadsLive + " threads live)", "MiB", rss / 1024.0,
+          Report.Better.LOWER, 1024, "≤ 1 GiB");
+      report.single("P5", tag + ": GET /api/v1/tunnels p99", "ms", Report.percentile(lat, 99), Report.Better.LOWER,
+          50, "≤ 50 ms");
+      report.single("P5", tag + ": stopping all", "s", stopSeconds, Report.Better.LOWER, 10, "≤ 10 s");
+      report.single("P5", tag + ": threads after − baseline (" + baseline + ")", "threads", after - baseline,
+          Report.Better.ABS_LOWER, 5, "± 5");
+    } finally {
+      procs.stop(app);
+      procs.stop(relay);
+    }
+  }
+
+  /** Polls the thread count until it stops changing (or reaches {@code goal}), at most 20 s. */
+  private static int settledThreads(long pid, int goal) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    int last = (int) procStatus(pid, "Threads");
+    int stable = 0;
+    while (System.nanoTime() < deadline && last > goal || stable < 10 && System.nanoTime() < deadline) {
+      TimeUnit.MILLISECONDS.sleep(100); // sampling interval of a measurement, not synchronisation
+      int now = (int) procStatus(pid, "Threads");
+      stable = now == last ? stable + 1 : 0;
+      last = now;
+      if (last <= goal && stable >= 10) {
+        break;
+      }
+    }
+    return last;
+  }
+
+  /** A field of /proc/PID/status as a number (VmRSS in KiB). */
+  private static long procStatus(long pid, String field) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+      if (line.startsWith(field + ":")) {
+        return Long.parseLong(line.substring(field.length() + 1).trim().split("\\s+")[0]);
+      }
+    }
+    throw new IOException("no " + field + " in /proc/" + pid + "/status");
+  }
+
+  private void awaitAllRunning(String api, int n, Duration limit) throws Exception {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (true) {
+      JsonArray list = new JsonObject(get(api + "/api/v1/tunnels").body()).getJsonArray("tunnels");
+      long running = list.stream().filter(o -> "running".equals(((JsonObject) o).getString("status"))).count();
+      if (running >= n) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IOException(running + " of " + n + " tunnels running after " + limit.toSeconds() + " s");
+      }
+      TimeUnit.MILLISECONDS.sleep(50); // polling interval
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // P7: cold start.
+
+  private void coldStart() throws Exception {
+    Path home = Files.createDirectories(work.resolve("p7-home"));
+    Path conf = work.resolve("p7.yaml");
+    Files.writeString(conf, "relay:\n  admin_port: 0\n  ssh_port: 0\n  http_port: 0\n");
+    List<Double> ms = new ArrayList<>();
+    for (int r = 0; r <= ROUNDS; r++) { // round 0 creates the relay's keys; not counted
+      int port = freePort();
+      long t0 = System.nanoTime();
+      Process p = procs.start("p7-app-server", List.of("java", "-jar", jar.toString(), "app-server",
+          "--port", String.valueOf(port), "--conf", conf.toString()), Map.of("HOME", home.toString()));
+      try {
+        URI health = URI.create("http://127.0.0.1:" + port + "/api/v1/health");
+        long deadline = t0 + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+          try {
+            HttpResponse<String> h = http.send(HttpRequest.newBuilder(health).timeout(Duration.ofSeconds(2)).build(),
+                HttpResponse.BodyHandlers.ofString());
+            if (h.statusCode() == 200) {
+              break;
+            }
+          } catch (IOException notYet) {
+            // Not listening yet.
+          }
+          if (!p.isAlive() || System.nanoTime() > deadline) {
+            throw new IOException("app-server never answered /api/v1/health; see " + procs.log("p7-app-server"));
+          }
+          TimeUnit.MILLISECONDS.sleep(5); // polling interval of the measurement
+        }
+        if (r > 0) {
+          ms.add((System.nanoTime() - t0) / 1e6);
+        }
+      } finally {
+        procs.stop(p);
+      }
+    }
+    report.single("P7", "Cold start: process start → /api/v1/health 200 (embedded relay), median", "ms",
+        Report.median(ms), Report.Better.LOWER, 1500, "≤ 1.5 s");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Processes of the harness.
+
+  private Process startRelay(String name, Path dataDir) throws Exception {
+    Files.createDirectories(dataDir);
+    adminPort = freePort();
+    sshPort = freePort();
+    edgePort = freePort();
+    Path conf = work.resolve("relay.yaml");
+    // The reconciliation ping would dial iperf3's public port in the middle of a run; once an hour
+    // keeps it out of the measurements.
+    Files.writeString(conf, String.join("\n",
+        "relay:",
+        "  bind_host: 127.0.0.1",
+        "  admin_port: " + adminPort,
+        "  ssh_port: " + sshPort,
+        "  http_port: " + edgePort,
+        "  data_dir: " + dataDir,
+        "  secret_keys: [" + SECRET + "]",
+        "  ping_interval_seconds: 3600",
+        "  max_reserved_per_key: 2048",
+        ""));
+    Process p = procs.start(name, List.of("java", "-jar", jar.toString(), "relay", "--conf", conf.toString()),
+        Map.of("HOME", work.toString()));
+    awaitHttp("http://127.0.0.1:" + adminPort + "/api/v1/version", p, name);
+    return p;
+  }
+
+  private Path portrConfig(String file, int sshDial) throws IOException {
+    Path f = work.resolve(file);
+    Files.writeString(f, String.join("\n",
+        "server_url: 127.0.0.1:" + adminPort,
+        "ssh_url: 127.0.0.1:" + sshDial,
+        "tunnel_url: localhost:" + edgePort,
+        "secret_key: " + SECRET,
+        "use_localhost: true",
+        ""));
+    return f;
+  }
+
+  private Process startAppServer(String name, int port, Path portr, int maxTunnels) throws Exception {
+    Path conf = work.resolve(name + ".yaml");
+    Files.writeString(conf, "limits:\n  max_tunnels: " + maxTunnels + "\n");
+    Process p = procs.start(name, List.of("java", "-jar", jar.toString(), "app-server", "--port", String.valueOf(port),
+        "--config", portr.toString(), "--conf", conf.toString()), Map.of("HOME", work.toString()));
+    awaitHttp("http://127.0.0.1:" + port + "/api/v1/health", p, name);
+    return p;
+  }
+
+  /** The 1 KiB local service of P3/P4, on the harness's own Vert.x. */
+  private int startHttpTarget() throws Exception {
+    Buffer body = Buffer.buffer("x".repeat(1024));
+    HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0))
+        .requestHandler(req -> req.response().putHeader("Content-Type", "text/plain").end(body));
+    return server.listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
+  }
+
+  private Process startSsh(String name, String connectionId, int port, int localPort) throws IOException {
+    return procs.start(name, List.of("ssh", "-N", "-F", "/dev/null",
+        "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+        "-o", "ExitOnForwardFailure=yes", "-o", "PreferredAuthentications=keyboard-interactive",
+        "-o", "ConnectTimeout=10", "-o", "LogLevel=INFO",
+        "-p", String.valueOf(port), "-l", connectionId + ":" + SECRET,
+        "-R", "0.0.0.0:0:127.0.0.1:" + localPort, "127.0.0.1"));
+  }
+
+  /** The port OpenSSH reports for its {@code -R 0.0.0.0:0:…} forward. */
+  private int allocatedPort(String name, Process ssh) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (System.nanoTime() < deadline) {
+      Matcher m = ALLOCATED.matcher(Files.readString(procs.log(name)));
+      if (m.find()) {
+        return Integer.parseInt(m.group(1));
+      }
+      if (!ssh.isAlive()) {
+        break;
+      }
+      TimeUnit.MILLISECONDS.sleep(20); // polling interval
+    }
+    throw new IOException("ssh reported no allocated port: " + Files.readString(procs.log(name)));
+  }
+
+  private void awaitRoute(String edge, String host, Process ssh) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (System.nanoTime() < deadline) {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(edge)).header("Host", host)
+          .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() == 200) {
+        return;
+      }
+      if (ssh != null && !ssh.isAlive()) {
+        break;
+      }
+      TimeUnit.MILLISECONDS.sleep(50); // polling interval
+    }
+    throw new IOException("no route for " + host + " at the edge");
+  }
+
+  private void awaitHttp(String url, Process p, String name) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < deadline) {
+      try {
+        if (get(url).statusCode() == 200) {
+          return;
+        }
+      } catch (IOException notYet) {
+        // Not listening yet.
+      }
+      if (!p.isAlive()) {
+        break;
+      }
+      TimeUnit.MILLISECONDS.sleep(50); // polling interval
+    }
+    throw new IOException(name + " did not come up: see " + procs.log(name));
+  }
+
+  /** Waits for a line in a process's log (iperf3 has no other ready signal that does not disturb it). */
+  private void awaitLog(String name, String text, Process p) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!Files.readString(procs.log(name)).contains(text)) {
+      if (!p.isAlive() || System.nanoTime() > deadline) {
+        throw new IOException(name + " never logged \"" + text + "\"");
+      }
+      TimeUnit.MILLISECONDS.sleep(20); // polling interval
+    }
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The APIs.
+
+  private HttpResponse<String> get(String url) throws IOException, InterruptedException {
+    return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private String reserve(String type, String subdomain) throws Exception {
+    JsonObject body = new JsonObject().put("connection_type", type).put("secret_key", SECRET)
+        .put("subdomain", subdomain);
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + adminPort + "/api/v1/connections/"))
+        .header("Content-Type", "application/json").timeout(Duration.ofSeconds(10))
+        .POST(HttpRequest.BodyPublishers.ofString(body.encode())).build(), HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new IOException("reserving a connection: " + r.statusCode() + " " + r.body());
+    }
+    return new JsonObject(r.body()).getString("connection_id");
+  }
+
+  private JsonObject createTunnel(String api, JsonObject body) throws Exception {
+    return createAsync(api, body).get(60, TimeUnit.SECONDS);
+  }
+
+  private CompletableFuture<JsonObject> createAsync(String api, JsonObject body) {
+    return http.sendAsync(HttpRequest.newBuilder(URI.create(api + "/api/v1/tunnels"))
+            .header("Content-Type", "application/json").timeout(Duration.ofSeconds(60))
+            .POST(HttpRequest.BodyPublishers.ofString(body.encode())).build(), HttpResponse.BodyHandlers.ofString())
+        .thenApply(r -> {
+          if (r.statusCode() != 201) {
+            throw new IllegalStateException("POST /api/v1/tunnels " + body.encode() + ": " + r.statusCode() + " "
+                + r.body());
+          }
+          return new JsonObject(r.body());
+        });
+  }
+
+  private void deleteTunnel(String api, String id) throws Exception {
+    if (id != null) {
+      deleteAsync(api, id).get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private CompletableFuture<Void> deleteAsync(String api, String id) {
+    return http.sendAsync(HttpRequest.newBuilder(URI.create(api + "/api/v1/tunnels/" + id)).DELETE()
+        .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString()).thenAccept(r -> {
+          if (r.statusCode() != 200) {
+            throw new IllegalStateException("DELETE " + id + ": " + r.statusCode() + " " + r.body());
+          }
+        });
+  }
+
+  /** {@code n} POSTs with at most {@code parallel} in flight; the ids in order. */
+  private List<String> createMany(String api, int n, java.util.function.IntFunction<JsonObject> body, int parallel)
+      throws Exception {
+    Semaphore inFlight = new Semaphore(parallel);
+    List<CompletableFuture<JsonObject>> all = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      inFlight.acquire();
+      all.add(createAsync(api, body.apply(i)).whenComplete((r, e) -> inFlight.release()));
+    }
+    List<String> ids = new ArrayList<>();
+    for (CompletableFuture<JsonObject> f : all) {
+      ids.add(f.get(120, TimeUnit.SECONDS).getString("id"));
+    }
+    return ids;
+  }
+
+  private void deleteMany(String api, List<String> ids, int parallel) throws Exception {
+    Semaphore inFlight = new Semaphore(parallel);
+    ConcurrentLinkedQueue<CompletableFuture<Void>> all = new ConcurrentLinkedQueue<>();
+    for (String id : ids) {
+      inFlight.acquire();
+      all.add(deleteAsync(api, id).whenComplete((r, e) -> inFlight.release()));
+    }
+    for (CompletableFuture<Void> f : all) {
+      f.get(60, TimeUnit.SECONDS);
+    }
+  }
+
+  private JsonObject environment() throws Exception {
+    JsonObject env = new JsonObject()
+        .put("date", Instant.now().toString())
+        .put("cores", Runtime.getRuntime().availableProcessors())
+        .put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"))
+        .put("mode", quick ? "quick" : "full");
+    for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+      if (line.startsWith("model name")) {
+        env.put("cpu", line.substring(line.indexOf(':') + 1).trim());
+        break;
+      }
+    }
+    env.put("openssh", procs.runMerged("ssh-version", List.of("ssh", "-V"), 10).strip());
+    env.put("iperf3", procs.run("iperf3-version", List.of("iperf3", "--version"), 10).lines().findFirst().orElse(""));
+    env.put("wrk", procs.runMerged("wrk-version", List.of("wrk", "--version"), 10).lines().findFirst().orElse(""));
+    return env;
+  }
+
+}

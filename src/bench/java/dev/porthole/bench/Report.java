@@ -1,0 +1,130 @@
+package dev.porthole.bench;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** The table of issue 7: scenario, porthole, anchor, ratio, target, pass/fail; as Markdown and JSON. */
+final class Report {
+  enum Better { HIGHER, LOWER, ABS_LOWER }
+
+  private final boolean quick;
+  private final JsonArray rows = new JsonArray();
+  private JsonObject environment = new JsonObject();
+
+  Report(boolean quick) {
+    this.quick = quick;
+  }
+
+  void environment(JsonObject env) {
+    this.environment = env;
+  }
+
+  /**
+   * porthole against its anchor, measured alternately; the ratio is the median of the per-round
+   * ratios (each round's two runs saw the same machine), the pass rule applies to it.
+   */
+  void compare(String id, String title, String unit, List<Double> porthole, String anchorName, List<Double> anchor,
+      List<Double> ceiling, Better better, double factor, String target) {
+    List<Double> ratios = new ArrayList<>();
+    for (int i = 0; i < porthole.size(); i++) {
+      ratios.add(porthole.get(i) / anchor.get(i));
+    }
+    double ratio = median(ratios);
+    boolean pass = better == Better.HIGHER ? ratio >= factor : ratio <= factor;
+    JsonObject row = new JsonObject().put("scenario", id).put("title", title).put("unit", unit)
+        .put("porthole", median(porthole)).put("anchor_name", anchorName).put("anchor", median(anchor))
+        .put("ratio", ratio).put("target", target).put("pass", pass)
+        .put("rounds", new JsonObject().put("porthole", new JsonArray(porthole)).put("anchor", new JsonArray(anchor)));
+    if (ceiling != null) {
+      row.put("ceiling", median(ceiling));
+      row.getJsonObject("rounds").put("ceiling", new JsonArray(ceiling));
+    }
+    rows.add(row);
+  }
+
+  /** A scenario with an absolute target and no anchor. */
+  void single(String id, String title, String unit, double value, Better better, double limit, String target) {
+    boolean pass = switch (better) {
+      case HIGHER -> value >= limit;
+      case LOWER -> value <= limit;
+      case ABS_LOWER -> Math.abs(value) <= limit;
+    };
+    rows.add(new JsonObject().put("scenario", id).put("title", title).put("unit", unit).put("porthole", value)
+        .put("target", target).put("pass", pass));
+  }
+
+  void error(String id, String message) {
+    rows.add(new JsonObject().put("scenario", id).put("title", "did not run to the end").put("error", message)
+        .put("pass", false));
+  }
+
+  void write(Path md, Path json, Duration took) throws IOException {
+    JsonObject doc = new JsonObject().put("environment", environment).put("seconds", took.toSeconds())
+        .put("rows", rows);
+    Files.writeString(json, doc.encodePrettily() + "\n");
+    StringBuilder b = new StringBuilder();
+    b.append("# porthole benchmark").append(quick ? " (--quick)" : "").append("\n\n");
+    b.append(String.format(Locale.ROOT, "%s, %d cores, %s; %s; %s; %s. Run took %d s. Medians of %d rounds, "
+            + "porthole and anchor alternately; ratio = median of per-round ratios.%n%n",
+        environment.getString("cpu", "?"), environment.getInteger("cores", 0), environment.getString("java", "?"),
+        environment.getString("openssh", "?"), environment.getString("iperf3", "?"), environment.getString("wrk", "?"),
+        took.toSeconds(), Bench.ROUNDS));
+    b.append("| scenario | measure | porthole | anchor | ratio | target | result |\n");
+    b.append("| --- | --- | --- | --- | --- | --- | --- |\n");
+    for (Object o : rows) {
+      JsonObject r = (JsonObject) o;
+      if (r.containsKey("error")) {
+        b.append(String.format("| %s | %s | – | – | – | – | **error**: %s |%n", r.getString("scenario"),
+            r.getString("title"), r.getString("error").replace('|', '/')));
+        continue;
+      }
+      String unit = r.getString("unit");
+      String anchor = r.containsKey("anchor")
+          ? num(r.getDouble("anchor")) + " " + unit + " (" + r.getString("anchor_name") + ")" : "–";
+      if (r.containsKey("ceiling")) {
+        anchor += "; direct " + num(r.getDouble("ceiling")) + " " + unit;
+      }
+      String ratio = r.containsKey("ratio") ? String.format(Locale.ROOT, "%.2f", r.getDouble("ratio")) : "–";
+      b.append(String.format("| %s | %s | %s %s | %s | %s | %s | %s |%n", r.getString("scenario"), r.getString("title"),
+          num(r.getDouble("porthole")), unit, anchor, ratio, r.getString("target"),
+          r.getBoolean("pass") ? "pass" : "**FAIL**"));
+    }
+    Files.writeString(md, b.toString());
+  }
+
+  private static String num(double v) {
+    if (Math.abs(v) >= 100) {
+      return String.format(Locale.ROOT, "%.0f", v);
+    }
+    if (Math.abs(v) >= 10) {
+      return String.format(Locale.ROOT, "%.1f", v);
+    }
+    return String.format(Locale.ROOT, "%.2f", v);
+  }
+
+  static double median(List<Double> values) {
+    return percentile(values, 50);
+  }
+
+  /** Nearest-rank percentile. */
+  static double percentile(List<Double> values, double p) {
+    List<Double> sorted = new ArrayList<>(values);
+    sorted.sort(null);
+    if (sorted.isEmpty()) {
+      return Double.NaN;
+    }
+    if (p == 50 && sorted.size() % 2 == 0) {
+      int m = sorted.size() / 2;
+      return (sorted.get(m - 1) + sorted.get(m)) / 2;
+    }
+    int rank = (int) Math.ceil(p / 100.0 * sorted.size());
+    return sorted.get(Math.max(0, Math.min(sorted.size() - 1, rank - 1)));
+  }
+}
