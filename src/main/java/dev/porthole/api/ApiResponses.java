@@ -3,6 +3,7 @@ package dev.porthole.api;
 import dev.porthole.bus.FailureCode;
 import dev.porthole.json.GoJson;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
@@ -26,6 +27,14 @@ final class ApiResponses {
       return;
     }
     rc.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(goEncode(body));
+  }
+
+  /** An already encoded body. */
+  static void json(RoutingContext rc, int status, Buffer body) {
+    if (rc.response().ended() || rc.response().closed()) {
+      return;
+    }
+    rc.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body);
   }
 
   static void message(RoutingContext rc, int status, String message) {

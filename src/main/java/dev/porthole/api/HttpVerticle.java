@@ -3,6 +3,7 @@ package dev.porthole.api;
 import dev.porthole.Version;
 import dev.porthole.api.ApiResponses.Route;
 import dev.porthole.bus.Addresses;
+import dev.porthole.bus.TunnelList;
 import dev.porthole.bus.TunnelRequest;
 import dev.porthole.access.AccessProxy;
 import dev.porthole.access.WebSocketPassthrough;
@@ -13,6 +14,7 @@ import dev.porthole.edge.HtmlPages;
 import dev.porthole.json.InvalidRequests;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
@@ -49,6 +51,9 @@ public final class HttpVerticle extends VerticleBase {
   private WebSocketTunnels tunnels;
   /** host:port of this server as URLs name it. */
   private String advertised;
+  /** The last list answer, encoded, and the manager's version it shows. */
+  private Buffer listBody;
+  private long listVersion = -1;
 
   @Override
   public Future<?> start() {
@@ -72,7 +77,7 @@ public final class HttpVerticle extends VerticleBase {
     get(router, "/api/v1/health", rc -> ApiResponses.json(rc, 200, health));
     router.routeWithRegex(path("/api/v1/health")).handler(rc -> notAllowed(rc, "GET, HEAD"));
 
-    get(router, "/api/v1/tunnels", rc -> ask(rc, Addresses.TUNNELS_LIST, new JsonObject(), 200, Route.QUERY));
+    get(router, "/api/v1/tunnels", this::list);
     router.routeWithRegex(HttpMethod.POST, path("/api/v1/tunnels")).handler(this::create);
     router.routeWithRegex(path("/api/v1/tunnels")).handler(rc -> notAllowed(rc, "GET, POST"));
 
@@ -292,6 +297,31 @@ public final class HttpVerticle extends VerticleBase {
 
   private void stop(RoutingContext rc) {
     ask(rc, Addresses.TUNNELS_STOP, id(rc), 200, Route.TUNNEL, Addresses.STOP_TIMEOUT_MS);
+  }
+
+  /**
+   * The list, encoded once per manager version: the manager answers "unchanged" to the version
+   * this verticle holds, and the bytes of the last answer are sent again.
+   */
+  private void list(RoutingContext rc) {
+    JsonObject query = listBody == null ? TunnelList.query() : TunnelList.query(listVersion);
+    vertx.eventBus().<JsonObject>request(Addresses.TUNNELS_LIST, query,
+            new DeliveryOptions().setSendTimeout(Addresses.QUERY_TIMEOUT_MS))
+        .map(Message::body)
+        .onSuccess(reply -> {
+          long version = TunnelList.version(reply);
+          if (TunnelList.isUnchanged(reply) && listBody != null && version == listVersion) {
+            ApiResponses.json(rc, 200, listBody);
+            return;
+          }
+          Buffer body = Buffer.buffer(ApiResponses.goEncode(withAccessUrls(TunnelList.body(reply))));
+          if (version >= 0) {
+            listBody = body;
+            listVersion = version;
+          }
+          ApiResponses.json(rc, 200, body);
+        })
+        .onFailure(err -> ApiResponses.failure(rc, err, Route.QUERY));
   }
 
   private void ask(RoutingContext rc, String address, JsonObject body, int status, Route route) {

@@ -3,6 +3,7 @@ package dev.porthole.tunnel;
 import dev.porthole.bus.Addresses;
 import dev.porthole.bus.FailureCode;
 import dev.porthole.bus.TunnelEvent;
+import dev.porthole.bus.TunnelList;
 import dev.porthole.bus.TunnelRequest;
 import dev.porthole.bus.TunnelStatus;
 import dev.porthole.bus.WorkerSignal;
@@ -49,6 +50,8 @@ public final class TunnelManagerVerticle extends VerticleBase {
   private final Clock clock;
   private final int maxTunnels;
   private final TunnelRegistry registry = new TunnelRegistry();
+  private JsonObject listCache;
+  private long listVersion = -1;
   private final Map<String, Runtime> runtimes = new HashMap<>();
   private PortrServerApi api;
   private boolean shuttingDown;
@@ -86,7 +89,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
     var bus = vertx.eventBus();
     return Future.all(List.of(
         bus.<JsonObject>localConsumer(Addresses.TUNNELS_START, this::start).completion(),
-        bus.<JsonObject>localConsumer(Addresses.TUNNELS_LIST, m -> m.reply(list())).completion(),
+        bus.<JsonObject>localConsumer(Addresses.TUNNELS_LIST, this::list).completion(),
         bus.<JsonObject>localConsumer(Addresses.TUNNELS_GET, this::get).completion(),
         bus.<JsonObject>localConsumer(Addresses.TUNNELS_STOP, this::stop).completion(),
         bus.<JsonObject>localConsumer(Addresses.TUNNELS_STOP_ALL, this::stopAll).completion(),
@@ -95,10 +98,23 @@ public final class TunnelManagerVerticle extends VerticleBase {
             .completion()));
   }
 
-  private JsonObject list() {
-    JsonArray out = new JsonArray();
-    registry.list().forEach(s -> out.add(s.toJson()));
-    return new JsonObject().put("tunnels", out);
+  /**
+   * Every status, built once per registry version: with a thousand tunnels the list is asked for
+   * far more often than it changes. The bus copies the reply, so the cached one stays untouched.
+   */
+  private void list(Message<JsonObject> m) {
+    long version = registry.version();
+    if (TunnelList.ifVersion(m.body()) == version) {
+      m.reply(TunnelList.unchanged(version));
+      return;
+    }
+    if (listVersion != version) {
+      JsonArray out = new JsonArray();
+      registry.list().forEach(s -> out.add(s.toJson()));
+      listCache = TunnelList.of(version, out);
+      listVersion = version;
+    }
+    m.reply(listCache);
   }
 
   private void events(Message<JsonObject> m) {

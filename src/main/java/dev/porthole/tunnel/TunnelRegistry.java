@@ -54,15 +54,23 @@ final class TunnelRegistry {
   private final Map<String, Tunnel> tunnels = new LinkedHashMap<>();
   private final Deque<TunnelEvent> events = new ArrayDeque<>();
   private long nextSeq = 1;
+  /** Counts every change that a {@link #list()} could show; the list cache's key. */
+  private long version;
 
   Tunnel create(TunnelRequest request, Instant now) {
     Tunnel t = new Tunnel(UlidCreator.getMonotonicUlid().toString(), request, now);
     tunnels.put(t.id, t);
+    version++;
     return t;
   }
 
   Tunnel get(String id) {
     return tunnels.get(id);
+  }
+
+  /** Changes whenever what {@link #list()} returns may have changed. */
+  long version() {
+    return version;
   }
 
   /** Newest first (started_at descending). */
@@ -119,6 +127,7 @@ final class TunnelRegistry {
       return Optional.empty();
     }
     t.updatedAt = s.at();
+    version++;
     boolean record;
     switch (s.type()) {
       case WorkerSignal.STARTED -> {
@@ -178,5 +187,6 @@ final class TunnelRegistry {
     t.status = TunnelStatus.STOPPED;
     t.stoppedAt = now;
     t.updatedAt = now;
+    version++;
   }
 }

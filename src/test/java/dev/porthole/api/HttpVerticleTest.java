@@ -3,6 +3,7 @@ package dev.porthole.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.porthole.bus.Addresses;
+import dev.porthole.bus.TunnelList;
 import dev.porthole.bus.FailureCode;
 import dev.porthole.bus.TunnelStatus;
 import dev.porthole.testsupport.Timeouts;
@@ -163,6 +164,37 @@ class HttpVerticleTest {
       assertThat(req.getInteger("port")).isEqualTo(3000);
       assertThat(req.getJsonArray("callback_urls")).isEqualTo(new JsonArray().add("http://example.test/hook"));
     });
+  }
+
+  @Test
+  @DisplayName("GET /api/v1/tunnels asks with the version it holds; an unchanged answer resends the same bytes, a new version new ones")
+  void listIsConditional() throws Exception {
+    JsonObject one = status("tun_1", "api", TunnelStatus.RUNNING).toJson();
+    JsonObject two = status("tun_2", "web", TunnelStatus.RUNNING).toJson();
+    java.util.concurrent.atomic.AtomicLong managerVersion = new java.util.concurrent.atomic.AtomicLong(7);
+    stub(Addresses.TUNNELS_LIST, msg -> {
+      long v = managerVersion.get();
+      if (TunnelList.ifVersion(msg.body()) == v) {
+        msg.reply(TunnelList.unchanged(v));
+      } else {
+        msg.reply(TunnelList.of(v, v == 7 ? new JsonArray().add(one) : new JsonArray().add(two).add(one)));
+      }
+    });
+    start("");
+
+    Resp first = call(HttpMethod.GET, "/api/v1/tunnels");
+    Resp again = call(HttpMethod.GET, "/api/v1/tunnels");
+    managerVersion.set(8);
+    Resp changed = call(HttpMethod.GET, "/api/v1/tunnels");
+
+    assertThat(first.body()).isEqualTo(new JsonObject().put("tunnels", new JsonArray().add(withUrls(one))).encode());
+    assertThat(again.status()).isEqualTo(200);
+    assertThat(again.contentType()).isEqualTo(JSON);
+    assertThat(again.body()).isEqualTo(first.body());
+    assertThat(changed.body()).isEqualTo(
+        new JsonObject().put("tunnels", new JsonArray().add(withUrls(two)).add(withUrls(one))).encode());
+    assertThat(received.get(Addresses.TUNNELS_LIST)).containsExactly(
+        TunnelList.query(), TunnelList.query(7), TunnelList.query(7));
   }
 
   @Test

@@ -40,6 +40,27 @@ class TunnelRegistryTest {
   }
 
   @Test
+  @DisplayName("the version moves with every change a list could show (create, any applied signal, stop) and with nothing else")
+  void versionCountsVisibleChanges() {
+    long v0 = registry.version();
+    TunnelRegistry.Tunnel t = registry.create(http(), T0);
+    long v1 = registry.version();
+    registry.list();
+    registry.events(t.id);
+    assertThat(registry.version()).isEqualTo(v1).isGreaterThan(v0);
+
+    registry.apply(signal(t, WorkerSignal.STARTED, 1));
+    long v2 = registry.version();
+    // Not recorded as an event, but updated_at moves: the list shows it.
+    registry.apply(signal(t, WorkerSignal.STARTED, 2));
+    long v3 = registry.version();
+    registry.apply(new WorkerSignal("no-such-tunnel", 0, WorkerSignal.STARTED, 1, URL, "", at(3)));
+    assertThat(registry.version()).isEqualTo(v3);
+    registry.finishStop(t, at(4));
+    assertThat(List.of(v1, v2, v3, registry.version())).isSorted().doesNotHaveDuplicates();
+  }
+
+  @Test
   @DisplayName("§6.6 started is recorded once; a second started while running only moves updated_at")
   void startedRecordedOnce() {
     TunnelRegistry.Tunnel t = registry.create(http(), T0);
