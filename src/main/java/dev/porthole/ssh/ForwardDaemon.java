@@ -11,8 +11,13 @@ import java.io.OutputStream;
  * constructor, by class name), hands it the channel's streams, and runs it on a new thread.
  */
 public final class ForwardDaemon implements ForwardedTCPIPDaemon {
-  /** Receive window per forwarded channel: 2 MiB instead of JSch's 128 KiB (tech-notes App. B). */
-  static final int WINDOW = 2 * 1024 * 1024;
+  /**
+   * Receive window per forwarded channel, instead of JSch's fixed 128 KiB. JSch tops it up only
+   * when half is used, so uploads run at about 0.75 × window / RTT: measured at 20 ms RTT (bench
+   * P2) 2 MiB gave 38 MB/s, 4 MiB 78 MB/s, 8 MiB 150 MB/s (OpenSSH 93 MB/s). It is also what one
+   * channel may hold in memory while its local service reads slower than the relay sends.
+   */
+  static final int WINDOW = 8 * 1024 * 1024;
 
   private ChannelForwardedTCPIP channel;
   private InputStream in;
