@@ -3,9 +3,10 @@ package dev.porthole.ssh;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -18,11 +19,22 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class JschThreads {
   private static final AtomicInteger COUNT = new AtomicInteger();
-  private static final ExecutorService POOL = Executors.newCachedThreadPool(daemon("porthole-jsch-request-"));
+  /**
+   * Idle threads go after {@value #IDLE_SECONDS} s rather than the JDK's cached-pool minute: a
+   * thousand tunnels starting or health-checked at once grow these pools, and once they are
+   * stopped the process should be back to its baseline thread count promptly (bench P5).
+   */
+  private static final int IDLE_SECONDS = 2;
+  private static final ExecutorService POOL = elastic("porthole-jsch-request-");
   /** The second copy direction of every forwarded connection. */
-  static final ExecutorService PUMPS = Executors.newCachedThreadPool(daemon("porthole-tunnel-io-"));
+  static final ExecutorService PUMPS = elastic("porthole-tunnel-io-");
 
   private JschThreads() {
+  }
+
+  private static ExecutorService elastic(String prefix) {
+    return new ThreadPoolExecutor(0, Integer.MAX_VALUE, IDLE_SECONDS, TimeUnit.SECONDS, new SynchronousQueue<>(),
+        daemon(prefix));
   }
 
   static ThreadFactory daemon(String prefix) {
