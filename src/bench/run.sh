@@ -2,7 +2,7 @@
 # The performance harness (issue 7): builds the jar when needed, installs the load tools when
 # missing, runs every scenario on loopback side by side with its anchor, and writes
 # target/bench/report.md and target/bench/report.json.
-#   src/bench/run.sh [--quick] [--only P1,P3]
+#   src/bench/run.sh [--quick] [--only P1,P3] [--profile]   (--profile: JFR recordings in target/bench/jfr/)
 # Every process it starts is recorded in target/bench/pids and killed on exit, however it exits.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

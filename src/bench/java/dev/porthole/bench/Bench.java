@@ -43,6 +43,7 @@ public final class Bench {
   private static final Pattern ALLOCATED = Pattern.compile("Allocated port (\\d+) for remote forward");
 
   private final boolean quick;
+  private final boolean profile;
   private final Path jar;
   private final Path out;
   private final Path work;
@@ -59,8 +60,9 @@ public final class Bench {
   private int sshPort;
   private int edgePort;
 
-  private Bench(boolean quick, Path jar, Path out, Set<String> only) throws IOException {
+  private Bench(boolean quick, boolean profile, Path jar, Path out, Set<String> only) throws IOException {
     this.quick = quick;
+    this.profile = profile;
     this.jar = jar;
     this.out = out;
     this.work = out.resolve("work");
@@ -73,19 +75,21 @@ public final class Bench {
   public static void main(String[] args) throws Exception {
     System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
     boolean quick = false;
+    boolean profile = false;
     Path jar = Path.of("target/porthole.jar");
     Path out = Path.of("target/bench");
     Set<String> only = new LinkedHashSet<>();
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> quick = true;
+        case "--profile" -> profile = true;
         case "--jar" -> jar = Path.of(args[++i]);
         case "--out" -> out = Path.of(args[++i]);
         case "--only" -> only.addAll(Arrays.asList(args[++i].toUpperCase(Locale.ROOT).split(",")));
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
-    Bench b = new Bench(quick, jar, out, only);
+    Bench b = new Bench(quick, profile, jar, out, only);
     int code;
     try {
       code = b.runAll();
@@ -465,7 +469,7 @@ public final class Bench {
     for (int r = 0; r <= ROUNDS; r++) { // round 0 creates the relay's keys; not counted
       int port = freePort();
       long t0 = System.nanoTime();
-      Process p = procs.start("p7-app-server", List.of("java", "-jar", jar.toString(), "app-server",
+      Process p = procs.start("p7-app-server", java("p7-app-server", "app-server",
           "--port", String.valueOf(port), "--conf", conf.toString()), Map.of("HOME", home.toString()));
       try {
         URI health = URI.create("http://127.0.0.1:" + port + "/api/v1/health");
@@ -518,10 +522,26 @@ public final class Bench {
         "  ping_interval_seconds: 3600",
         "  max_reserved_per_key: 2048",
         ""));
-    Process p = procs.start(name, List.of("java", "-jar", jar.toString(), "relay", "--conf", conf.toString()),
+    Process p = procs.start(name, java(name, "relay", "--conf", conf.toString()),
         Map.of("HOME", work.toString()));
     awaitHttp("http://127.0.0.1:" + adminPort + "/api/v1/version", p, name);
     return p;
+  }
+
+  /**
+   * {@code java -jar porthole.jar ARGS}; with {@code --profile}, under a JFR recording written to
+   * {@code target/bench/jfr/NAME.jfr} when the process exits (where the time goes, for issue 7).
+   */
+  private List<String> java(String name, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of("java"));
+    if (profile) {
+      Path dir = Files.createDirectories(out.resolve("jfr"));
+      cmd.add("-XX:StartFlightRecording=settings=profile,dumponexit=true,filename="
+          + dir.resolve(name + ".jfr").toAbsolutePath());
+    }
+    cmd.addAll(List.of("-jar", jar.toString()));
+    cmd.addAll(Arrays.asList(args));
+    return cmd;
   }
 
   private Path portrConfig(String file, int sshDial) throws IOException {
@@ -539,7 +559,7 @@ public final class Bench {
   private Process startAppServer(String name, int port, Path portr, int maxTunnels) throws Exception {
     Path conf = work.resolve(name + ".yaml");
     Files.writeString(conf, "limits:\n  max_tunnels: " + maxTunnels + "\n");
-    Process p = procs.start(name, List.of("java", "-jar", jar.toString(), "app-server", "--port", String.valueOf(port),
+    Process p = procs.start(name, java(name, "app-server", "--port", String.valueOf(port),
         "--config", portr.toString(), "--conf", conf.toString()), Map.of("HOME", work.toString()));
     awaitHttp("http://127.0.0.1:" + port + "/api/v1/health", p, name);
     return p;
