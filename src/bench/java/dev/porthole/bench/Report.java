@@ -65,6 +65,10 @@ final class Report {
         .put("pass", false));
   }
 
+  boolean hasErrors() {
+    return rows.stream().anyMatch(o -> ((JsonObject) o).containsKey("error"));
+  }
+
   void write(Path md, Path json, Duration took) throws IOException {
     JsonObject doc = new JsonObject().put("environment", environment).put("seconds", took.toSeconds())
         .put("rows", rows);
