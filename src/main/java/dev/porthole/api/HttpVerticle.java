@@ -310,8 +310,14 @@ public final class HttpVerticle extends VerticleBase {
         .map(Message::body)
         .onSuccess(reply -> {
           long version = TunnelList.version(reply);
-          if (TunnelList.isUnchanged(reply) && listBody != null && version == listVersion) {
-            ApiResponses.json(rc, 200, listBody);
+          if (TunnelList.isUnchanged(reply)) {
+            if (listBody != null && version == listVersion) {
+              ApiResponses.json(rc, 200, listBody);
+            } else {
+              // The cache moved on while this request was asking: ask again for the whole list.
+              listBody = null;
+              list(rc);
+            }
             return;
           }
           Buffer body = Buffer.buffer(ApiResponses.goEncode(withAccessUrls(TunnelList.body(reply))));
