@@ -22,11 +22,13 @@ import java.io.OutputStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -177,77 +179,138 @@ public final class ConnectCommand implements Callable<Integer> {
     } catch (NumberFormatException e) {
       throw new Fatal(2, "--listen must be HOST:PORT, got \"" + listen + "\"");
     }
-    WebSocketClient client = vertx.createWebSocketClient();
-    Set<WebSocket> sockets = ConcurrentHashMap.newKeySet();
-    CountDownLatch fatal = new CountDownLatch(1);
-    Fatal[] reason = new Fatal[1];
-    NetServer server = vertx.createNetServer().connectHandler(local -> {
+    Listener listener = new Listener(vertx, wsUrl, credential);
+    int actual = Service.await(listener.listen(host, port), 10, "listening");
+    System.out.println("listening " + host + ":" + actual);
+    System.out.flush();
+    CountDownLatch stop = new CountDownLatch(1);
+    onSignal(stop);
+    listener.fatal().thenRun(stop::countDown);
+    stop.await();
+    awaitQuietly(listener.closeAll((short) 1001, "client stopped"), CLOSE_LIMIT_SECONDS);
+    Fatal reason = listener.fatal().getNow(null);
+    if (reason != null) {
+      throw reason;
+    }
+    return 0;
+  }
+
+  /** How long a stopping client waits for its close frames to go out. */
+  static final long CLOSE_LIMIT_SECONDS = 5;
+
+  /** SIGINT and SIGTERM count {@code stop} down (instead of ending the JVM at once). */
+  private static void onSignal(CountDownLatch stop) {
+    for (String name : new String[] {"INT", "TERM"}) {
+      Signal.handle(new Signal(name), sig -> stop.countDown());
+    }
+  }
+
+  private static void awaitQuietly(Future<?> future, long seconds) {
+    try {
+      Service.await(future, seconds, "closing");
+    } catch (Exception e) {
+      // Stopping anyway.
+    }
+  }
+
+  /**
+   * Listener mode: every accepted local connection gets its own WebSocket. Tracks the sockets still
+   * open (so a stop can close them with 1001) and the first fatal refusal (401/404: retrying is
+   * pointless).
+   */
+  static final class Listener {
+    private final Vertx vertx;
+    private final WebSocketClient client;
+    private final String wsUrl;
+    private final String credential;
+    private final Set<WebSocket> sockets = ConcurrentHashMap.newKeySet();
+    private final CompletableFuture<Fatal> fatal = new CompletableFuture<>();
+    /** Set once this client closes its sockets itself: their close codes are then not news. */
+    private volatile boolean stopping;
+
+    Listener(Vertx vertx, String wsUrl, String credential) {
+      this.vertx = vertx;
+      this.client = vertx.createWebSocketClient();
+      this.wsUrl = wsUrl;
+      this.credential = credential;
+    }
+
+    /** Binds and accepts; completes with the port bound. */
+    Future<Integer> listen(String host, int port) {
+      return vertx.createNetServer().connectHandler(this::accept).listen(port, host).map(NetServer::actualPort);
+    }
+
+    private void accept(NetSocket local) {
       local.pause();
       open(client, wsUrl, credential).onComplete(ar -> {
         if (ar.failed()) {
           local.close();
           System.err.println("porthole: " + ar.cause().getMessage());
           if (ar.cause() instanceof Fatal f && (f.code == UNAUTHORIZED || f.code == NOT_FOUND)) {
-            reason[0] = f;
-            fatal.countDown();
+            fatal.complete(f);
           }
           return;
         }
         WebSocket ws = ar.result();
         sockets.add(ws);
-        ws.closeHandler(v -> sockets.remove(ws));
-        pump(ws, local);
+        pump(ws, local, () -> sockets.remove(ws));
         local.resume();
       });
-    });
-    server = Service.await(server.listen(port, host), 10, "listening");
-    System.out.println("listening " + host + ":" + server.actualPort());
-    System.out.flush();
-    CountDownLatch signalled = new CountDownLatch(1);
-    for (String name : new String[] {"INT", "TERM"}) {
-      Signal.handle(new Signal(name), sig -> signalled.countDown());
     }
-    while (signalled.getCount() > 0 && fatal.getCount() > 0) {
-      signalled.await(200, TimeUnit.MILLISECONDS);
-    }
-    for (WebSocket ws : sockets) {
-      ws.close((short) 1001, "client stopped");
-    }
-    if (reason[0] != null) {
-      throw reason[0];
-    }
-    return 0;
-  }
 
-  /** Bytes both ways with backpressure; local end of stream → {"type":"eof"}. */
-  private static void pump(WebSocket ws, NetSocket local) {
-    ws.binaryMessageHandler(buf -> {
-      local.write(buf);
-      if (local.writeQueueFull()) {
-        ws.pause();
-        local.drainHandler(v -> ws.resume());
+    /**
+     * Bytes both ways with backpressure; local end of stream → {"type":"eof"}. {@code onClosed} runs
+     * once the WebSocket has closed (this sets the socket's only close handler).
+     */
+    private void pump(WebSocket ws, NetSocket local, Runnable onClosed) {
+      ws.binaryMessageHandler(buf -> {
+        local.write(buf);
+        if (local.writeQueueFull()) {
+          ws.pause();
+          local.drainHandler(v -> ws.resume());
+        }
+      });
+      local.handler(buf -> {
+        ws.writeBinaryMessage(buf);
+        if (ws.writeQueueFull()) {
+          local.pause();
+          ws.drainHandler(v -> local.resume());
+        }
+      });
+      local.endHandler(v -> ws.writeTextMessage(new JsonObject().put("type", "eof").encode()));
+      local.closeHandler(v -> {
+        if (!ws.isClosed()) {
+          ws.close((short) 1000, "local connection closed");
+        }
+      });
+      ws.closeHandler(v -> {
+        onClosed.run();
+        Short code = ws.closeStatusCode();
+        if (!stopping && code != null && code != 1000) {
+          System.err.println("porthole: tunnel closed the connection: " + describe(code, ws.closeReason()));
+        }
+        local.close();
+      });
+    }
+
+    /** WebSockets open right now. */
+    int openSockets() {
+      return sockets.size();
+    }
+
+    /** Completes with the first refusal that makes further connections pointless. */
+    CompletableFuture<Fatal> fatal() {
+      return fatal;
+    }
+
+    Future<Void> closeAll(short code, String reason) {
+      stopping = true;
+      List<Future<Void>> closing = new ArrayList<>();
+      for (WebSocket ws : sockets) {
+        closing.add(ws.close(code, reason));
       }
-    });
-    local.handler(buf -> {
-      ws.writeBinaryMessage(buf);
-      if (ws.writeQueueFull()) {
-        local.pause();
-        ws.drainHandler(v -> local.resume());
-      }
-    });
-    local.endHandler(v -> ws.writeTextMessage(new JsonObject().put("type", "eof").encode()));
-    local.closeHandler(v -> {
-      if (!ws.isClosed()) {
-        ws.close((short) 1000, "local connection closed");
-      }
-    });
-    ws.closeHandler(v -> {
-      Short code = ws.closeStatusCode();
-      if (code != null && code != 1000) {
-        System.err.println("porthole: tunnel closed the connection: " + describe(code, ws.closeReason()));
-      }
-      local.close();
-    });
+      return Future.join(closing).mapEmpty();
+    }
   }
 
   static String describe(short code, String reason) {
