@@ -32,6 +32,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -179,12 +180,13 @@ public final class ConnectCommand implements Callable<Integer> {
     } catch (NumberFormatException e) {
       throw new Fatal(2, "--listen must be HOST:PORT, got \"" + listen + "\"");
     }
+    // Before anything is announced: whoever saw the "listening" line may signal at once.
+    CountDownLatch stop = new CountDownLatch(1);
+    onSignal(stop, () -> { });
     Listener listener = new Listener(vertx, wsUrl, credential);
     int actual = Service.await(listener.listen(host, port), 10, "listening");
     System.out.println("listening " + host + ":" + actual);
     System.out.flush();
-    CountDownLatch stop = new CountDownLatch(1);
-    onSignal(stop);
     listener.fatal().thenRun(stop::countDown);
     stop.await();
     awaitQuietly(listener.closeAll((short) 1001, "client stopped"), CLOSE_LIMIT_SECONDS);
@@ -198,10 +200,13 @@ public final class ConnectCommand implements Callable<Integer> {
   /** How long a stopping client waits for its close frames to go out. */
   static final long CLOSE_LIMIT_SECONDS = 5;
 
-  /** SIGINT and SIGTERM count {@code stop} down (instead of ending the JVM at once). */
-  private static void onSignal(CountDownLatch stop) {
+  /** SIGINT and SIGTERM run {@code first}, then count {@code stop} down (instead of ending the JVM at once). */
+  private static void onSignal(CountDownLatch stop, Runnable first) {
     for (String name : new String[] {"INT", "TERM"}) {
-      Signal.handle(new Signal(name), sig -> stop.countDown());
+      Signal.handle(new Signal(name), sig -> {
+        first.run();
+        stop.countDown();
+      });
     }
   }
 
@@ -252,6 +257,12 @@ public final class ConnectCommand implements Callable<Integer> {
           return;
         }
         WebSocket ws = ar.result();
+        if (stopping) {
+          // Opened while the client stops: closeAll has already run.
+          ws.close((short) 1001, "client stopped");
+          local.close();
+          return;
+        }
         sockets.add(ws);
         pump(ws, local, () -> sockets.remove(ws));
         local.resume();
@@ -327,10 +338,22 @@ public final class ConnectCommand implements Callable<Integer> {
     return words + " (" + code + (reason == null || reason.isEmpty() ? "" : ", " + reason) + ")";
   }
 
-  /** One connection over stdin/stdout; ends when either side ends. */
+  /**
+   * One connection over stdin/stdout. Ends when the tunnel closes (after the target's last bytes
+   * reached stdout), or on SIGINT/SIGTERM, which closes the WebSocket with 1001 first. End of
+   * stdin is a half-close: {"type":"eof"}, and the target's answer still arrives.
+   */
   private int runStdio(Vertx vertx, String wsUrl, String credential) throws Exception {
-    WebSocket ws = Service.await(open(vertx.createWebSocketClient(), wsUrl, credential), 30, "opening the tunnel");
-    CountDownLatch done = new CountDownLatch(1);
+    // Before the tunnel opens: a signal from then on ends the session with 1001.
+    CountDownLatch stop = new CountDownLatch(1);
+    AtomicBoolean signalled = new AtomicBoolean();
+    onSignal(stop, () -> signalled.set(true));
+    // Paused on its event loop as soon as it opens: a target that speaks first (an SSH server's
+    // banner) must not lose bytes before the handlers below are in place.
+    WebSocket ws = Service.await(open(vertx.createWebSocketClient(), wsUrl, credential).map(w -> {
+      w.pause();
+      return w;
+    }), 30, "opening the tunnel");
     // One FIFO to stdout: the WebSocket pauses above 64 waiting chunks and resumes below 16.
     BlockingQueue<Buffer> toStdout = new LinkedBlockingQueue<>();
     Buffer endMarker = Buffer.buffer();
@@ -354,10 +377,9 @@ public final class ConnectCommand implements Callable<Integer> {
       } catch (IOException | InterruptedException e) {
         // Output gone: nothing more to write.
       }
-      done.countDown();
+      stop.countDown();
     }, "connect-stdout");
     writer.setDaemon(true);
-    writer.start();
     ws.binaryMessageHandler(buf -> {
       toStdout.add(buf);
       if (toStdout.size() > 64 && !paused[0]) {
@@ -367,7 +389,7 @@ public final class ConnectCommand implements Callable<Integer> {
     });
     ws.closeHandler(v -> {
       Short code = ws.closeStatusCode();
-      if (code != null && code != 1000) {
+      if (!signalled.get() && code != null && code != 1000) {
         System.err.println("porthole: " + describe(code, ws.closeReason()));
       }
       toStdout.add(endMarker);
@@ -396,8 +418,13 @@ public final class ConnectCommand implements Callable<Integer> {
       }
     }, "connect-stdin");
     reader.setDaemon(true);
+    writer.start();
     reader.start();
-    done.await();
+    ws.resume();
+    stop.await();
+    if (signalled.get()) {
+      awaitQuietly(ws.close((short) 1001, "client stopped"), CLOSE_LIMIT_SECONDS);
+    }
     return 0;
   }
 }
