@@ -29,14 +29,14 @@ import org.slf4j.LoggerFactory;
  * use backpressure, and {@code access.ws_max_bytes_per_second} is enforced by pausing reads. Close
  * codes: 1000 target closed, 1001 server shutdown, 1003 bad message, 1009 message too big (by
  * Vert.x, from {@code access.ws_max_message_bytes}), 1011 target dial failed, 4008 idle (no
- * application bytes for {@code access.ws_idle_timeout_seconds}; pings every 30 s do not count), 4404
+ * application bytes for {@code access.ws_idle_timeout_seconds}; the pings the server sends every
+ * {@code access.ws_ping_interval_seconds}, and their pongs, do not count), 4404
  * tunnel stopped. Refusals happen before the upgrade: 404 unknown tunnel, 409 not running, 429 over
  * {@code access.ws_max_connections_per_tunnel}. The only state kept is the set of open sockets.
  */
 public final class WebSocketTunnels {
   private static final Logger log = LoggerFactory.getLogger(WebSocketTunnels.class);
   public static final String SUBPROTOCOL = "porthole.v1";
-  static final long PING_MS = 30_000;
   static final long TICK_MS = 100;
   private static final Pattern PATH = Pattern.compile("^/ws/port-forward/([^/?]+)/?$");
 
@@ -201,7 +201,7 @@ public final class WebSocketTunnels {
           close((short) 4008, "idle timeout");
         }
       });
-      pinger = vertx.setPeriodic(PING_MS, id -> {
+      pinger = vertx.setPeriodic(cfg.wsPingInterval().toMillis(), id -> {
         if (!closed) {
           ws.writePing(Buffer.buffer());
         }

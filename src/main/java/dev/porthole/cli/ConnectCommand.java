@@ -22,14 +22,17 @@ import java.io.OutputStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -177,77 +180,148 @@ public final class ConnectCommand implements Callable<Integer> {
     } catch (NumberFormatException e) {
       throw new Fatal(2, "--listen must be HOST:PORT, got \"" + listen + "\"");
     }
-    WebSocketClient client = vertx.createWebSocketClient();
-    Set<WebSocket> sockets = ConcurrentHashMap.newKeySet();
-    CountDownLatch fatal = new CountDownLatch(1);
-    Fatal[] reason = new Fatal[1];
-    NetServer server = vertx.createNetServer().connectHandler(local -> {
+    // Before anything is announced: whoever saw the "listening" line may signal at once.
+    CountDownLatch stop = new CountDownLatch(1);
+    onSignal(stop, () -> { });
+    Listener listener = new Listener(vertx, wsUrl, credential);
+    int actual = Service.await(listener.listen(host, port), 10, "listening");
+    System.out.println("listening " + host + ":" + actual);
+    System.out.flush();
+    listener.fatal().thenRun(stop::countDown);
+    stop.await();
+    awaitQuietly(listener.closeAll((short) 1001, "client stopped"), CLOSE_LIMIT_SECONDS);
+    Fatal reason = listener.fatal().getNow(null);
+    if (reason != null) {
+      throw reason;
+    }
+    return 0;
+  }
+
+  /** How long a stopping client waits for its close frames to go out. */
+  static final long CLOSE_LIMIT_SECONDS = 5;
+
+  /** SIGINT and SIGTERM run {@code first}, then count {@code stop} down (instead of ending the JVM at once). */
+  private static void onSignal(CountDownLatch stop, Runnable first) {
+    for (String name : new String[] {"INT", "TERM"}) {
+      Signal.handle(new Signal(name), sig -> {
+        first.run();
+        stop.countDown();
+      });
+    }
+  }
+
+  private static void awaitQuietly(Future<?> future, long seconds) {
+    try {
+      Service.await(future, seconds, "closing");
+    } catch (Exception e) {
+      // Stopping anyway.
+    }
+  }
+
+  /**
+   * Listener mode: every accepted local connection gets its own WebSocket. Tracks the sockets still
+   * open (so a stop can close them with 1001) and the first fatal refusal (401/404: retrying is
+   * pointless).
+   */
+  static final class Listener {
+    private final Vertx vertx;
+    private final WebSocketClient client;
+    private final String wsUrl;
+    private final String credential;
+    private final Set<WebSocket> sockets = ConcurrentHashMap.newKeySet();
+    private final CompletableFuture<Fatal> fatal = new CompletableFuture<>();
+    /** Set once this client closes its sockets itself: their close codes are then not news. */
+    private volatile boolean stopping;
+
+    Listener(Vertx vertx, String wsUrl, String credential) {
+      this.vertx = vertx;
+      this.client = vertx.createWebSocketClient();
+      this.wsUrl = wsUrl;
+      this.credential = credential;
+    }
+
+    /** Binds and accepts; completes with the port bound. */
+    Future<Integer> listen(String host, int port) {
+      return vertx.createNetServer().connectHandler(this::accept).listen(port, host).map(NetServer::actualPort);
+    }
+
+    private void accept(NetSocket local) {
       local.pause();
       open(client, wsUrl, credential).onComplete(ar -> {
         if (ar.failed()) {
           local.close();
           System.err.println("porthole: " + ar.cause().getMessage());
           if (ar.cause() instanceof Fatal f && (f.code == UNAUTHORIZED || f.code == NOT_FOUND)) {
-            reason[0] = f;
-            fatal.countDown();
+            fatal.complete(f);
           }
           return;
         }
         WebSocket ws = ar.result();
+        if (stopping) {
+          // Opened while the client stops: closeAll has already run.
+          ws.close((short) 1001, "client stopped");
+          local.close();
+          return;
+        }
         sockets.add(ws);
-        ws.closeHandler(v -> sockets.remove(ws));
-        pump(ws, local);
+        pump(ws, local, () -> sockets.remove(ws));
         local.resume();
       });
-    });
-    server = Service.await(server.listen(port, host), 10, "listening");
-    System.out.println("listening " + host + ":" + server.actualPort());
-    System.out.flush();
-    CountDownLatch signalled = new CountDownLatch(1);
-    for (String name : new String[] {"INT", "TERM"}) {
-      Signal.handle(new Signal(name), sig -> signalled.countDown());
     }
-    while (signalled.getCount() > 0 && fatal.getCount() > 0) {
-      signalled.await(200, TimeUnit.MILLISECONDS);
-    }
-    for (WebSocket ws : sockets) {
-      ws.close((short) 1001, "client stopped");
-    }
-    if (reason[0] != null) {
-      throw reason[0];
-    }
-    return 0;
-  }
 
-  /** Bytes both ways with backpressure; local end of stream → {"type":"eof"}. */
-  private static void pump(WebSocket ws, NetSocket local) {
-    ws.binaryMessageHandler(buf -> {
-      local.write(buf);
-      if (local.writeQueueFull()) {
-        ws.pause();
-        local.drainHandler(v -> ws.resume());
+    /**
+     * Bytes both ways with backpressure; local end of stream → {"type":"eof"}. {@code onClosed} runs
+     * once the WebSocket has closed (this sets the socket's only close handler).
+     */
+    private void pump(WebSocket ws, NetSocket local, Runnable onClosed) {
+      ws.binaryMessageHandler(buf -> {
+        local.write(buf);
+        if (local.writeQueueFull()) {
+          ws.pause();
+          local.drainHandler(v -> ws.resume());
+        }
+      });
+      local.handler(buf -> {
+        ws.writeBinaryMessage(buf);
+        if (ws.writeQueueFull()) {
+          local.pause();
+          ws.drainHandler(v -> local.resume());
+        }
+      });
+      local.endHandler(v -> ws.writeTextMessage(new JsonObject().put("type", "eof").encode()));
+      local.closeHandler(v -> {
+        if (!ws.isClosed()) {
+          ws.close((short) 1000, "local connection closed");
+        }
+      });
+      ws.closeHandler(v -> {
+        onClosed.run();
+        Short code = ws.closeStatusCode();
+        if (!stopping && code != null && code != 1000) {
+          System.err.println("porthole: tunnel closed the connection: " + describe(code, ws.closeReason()));
+        }
+        local.close();
+      });
+    }
+
+    /** WebSockets open right now. */
+    int openSockets() {
+      return sockets.size();
+    }
+
+    /** Completes with the first refusal that makes further connections pointless. */
+    CompletableFuture<Fatal> fatal() {
+      return fatal;
+    }
+
+    Future<Void> closeAll(short code, String reason) {
+      stopping = true;
+      List<Future<Void>> closing = new ArrayList<>();
+      for (WebSocket ws : sockets) {
+        closing.add(ws.close(code, reason));
       }
-    });
-    local.handler(buf -> {
-      ws.writeBinaryMessage(buf);
-      if (ws.writeQueueFull()) {
-        local.pause();
-        ws.drainHandler(v -> local.resume());
-      }
-    });
-    local.endHandler(v -> ws.writeTextMessage(new JsonObject().put("type", "eof").encode()));
-    local.closeHandler(v -> {
-      if (!ws.isClosed()) {
-        ws.close((short) 1000, "local connection closed");
-      }
-    });
-    ws.closeHandler(v -> {
-      Short code = ws.closeStatusCode();
-      if (code != null && code != 1000) {
-        System.err.println("porthole: tunnel closed the connection: " + describe(code, ws.closeReason()));
-      }
-      local.close();
-    });
+      return Future.join(closing).mapEmpty();
+    }
   }
 
   static String describe(short code, String reason) {
@@ -264,10 +338,22 @@ public final class ConnectCommand implements Callable<Integer> {
     return words + " (" + code + (reason == null || reason.isEmpty() ? "" : ", " + reason) + ")";
   }
 
-  /** One connection over stdin/stdout; ends when either side ends. */
+  /**
+   * One connection over stdin/stdout. Ends when the tunnel closes (after the target's last bytes
+   * reached stdout), or on SIGINT/SIGTERM, which closes the WebSocket with 1001 first. End of
+   * stdin is a half-close: {"type":"eof"}, and the target's answer still arrives.
+   */
   private int runStdio(Vertx vertx, String wsUrl, String credential) throws Exception {
-    WebSocket ws = Service.await(open(vertx.createWebSocketClient(), wsUrl, credential), 30, "opening the tunnel");
-    CountDownLatch done = new CountDownLatch(1);
+    // Before the tunnel opens: a signal from then on ends the session with 1001.
+    CountDownLatch stop = new CountDownLatch(1);
+    AtomicBoolean signalled = new AtomicBoolean();
+    onSignal(stop, () -> signalled.set(true));
+    // Paused on its event loop as soon as it opens: a target that speaks first (an SSH server's
+    // banner) must not lose bytes before the handlers below are in place.
+    WebSocket ws = Service.await(open(vertx.createWebSocketClient(), wsUrl, credential).map(w -> {
+      w.pause();
+      return w;
+    }), 30, "opening the tunnel");
     // One FIFO to stdout: the WebSocket pauses above 64 waiting chunks and resumes below 16.
     BlockingQueue<Buffer> toStdout = new LinkedBlockingQueue<>();
     Buffer endMarker = Buffer.buffer();
@@ -291,10 +377,9 @@ public final class ConnectCommand implements Callable<Integer> {
       } catch (IOException | InterruptedException e) {
         // Output gone: nothing more to write.
       }
-      done.countDown();
+      stop.countDown();
     }, "connect-stdout");
     writer.setDaemon(true);
-    writer.start();
     ws.binaryMessageHandler(buf -> {
       toStdout.add(buf);
       if (toStdout.size() > 64 && !paused[0]) {
@@ -304,7 +389,7 @@ public final class ConnectCommand implements Callable<Integer> {
     });
     ws.closeHandler(v -> {
       Short code = ws.closeStatusCode();
-      if (code != null && code != 1000) {
+      if (!signalled.get() && code != null && code != 1000) {
         System.err.println("porthole: " + describe(code, ws.closeReason()));
       }
       toStdout.add(endMarker);
@@ -333,8 +418,13 @@ public final class ConnectCommand implements Callable<Integer> {
       }
     }, "connect-stdin");
     reader.setDaemon(true);
+    writer.start();
     reader.start();
-    done.await();
+    ws.resume();
+    stop.await();
+    if (signalled.get()) {
+      awaitQuietly(ws.close((short) 1001, "client stopped"), CLOSE_LIMIT_SECONDS);
+    }
     return 0;
   }
 }

@@ -30,6 +30,7 @@ public final class ConfigDefaults {
             .put("dial_timeout_seconds", 10)
             .put("idle_timeout_seconds", 300)
             .put("ws_idle_timeout_seconds", 300)
+            .put("ws_ping_interval_seconds", 30)
             .put("ws_max_message_bytes", 1_048_576)
             .put("ws_max_connections_per_tunnel", 100)
             .put("ws_max_bytes_per_second", 0L))

@@ -55,6 +55,8 @@ public final class TunnelManagerVerticle extends VerticleBase {
   private final Map<String, Runtime> runtimes = new HashMap<>();
   private PortrServerApi api;
   private boolean shuttingDown;
+  /** Start requests between the limit check and their registration (the asynchronous pool step). */
+  private int pendingStarts;
 
   /** A live tunnel's moving parts: its worker deployment, start waiter and stop progress. */
   private static final class Runtime {
@@ -138,11 +140,15 @@ public final class TunnelManagerVerticle extends VerticleBase {
       return;
     }
     TunnelRequest req = TunnelRequest.fromJson(m.body());
-    if (registry.liveCount() >= maxTunnels) {
+    // Starts still in their pool step are not in the registry yet but will be: they count, or
+    // concurrent POSTs would all pass the check before any of them registers.
+    if (registry.liveCount() + pendingStarts >= maxTunnels) {
       m.fail(FailureCode.LIMIT_REACHED.code(), "tunnel limit reached (" + maxTunnels + ")");
       return;
     }
+    pendingStarts++;
     pool(req).onComplete(ar -> {
+      pendingStarts--;
       if (ar.failed()) {
         m.fail(FailureCode.START_FAILED.code(), ar.cause().getMessage());
         return;

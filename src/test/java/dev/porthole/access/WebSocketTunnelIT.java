@@ -18,6 +18,7 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.http.WebSocketFrameType;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
@@ -35,6 +36,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -73,6 +75,8 @@ class WebSocketTunnelIT {
   static int ratePort;
   /** token configured. */
   static int tokenPort;
+  /** access.ws_ping_interval_seconds 1, access.ws_idle_timeout_seconds 3. */
+  static int pingPort;
 
   @BeforeAll
   static void start() throws Exception {
@@ -99,6 +103,7 @@ class WebSocketTunnelIT {
     limitsPort = deployHttp("", a -> a.put("ws_max_message_bytes", 64 * 1024).put("ws_max_connections_per_tunnel", 2));
     ratePort = deployHttp("", a -> a.put("ws_max_bytes_per_second", (long) MIB));
     tokenPort = deployHttp(TOKEN, a -> { });
+    pingPort = deployHttp("", a -> a.put("ws_ping_interval_seconds", 1).put("ws_idle_timeout_seconds", 3));
   }
 
   @AfterAll
@@ -190,6 +195,30 @@ class WebSocketTunnelIT {
     }
     double seconds = (p.closedAt - t0) / 1e9;
     assertThat(seconds).as("seconds until 4008").isBetween(1.5, 4.0);
+  }
+
+  @Test
+  @DisplayName("\"The server pings\" every access.ws_ping_interval_seconds (1 s here), and neither its pings nor the "
+      + "client's pongs reset the idle timeout: 4008 at ~3 s after ~2 pings")
+  void serverPings() throws Exception {
+    Peer p = connect(pingPort, echoId);
+    long t0 = System.nanoTime();
+    List<Long> pings = new CopyOnWriteArrayList<>();
+    // Vert.x answers each ping with a pong itself, and still shows the ping frame here.
+    p.socket.frameHandler(f -> {
+      if (f.type() == WebSocketFrameType.PING) {
+        pings.add(System.nanoTime());
+      }
+    });
+    assertThat(p.closed.get(15, TimeUnit.SECONDS)).as("close code").isEqualTo(4008);
+    double closedAfter = (p.closedAt - t0) / 1e9;
+    assertThat(closedAfter).as("seconds until 4008").isBetween(2.5, 5.0);
+    assertThat(pings).as("pings before the idle close").hasSizeBetween(2, 4);
+    long previous = t0;
+    for (long at : pings) {
+      assertThat((at - previous) / 1e9).as("seconds since the previous ping (or the open)").isBetween(0.6, 1.6);
+      previous = at;
+    }
   }
 
   @Test

@@ -2,7 +2,9 @@ package dev.porthole.testsupport;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,16 +20,22 @@ import java.util.regex.Pattern;
 /**
  * The shaded jar run as a user runs it: {@code java -jar target/porthole.jar …} in its own
  * process, with its output collected line by line. Close it to stop it (SIGTERM, then kill).
+ * {@link #startPiped} keeps stdin, stdout and stderr apart, for commands that carry bytes over
+ * stdin/stdout ({@code connect --stdio}).
  */
 public final class JarProcess implements AutoCloseable {
   private final Process process;
+  private final boolean piped;
   private final List<String> lines = new CopyOnWriteArrayList<>();
   private final Thread reader;
 
-  private JarProcess(Process process) {
+  private JarProcess(Process process, boolean piped) {
     this.process = process;
+    this.piped = piped;
+    // Merged: stdout and stderr, line by line. Piped: stderr only; stdout is the caller's to read.
+    InputStream text = piped ? process.getErrorStream() : process.getInputStream();
     reader = new Thread(() -> {
-      try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(text, StandardCharsets.UTF_8))) {
         String line;
         while ((line = in.readLine()) != null) {
           lines.add(line);
@@ -59,6 +67,19 @@ public final class JarProcess implements AutoCloseable {
    */
   public static JarProcess start(Path workDir, List<String> jvmArgs, Map<String, String> env, String... args)
       throws IOException {
+    return start(workDir, jvmArgs, env, false, args);
+  }
+
+  /**
+   * Starts {@code java -jar porthole.jar args…} with its standard streams kept apart: write to
+   * {@link #stdin()}, read the raw bytes of {@link #stdout()}; {@link #output()} then holds stderr.
+   */
+  public static JarProcess startPiped(Path workDir, String... args) throws IOException {
+    return start(workDir, List.of(), Map.of(), true, args);
+  }
+
+  private static JarProcess start(Path workDir, List<String> jvmArgs, Map<String, String> env, boolean piped,
+      String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvmArgs);
@@ -68,10 +89,43 @@ public final class JarProcess implements AutoCloseable {
     cmd.add("-jar");
     cmd.add(jar().toAbsolutePath().toString());
     cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true);
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(!piped);
     pb.environment().put("HOME", workDir.toString());
     pb.environment().putAll(env);
-    return new JarProcess(pb.start());
+    return new JarProcess(pb.start(), piped);
+  }
+
+  /** The process's standard input (close it for end of stream). */
+  public OutputStream stdin() {
+    return process.getOutputStream();
+  }
+
+  /** The process's standard output as bytes; only for {@link #startPiped} processes. */
+  public InputStream stdout() {
+    if (!piped) {
+      throw new IllegalStateException("stdout is merged into output(): start the process with startPiped");
+    }
+    return process.getInputStream();
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /**
+   * Sends SIGINT (what Ctrl-C sends) and waits for the exit code. Java's process API only sends
+   * SIGTERM and SIGKILL, so this asks {@code kill}.
+   */
+  public int interrupt(Duration limit) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-INT", String.valueOf(process.pid())).inheritIO().start();
+    if (!kill.waitFor(10, TimeUnit.SECONDS)) {
+      kill.destroyForcibly();
+      throw new AssertionError("kill -INT " + process.pid() + " did not finish");
+    }
+    if (kill.exitValue() != 0) {
+      throw new AssertionError("kill -INT " + process.pid() + " exited with " + kill.exitValue());
+    }
+    return waitFor(limit);
   }
 
   public List<String> lines() {

@@ -48,13 +48,24 @@ public final class TestAppServer implements AutoCloseable {
   /** @param knownHosts Portr's known_hosts for trust on first use, or null for insecure mode */
   public static TestAppServer start(TestRelay relay, Consumer<PortrConfig> tweak, java.nio.file.Path knownHosts)
       throws Exception {
+    return start(relay, tweak, knownHosts, Integer.MAX_VALUE);
+  }
+
+  /** @param maxTunnels the manager's {@code limits.max_tunnels} */
+  public static TestAppServer start(TestRelay relay, int maxTunnels) throws Exception {
+    return start(relay, c -> { }, null, maxTunnels);
+  }
+
+  private static TestAppServer start(TestRelay relay, Consumer<PortrConfig> tweak, java.nio.file.Path knownHosts,
+      int maxTunnels) throws Exception {
     RelayEndpoint e = new RelayEndpoint(relay);
     PortrConfig portr = PortrConfig.of("127.0.0.1:" + e.adminPort, "127.0.0.1:" + e.sshPort, e.domain,
         TestRelay.SECRET, true);
     tweak.accept(portr);
     Vertx vertx = Vertx.vertx();
     HttpVerticle http = new HttpVerticle();
-    vertx.deployVerticle(new TunnelManagerVerticle(portr, new JschConnector(), knownHosts, Clock.systemUTC()))
+    vertx.deployVerticle(new TunnelManagerVerticle(portr, new JschConnector(), knownHosts, Clock.systemUTC(),
+            maxTunnels))
         .compose(id -> vertx.deployVerticle(new HealthVerticle(), new DeploymentOptions().setConfig(
             new JsonObject().put("interval_seconds", portr.effectiveHealthCheckInterval()))))
         .compose(id -> vertx.deployVerticle(new WebhookVerticle()))
