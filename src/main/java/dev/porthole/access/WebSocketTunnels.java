@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
 public final class WebSocketTunnels {
   private static final Logger log = LoggerFactory.getLogger(WebSocketTunnels.class);
   public static final String SUBPROTOCOL = "porthole.v1";
-  static final long TICK_MS = 100;
+  /** The idle check runs every tenth of the idle timeout, within 100 ms .. 1 s. */
+  private static final long IDLE_CHECK_MIN_MS = 100;
   private static final Pattern PATH = Pattern.compile("^/ws/port-forward/([^/?]+)/?$");
 
   private final Vertx vertx;
@@ -121,8 +122,8 @@ public final class WebSocketTunnels {
     long timer = -1;
     long pinger = -1;
     boolean closed;
-    final Throttle up = new Throttle();
-    final Throttle down = new Throttle();
+    final Throttle up = new Throttle(vertx, cfg.wsMaxBytesPerSecond());
+    final Throttle down = new Throttle(vertx, cfg.wsMaxBytesPerSecond());
 
     Conn(String tunnelId) {
       this.tunnelId = tunnelId;
@@ -159,13 +160,7 @@ public final class WebSocketTunnels {
       ws.binaryMessageHandler(buf -> {
         touch();
         target.write(buf);
-        if (target.writeQueueFull()) {
-          ws.pause();
-          target.drainHandler(v -> resumeIfAllowed(up, ws::resume));
-        } else if (up.spend(buf.length())) {
-          ws.pause();
-          up.resumeLater(ws::resume);
-        }
+        up.passed(buf.length(), ws, target);
       });
       ws.textMessageHandler(text -> {
         JsonObject control = null;
@@ -185,18 +180,15 @@ public final class WebSocketTunnels {
       target.handler(buf -> {
         touch();
         ws.writeBinaryMessage(buf);
-        if (ws.writeQueueFull()) {
-          target.pause();
-          ws.drainHandler(v -> resumeIfAllowed(down, target::resume));
-        } else if (down.spend(buf.length())) {
-          target.pause();
-          down.resumeLater(target::resume);
-        }
+        down.passed(buf.length(), target, ws);
       });
-      target.closeHandler(v -> close((short) 1000, "target closed"));
+      // The end, not the close: Vert.x reports the close at once, while bytes read before it may
+      // still wait in the paused socket (a throttled or backpressured tunnel). The end comes after
+      // the last of them.
+      target.endHandler(v -> close((short) 1000, "target closed"));
       target.exceptionHandler(err -> log.debug("ws(tunnel={}) target: {}", tunnelId, err.toString()));
       long idleNanos = cfg.wsIdleTimeout().toNanos();
-      timer = vertx.setPeriodic(Math.min(1_000, Math.max(TICK_MS, cfg.wsIdleTimeout().toMillis() / 10)), id -> {
+      timer = vertx.setPeriodic(Math.min(1_000, Math.max(IDLE_CHECK_MIN_MS, cfg.wsIdleTimeout().toMillis() / 10)), id -> {
         if (System.nanoTime() - lastActivity >= idleNanos) {
           close((short) 4008, "idle timeout");
         }
@@ -206,14 +198,6 @@ public final class WebSocketTunnels {
           ws.writePing(Buffer.buffer());
         }
       });
-    }
-
-    private void resumeIfAllowed(Throttle t, Runnable resume) {
-      if (t.exhausted()) {
-        t.resumeLater(resume);
-      } else {
-        resume.run();
-      }
     }
 
     private void touch() {
@@ -239,51 +223,6 @@ public final class WebSocketTunnels {
         target.close();
       }
       forget(this);
-    }
-  }
-
-  /**
-   * {@code access.ws_max_bytes_per_second} per direction: bytes are counted in 100 ms slices; a
-   * slice over its share pauses the reading side until the next slice.
-   */
-  private final class Throttle {
-    private long sliceStart = System.nanoTime();
-    private long used;
-
-    /** Counts bytes; true when the current slice is now over its share. */
-    boolean spend(long bytes) {
-      if (cfg.wsMaxBytesPerSecond() <= 0) {
-        return false;
-      }
-      roll();
-      used += bytes;
-      return exhausted();
-    }
-
-    boolean exhausted() {
-      if (cfg.wsMaxBytesPerSecond() <= 0) {
-        return false;
-      }
-      roll();
-      return used >= cfg.wsMaxBytesPerSecond() * TICK_MS / 1000;
-    }
-
-    void resumeLater(Runnable resume) {
-      long elapsedMs = (System.nanoTime() - sliceStart) / 1_000_000;
-      vertx.setTimer(Math.max(1, TICK_MS - elapsedMs), id -> {
-        roll();
-        resume.run();
-      });
-    }
-
-    private void roll() {
-      long now = System.nanoTime();
-      long slices = (now - sliceStart) / (TICK_MS * 1_000_000);
-      if (slices > 0) {
-        long share = cfg.wsMaxBytesPerSecond() * TICK_MS / 1000;
-        used = Math.max(0, used - slices * share);
-        sliceStart += slices * TICK_MS * 1_000_000;
-      }
     }
   }
 }
