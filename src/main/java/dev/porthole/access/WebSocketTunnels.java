@@ -3,6 +3,7 @@ package dev.porthole.access;
 import dev.porthole.bus.Addresses;
 import dev.porthole.config.AccessConfig;
 import io.netty.channel.socket.DuplexChannel;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
@@ -37,6 +38,8 @@ import org.slf4j.LoggerFactory;
 public final class WebSocketTunnels {
   private static final Logger log = LoggerFactory.getLogger(WebSocketTunnels.class);
   public static final String SUBPROTOCOL = "porthole.v1";
+  /** How long a closing tunnel waits for its last bytes to reach the target. */
+  static final long FLUSH_LIMIT_MS = 10_000;
   /** The idle check runs every tenth of the idle timeout, within 100 ms .. 1 s. */
   private static final long IDLE_CHECK_MIN_MS = 100;
   private static final Pattern PATH = Pattern.compile("^/ws/port-forward/([^/?]+)/?$");
@@ -118,6 +121,8 @@ public final class WebSocketTunnels {
     final String tunnelId;
     ServerWebSocket ws;
     NetSocket target;
+    /** Completes when everything written to the target so far has gone out. */
+    Future<Void> targetWritten = Future.succeededFuture();
     long lastActivity = System.nanoTime();
     long timer = -1;
     long pinger = -1;
@@ -132,7 +137,15 @@ public final class WebSocketTunnels {
     void start(ServerWebSocket socket, String host, int port) {
       ws = socket;
       ws.pause();
-      ws.closeHandler(v -> shutdown());
+      // A close frame from the client is reported at once (Vert.x answers it and drops the
+      // connection), while the messages before it may still wait in the paused socket (throttle,
+      // backpressure). Those go to the target first: the end comes after the last of them.
+      ws.closeHandler(v -> {
+        if (!closingAfterQueued()) {
+          shutdown();
+        }
+      });
+      ws.endHandler(v -> shutdown());
       ws.exceptionHandler(err -> {
         if (String.valueOf(err.getMessage()).contains("max message size")) {
           close((short) 1009, "message over access.ws_max_message_bytes (" + cfg.wsMaxMessageBytes() + ")");
@@ -158,8 +171,11 @@ public final class WebSocketTunnels {
 
     private void wire() {
       ws.binaryMessageHandler(buf -> {
+        if (closed) {
+          return;
+        }
         touch();
-        target.write(buf);
+        targetWritten = target.write(buf);
         up.passed(buf.length(), ws, target);
       });
       ws.textMessageHandler(text -> {
@@ -170,9 +186,12 @@ public final class WebSocketTunnels {
           // Answered below.
         }
         if (control != null && "eof".equals(control.getString("type"))) {
-          if (((NetSocketInternal) target).channelHandlerContext().channel() instanceof DuplexChannel ch) {
-            ch.shutdownOutput();
-          }
+          // After the bytes before it: Netty's shutdownOutput fails writes still queued.
+          targetWritten.onComplete(ar -> {
+            if (((NetSocketInternal) target).channelHandlerContext().channel() instanceof DuplexChannel ch) {
+              ch.shutdownOutput();
+            }
+          });
           return;
         }
         close((short) 1003, "text messages are control messages; send bytes as binary");
@@ -215,12 +234,24 @@ public final class WebSocketTunnels {
       shutdown();
     }
 
+    /** The client sent a close frame and its earlier messages still go to the target (then the end). */
+    private boolean closingAfterQueued() {
+      Short code = ws.closeStatusCode();
+      return !closed && target != null && code != null && code != 1006;
+    }
+
     private void shutdown() {
       closed = true;
       vertx.cancelTimer(timer);
       vertx.cancelTimer(pinger);
       if (target != null) {
-        target.close();
+        // Netty's close fails writes still queued: the target gets the bytes first (bounded, in
+        // case it no longer reads).
+        NetSocket t = target;
+        targetWritten.onComplete(ar -> t.close());
+        if (!targetWritten.isComplete()) {
+          vertx.setTimer(FLUSH_LIMIT_MS, id -> t.close());
+        }
       }
       forget(this);
     }
