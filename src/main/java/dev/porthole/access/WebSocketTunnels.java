@@ -28,12 +28,15 @@ import org.slf4j.LoggerFactory;
  * connection to the tunnel's local target. Binary messages are the bytes; the text message {@code
  * {"type":"eof"}} half-closes the target's side; any other text closes with 1003. Both directions
  * use backpressure, and {@code access.ws_max_bytes_per_second} is enforced by pausing reads. Close
- * codes: 1000 target closed, 1001 server shutdown, 1003 bad message, 1009 message too big (by
- * Vert.x, from {@code access.ws_max_message_bytes}), 1011 target dial failed, 4008 idle (no
- * application bytes for {@code access.ws_idle_timeout_seconds}; the pings the server sends every
- * {@code access.ws_ping_interval_seconds}, and their pongs, do not count), 4404
- * tunnel stopped. Refusals happen before the upgrade: 404 unknown tunnel, 409 not running, 429 over
- * {@code access.ws_max_connections_per_tunnel}. The only state kept is the set of open sockets.
+ * codes: 1000 target closed, 1001 server shutdown ({@code porthole.internal.shutting-down}), 1003
+ * bad message, 1009 message too big (by Vert.x, from {@code access.ws_max_message_bytes}), 1011
+ * target dial failed,
+ * 4008 idle (no application bytes for {@code access.ws_idle_timeout_seconds}; the pings the server
+ * sends every {@code access.ws_ping_interval_seconds}, and their pongs, do not count), 4404 tunnel
+ * stopped. Refusals happen before the upgrade: 404 unknown tunnel, 409 not running, 429 over
+ * {@code access.ws_max_connections_per_tunnel}, 503 shutting down (bare statuses: a rejected
+ * Vert.x handshake carries no headers or body). A side that closes never cuts off the bytes it
+ * sent before. The only state kept is the set of open sockets.
  */
 public final class WebSocketTunnels {
   private static final Logger log = LoggerFactory.getLogger(WebSocketTunnels.class);
@@ -48,12 +51,14 @@ public final class WebSocketTunnels {
   private final AccessConfig cfg;
   private final NetClient net;
   private final Map<String, Set<Conn>> open = new HashMap<>();
+  private boolean shuttingDown;
 
   public WebSocketTunnels(Vertx vertx, AccessConfig cfg) {
     this.vertx = vertx;
     this.cfg = cfg;
     this.net = vertx.createNetClient(new NetClientOptions().setConnectTimeout((int) cfg.dialTimeout().toMillis())
         .setTcpNoDelay(true));
+    vertx.eventBus().<JsonObject>localConsumer(Addresses.SHUTTING_DOWN, m -> closeEverything());
     vertx.eventBus().<JsonObject>localConsumer(Addresses.TUNNELS_LIFECYCLE, m -> {
       String type = m.body().getString("type");
       if ("stopped".equals(type)) {
@@ -70,28 +75,40 @@ public final class WebSocketTunnels {
 
   /** After auth: look the tunnel up, apply the limit, upgrade, dial, pump. */
   public void open(ServerWebSocketHandshake hs, String id) {
-    Set<Conn> sockets = open.get(id);
-    if (sockets != null && sockets.size() >= cfg.wsMaxConnectionsPerTunnel()) {
+    if (shuttingDown) {
+      hs.reject(503);
+      return;
+    }
+    if (full(id)) {
       hs.reject(429);
       return;
     }
     TunnelLookup.reachable(vertx, id)
         .onFailure(err -> hs.reject(((TunnelLookup.Refused) err).status))
         .onSuccess(status -> {
-          Set<Conn> now = open.computeIfAbsent(id, k -> new HashSet<>());
-          if (now.size() >= cfg.wsMaxConnectionsPerTunnel()) {
+          if (shuttingDown) {
+            hs.reject(503);
+            return;
+          }
+          if (full(id)) {
             hs.reject(429);
             return;
           }
           Conn conn = new Conn(id);
-          now.add(conn);
+          open.computeIfAbsent(id, k -> new HashSet<>()).add(conn);
           hs.accept().onSuccess(ws -> conn.start(ws, status.getString("host"), status.getInteger("port")))
               .onFailure(err -> forget(conn));
         });
   }
 
-  /** Server shutdown: every socket closes with 1001. */
+  private boolean full(String id) {
+    Set<Conn> sockets = open.get(id);
+    return sockets != null && sockets.size() >= cfg.wsMaxConnectionsPerTunnel();
+  }
+
+  /** Server shutdown: every socket closes with 1001, and new ones are refused (503). */
   public void closeEverything() {
+    shuttingDown = true;
     for (String id : Set.copyOf(open.keySet())) {
       closeAll(id, (short) 1001, "server shutdown");
     }

@@ -478,6 +478,14 @@ class WebSocketTunnelIT {
   }
 
   @Test
+  @DisplayName("\"Failures are real statuses before any upgrade: ... 409 tunnel not running\": a stopped tunnel")
+  void stoppedTunnel() throws Exception {
+    String id = tunnel(echo.actualPort());
+    assertThat(app.send("DELETE", "/api/v1/tunnels/" + id, null).statusCode()).isEqualTo(200);
+    assertRejected(appPort, id, new WebSocketConnectOptions(), 409);
+  }
+
+  @Test
   @DisplayName("\"up to access.ws_max_connections_per_tunnel (429 beyond)\": 2 allowed, the third gets 429, a freed slot "
       + "is reusable")
   void connectionLimit() throws Exception {
