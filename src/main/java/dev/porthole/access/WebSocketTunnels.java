@@ -29,8 +29,7 @@ import org.slf4j.LoggerFactory;
  * {"type":"eof"}} half-closes the target's side; any other text closes with 1003. Both directions
  * use backpressure, and {@code access.ws_max_bytes_per_second} is enforced by pausing reads. Close
  * codes: 1000 target closed, 1001 server shutdown ({@code porthole.internal.shutting-down}), 1003
- * bad message, 1009 message too big (by Vert.x, from {@code access.ws_max_message_bytes}), 1011
- * target dial failed,
+ * bad message, 1009 message over {@code access.ws_max_message_bytes}, 1011 target dial failed,
  * 4008 idle (no application bytes for {@code access.ws_idle_timeout_seconds}; the pings the server
  * sends every {@code access.ws_ping_interval_seconds}, and their pongs, do not count), 4404 tunnel
  * stopped. Refusals happen before the upgrade: 404 unknown tunnel, 409 not running, 429 over
@@ -141,6 +140,8 @@ public final class WebSocketTunnels {
     /** Completes when everything written to the target so far has gone out. */
     Future<Void> targetWritten = Future.succeededFuture();
     long lastActivity = System.nanoTime();
+    /** Bytes of the data message being received so far. */
+    long messageBytes;
     long timer = -1;
     long pinger = -1;
     boolean closed;
@@ -163,13 +164,21 @@ public final class WebSocketTunnels {
         }
       });
       ws.endHandler(v -> shutdown());
-      ws.exceptionHandler(err -> {
-        if (String.valueOf(err.getMessage()).contains("max message size")) {
-          close((short) 1009, "message over access.ws_max_message_bytes (" + cfg.wsMaxMessageBytes() + ")");
-        } else {
-          log.debug("ws(tunnel={}) {}", tunnelId, err.toString());
+      // 1009: Vert.x refuses an oversized message (HttpServerOptions.maxWebSocketMessageSize) only
+      // with an untyped IllegalStateException whose message is its only sign, so the limit is
+      // counted here, frame by frame, by the same rule (message so far + frame > limit). Frames
+      // reach this handler before Vert.x's own check.
+      ws.frameHandler(frame -> {
+        if (frame.isText() || frame.isBinary() || frame.isContinuation()) {
+          messageBytes += frame.binaryData().length();
+          if (messageBytes > cfg.wsMaxMessageBytes()) {
+            close((short) 1009, "message over access.ws_max_message_bytes (" + cfg.wsMaxMessageBytes() + ")");
+          } else if (frame.isFinal()) {
+            messageBytes = 0;
+          }
         }
       });
+      ws.exceptionHandler(err -> log.debug("ws(tunnel={}) {}", tunnelId, err.toString()));
       net.connect(port, host).onComplete(ar -> {
         if (ar.failed()) {
           log.debug("ws(tunnel={}) dial {}:{} failed: {}", tunnelId, host, port, ar.cause().getMessage());
