@@ -140,48 +140,15 @@ public final class AccessProxy {
 
     private void prepare(ProxyContext ctx, HttpServerRequest in, String id, String rest, String host, int port) {
       ctx.request().setURI(rest);
-      MultiMap h = ctx.request().headers();
-      String connection = in.getHeader(HttpHeaders.CONNECTION);
-      if (connection != null) {
-        for (String name : connection.split(",")) {
-          String n = name.strip();
-          if (!n.isEmpty() && !n.equalsIgnoreCase("upgrade") && !n.equalsIgnoreCase("close")
-              && !n.equalsIgnoreCase("keep-alive")) {
-            h.remove(n);
-          }
-        }
-      }
-      List<String> cookies = new ArrayList<>();
-      for (String cookie : h.getAll(HttpHeaders.COOKIE)) {
-        String kept = stripAccessCookie(cookie);
-        if (!kept.isEmpty()) {
-          cookies.add(kept);
-        }
-      }
-      h.remove(HttpHeaders.COOKIE);
-      cookies.forEach(c -> h.add(HttpHeaders.COOKIE, c));
-      String client = in.remoteAddress() == null ? null : in.remoteAddress().hostAddress();
-      String forwardedFor = in.getHeader("X-Forwarded-For");
-      if (client != null) {
-        h.set("X-Forwarded-For", forwardedFor == null ? client : forwardedFor + ", " + client);
-      }
-      h.set("X-Forwarded-Proto", in.isSSL() ? "https" : "http");
-      h.set("X-Forwarded-Prefix", "/p/" + id);
-      // Host becomes the target's; the proxy then sets X-Forwarded-Host to the public one.
+      forwardHeaders(ctx.request().headers(), in.getHeader(HttpHeaders.CONNECTION), in.remoteAddress(), in.isSSL(),
+          in.authority(), "/p/" + id);
+      // Host becomes the target's (the proxy sets X-Forwarded-Host again, to the same value).
       ctx.request().setAuthority(HostAndPort.create(host, port));
     }
 
     private ProxyResponse failure(ProxyContext ctx, Throwable err) {
-      Throwable t = err;
-      while (t.getCause() != null && t.getCause() != t) {
-        t = t.getCause();
-      }
-      if (t instanceof ConnectTimeoutException || t instanceof TimeoutException
-          || String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT).contains("timeout")) {
-        return error(ctx, 504, "target-timeout", "the tunnel's target did not answer in time");
-      }
-      return error(ctx, 502, "target-unreachable", "the tunnel's target refused or reset the connection: "
-          + (t instanceof ConnectException ? "connection refused" : String.valueOf(t.getMessage())));
+      TunnelLookup.Refused r = targetFailure(err);
+      return error(ctx, r.status, r.type, r.getMessage());
     }
 
     private ProxyResponse error(ProxyContext ctx, int status, String reason, String message) {
@@ -223,6 +190,59 @@ public final class AccessProxy {
         }
       }
     }
+  }
+
+  /**
+   * What every request to a tunnel's target gets, plain or WebSocket upgrade (port-forward-access.md),
+   * applied to {@code h}, a copy of the caller's headers: the headers named in the caller's {@code
+   * Connection} header removed (not Upgrade), porthole's access cookie stripped, {@code X-Forwarded-For} appended,
+   * {@code X-Forwarded-Proto}, {@code X-Forwarded-Host} (the authority the caller asked for) and
+   * {@code X-Forwarded-Prefix} set.
+   */
+  static void forwardHeaders(MultiMap h, String connection, SocketAddress caller, boolean ssl, HostAndPort asked,
+      String prefix) {
+    if (connection != null) {
+      for (String name : connection.split(",")) {
+        String n = name.strip();
+        if (!n.isEmpty() && !n.equalsIgnoreCase("upgrade") && !n.equalsIgnoreCase("close")
+            && !n.equalsIgnoreCase("keep-alive")) {
+          h.remove(n);
+        }
+      }
+    }
+    List<String> cookies = new ArrayList<>();
+    for (String cookie : h.getAll(HttpHeaders.COOKIE)) {
+      String kept = stripAccessCookie(cookie);
+      if (!kept.isEmpty()) {
+        cookies.add(kept);
+      }
+    }
+    h.remove(HttpHeaders.COOKIE);
+    cookies.forEach(c -> h.add(HttpHeaders.COOKIE, c));
+    String client = caller == null ? null : caller.hostAddress();
+    String forwardedFor = h.get("X-Forwarded-For");
+    if (client != null) {
+      h.set("X-Forwarded-For", forwardedFor == null ? client : forwardedFor + ", " + client);
+    }
+    h.set("X-Forwarded-Proto", ssl ? "https" : "http");
+    if (asked != null) {
+      h.set("X-Forwarded-Host", asked.toString());
+    }
+    h.set("X-Forwarded-Prefix", prefix);
+  }
+
+  /** Why reaching the target failed: 504 for a dial or answer timeout, else 502. */
+  static TunnelLookup.Refused targetFailure(Throwable err) {
+    Throwable t = err;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    if (t instanceof ConnectTimeoutException || t instanceof TimeoutException
+        || String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT).contains("timeout")) {
+      return new TunnelLookup.Refused(504, "target-timeout", "the tunnel's target did not answer in time");
+    }
+    return new TunnelLookup.Refused(502, "target-unreachable", "the tunnel's target refused or reset the connection: "
+        + (t instanceof ConnectException ? "connection refused" : String.valueOf(t.getMessage())));
   }
 
   /** Root-relative and target-absolute locations move under the prefix; others stay. */

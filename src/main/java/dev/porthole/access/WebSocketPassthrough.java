@@ -1,5 +1,6 @@
 package dev.porthole.access;
 
+import dev.porthole.config.AccessConfig;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocketHandshake;
@@ -16,23 +17,40 @@ import java.util.regex.Pattern;
 
 /**
  * WebSocket upgrades on {@code /p/{id}/…} (dev-server hot reload): the handshake never reaches the
- * router, so it is relayed here. The target's WebSocket is opened first (with the request's path
- * minus the prefix, its query, cookies and subprotocols, {@code Host} = the target); only then is
- * the caller's handshake accepted, otherwise refused with 502. Frames go through as they are, text
- * or binary, with backpressure; a close on either side closes the other with the same code.
+ * router, so it is relayed here. The target's WebSocket is opened first, with what a plain {@code
+ * /p/} request would send: the rest of the path after the prefix and the query ({@code /p/{id}?q}
+ * → {@code /?q}, where the plain path redirects to {@code /p/{id}/?q}, which ends at the same URI),
+ * the caller's headers with {@link AccessProxy#forwardHeaders} applied, cookies and subprotocols
+ * (not porthole's {@code bearer.<T>}), {@code Host} = the target. Only then is the caller's
+ * handshake accepted; otherwise it is refused with the status a plain request would get: 404, 409,
+ * 502 refused or reset, 504 no answer within {@code access.idle_timeout_seconds} (or no connection
+ * within {@code access.dial_timeout_seconds}). Frames go through as they are, text or binary, with
+ * backpressure; a close on either side closes the other with the same code, after the frames
+ * before it.
+ *
+ * <p>The refusals are bare statuses: Vert.x 5.0's {@link ServerWebSocketHandshake#reject(int)}
+ * takes a status only, and the handshake gives no access to its response, so neither {@code
+ * X-Porthole-Error} nor a JSON/HTML body can go with them. Taking upgrades as plain requests
+ * instead (no WebSocket handler on the server) would let them carry both, but then Vert.x answers
+ * every request with an unknown HTTP version with a bare 501 before porthole sees it (see {@code
+ * InvalidRequests.NO_WEBSOCKETS}).
  */
 public final class WebSocketPassthrough {
   private static final Pattern PATH = Pattern.compile("^/p/([^/?]+)(/.*)?$");
+  /** Hop-by-hop and handshake headers: the client below makes its own. */
   private static final Set<String> NOT_FORWARDED = Set.of("host", "connection", "upgrade", "sec-websocket-key",
       "sec-websocket-version", "sec-websocket-extensions", "sec-websocket-protocol", "content-length",
       "transfer-encoding", "keep-alive", "te", "trailer", "proxy-authorization", "proxy-authenticate", "authorization");
 
   private final Vertx vertx;
+  private final AccessConfig cfg;
   private final WebSocketClient client;
 
-  public WebSocketPassthrough(Vertx vertx, int dialTimeoutMs) {
+  public WebSocketPassthrough(Vertx vertx, AccessConfig cfg) {
     this.vertx = vertx;
-    this.client = vertx.createWebSocketClient(new WebSocketClientOptions().setConnectTimeout(dialTimeoutMs)
+    this.cfg = cfg;
+    this.client = vertx.createWebSocketClient(new WebSocketClientOptions()
+        .setConnectTimeout((int) cfg.dialTimeout().toMillis())
         .setMaxFrameSize(16 * 1024 * 1024).setMaxMessageSize(64 * 1024 * 1024));
   }
 
@@ -42,18 +60,28 @@ public final class WebSocketPassthrough {
     return m.matches() ? m.group(1) : null;
   }
 
+  /** The target's URI for a /p/ upgrade: what follows the prefix, always starting with a slash. */
+  static String targetUri(String uri, String prefix) {
+    String rest = uri.substring(Math.min(prefix.length(), uri.length()));
+    return rest.startsWith("/") ? rest : "/" + rest;
+  }
+
   public void relay(ServerWebSocketHandshake hs, String id) {
     TunnelLookup.reachable(vertx, id)
         .onFailure(err -> hs.reject(((TunnelLookup.Refused) err).status))
         .onSuccess(status -> {
-          String uri = hs.uri();
           String prefix = "/p/" + id;
-          String rest = uri.length() > prefix.length() ? uri.substring(prefix.length()) : "/";
           WebSocketConnectOptions options = new WebSocketConnectOptions()
-              .setHost(status.getString("host")).setPort(status.getInteger("port")).setURI(rest);
-          MultiMap headers = hs.headers();
+              .setHost(status.getString("host")).setPort(status.getInteger("port"))
+              .setURI(targetUri(hs.uri(), prefix))
+              // Vert.x's own handshake timeout only drops the connection (indistinguishable from a
+              // reset): it is just the clean-up, a second after the timer below answers 504.
+              .setIdleTimeout(cfg.idleTimeout().toMillis() + 1_000);
+          MultiMap headers = MultiMap.caseInsensitiveMultiMap().addAll(hs.headers());
+          AccessProxy.forwardHeaders(headers, hs.headers().get("Connection"), hs.remoteAddress(), hs.isSsl(),
+              hs.authority(), prefix);
           List<String> protocols = new ArrayList<>();
-          String offered = headers.get("Sec-WebSocket-Protocol");
+          String offered = hs.headers().get("Sec-WebSocket-Protocol");
           if (offered != null) {
             for (String p : offered.split(",")) {
               String proto = p.strip();
@@ -66,13 +94,26 @@ public final class WebSocketPassthrough {
           options.setSubProtocols(protocols);
           headers.forEach((name, value) -> {
             if (!NOT_FORWARDED.contains(name.toLowerCase(Locale.ROOT))) {
-              options.addHeader(name, name.equalsIgnoreCase("Cookie") ? AccessProxy.stripAccessCookie(value) : value);
+              options.addHeader(name, value);
             }
           });
-          options.addHeader("X-Forwarded-Prefix", prefix);
+          // A target that does not answer the handshake within access.idle_timeout_seconds is a
+          // timeout (504), as for plain /p/ requests.
+          boolean[] answered = {false};
+          long timer = vertx.setTimer(cfg.idleTimeout().toMillis(), t -> {
+            answered[0] = true;
+            hs.reject(504);
+          });
           client.connect(options).onComplete(ar -> {
+            vertx.cancelTimer(timer);
+            if (answered[0]) {
+              if (ar.succeeded()) {
+                ar.result().close();
+              }
+              return;
+            }
             if (ar.failed()) {
-              hs.reject(502);
+              hs.reject(AccessProxy.targetFailure(ar.cause()).status);
               return;
             }
             var target = ar.result();
@@ -95,11 +136,22 @@ public final class WebSocketPassthrough {
         to.drainHandler(v -> from.resume());
       }
     });
+    // A close frame is reported at once (the connection then drops), but the end only after the
+    // frames still waiting in the paused socket: those go out first. Without a close frame there
+    // is no end to wait for.
+    from.endHandler(v -> closeWithSameCode(from, to));
     from.closeHandler(v -> {
-      if (!to.isClosed()) {
-        Short code = from.closeStatusCode();
-        to.close(code == null ? 1000 : code, from.closeReason());
+      Short code = from.closeStatusCode();
+      if (code == null || code == 1006) {
+        closeWithSameCode(from, to);
       }
     });
+  }
+
+  private static void closeWithSameCode(WebSocketBase from, WebSocketBase to) {
+    if (!to.isClosed()) {
+      Short code = from.closeStatusCode();
+      to.close(code == null || code == 1006 ? 1000 : code, from.closeReason());
+    }
   }
 }

@@ -3,6 +3,7 @@ package dev.porthole.access;
 import dev.porthole.bus.Addresses;
 import dev.porthole.config.AccessConfig;
 import io.netty.channel.socket.DuplexChannel;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
@@ -27,29 +28,36 @@ import org.slf4j.LoggerFactory;
  * connection to the tunnel's local target. Binary messages are the bytes; the text message {@code
  * {"type":"eof"}} half-closes the target's side; any other text closes with 1003. Both directions
  * use backpressure, and {@code access.ws_max_bytes_per_second} is enforced by pausing reads. Close
- * codes: 1000 target closed, 1001 server shutdown, 1003 bad message, 1009 message too big (by
- * Vert.x, from {@code access.ws_max_message_bytes}), 1011 target dial failed, 4008 idle (no
- * application bytes for {@code access.ws_idle_timeout_seconds}; the pings the server sends every
- * {@code access.ws_ping_interval_seconds}, and their pongs, do not count), 4404
- * tunnel stopped. Refusals happen before the upgrade: 404 unknown tunnel, 409 not running, 429 over
- * {@code access.ws_max_connections_per_tunnel}. The only state kept is the set of open sockets.
+ * codes: 1000 target closed, 1001 server shutdown ({@code porthole.internal.shutting-down}), 1003
+ * bad message, 1009 message over {@code access.ws_max_message_bytes}, 1011 target dial failed,
+ * 4008 idle (no application bytes for {@code access.ws_idle_timeout_seconds}; the pings the server
+ * sends every {@code access.ws_ping_interval_seconds}, and their pongs, do not count), 4404 tunnel
+ * stopped. Refusals happen before the upgrade: 404 unknown tunnel, 409 not running, 429 over
+ * {@code access.ws_max_connections_per_tunnel}, 503 shutting down (bare statuses: a rejected
+ * Vert.x handshake carries no headers or body). A side that closes never cuts off the bytes it
+ * sent before. The only state kept is the set of open sockets.
  */
 public final class WebSocketTunnels {
   private static final Logger log = LoggerFactory.getLogger(WebSocketTunnels.class);
   public static final String SUBPROTOCOL = "porthole.v1";
-  static final long TICK_MS = 100;
+  /** How long a closing tunnel waits for its last bytes to reach the target. */
+  static final long FLUSH_LIMIT_MS = 10_000;
+  /** The idle check runs every tenth of the idle timeout, within 100 ms .. 1 s. */
+  private static final long IDLE_CHECK_MIN_MS = 100;
   private static final Pattern PATH = Pattern.compile("^/ws/port-forward/([^/?]+)/?$");
 
   private final Vertx vertx;
   private final AccessConfig cfg;
   private final NetClient net;
   private final Map<String, Set<Conn>> open = new HashMap<>();
+  private boolean shuttingDown;
 
   public WebSocketTunnels(Vertx vertx, AccessConfig cfg) {
     this.vertx = vertx;
     this.cfg = cfg;
     this.net = vertx.createNetClient(new NetClientOptions().setConnectTimeout((int) cfg.dialTimeout().toMillis())
         .setTcpNoDelay(true));
+    vertx.eventBus().<JsonObject>localConsumer(Addresses.SHUTTING_DOWN, m -> closeEverything());
     vertx.eventBus().<JsonObject>localConsumer(Addresses.TUNNELS_LIFECYCLE, m -> {
       String type = m.body().getString("type");
       if ("stopped".equals(type)) {
@@ -66,28 +74,40 @@ public final class WebSocketTunnels {
 
   /** After auth: look the tunnel up, apply the limit, upgrade, dial, pump. */
   public void open(ServerWebSocketHandshake hs, String id) {
-    Set<Conn> sockets = open.get(id);
-    if (sockets != null && sockets.size() >= cfg.wsMaxConnectionsPerTunnel()) {
+    if (shuttingDown) {
+      hs.reject(503);
+      return;
+    }
+    if (full(id)) {
       hs.reject(429);
       return;
     }
     TunnelLookup.reachable(vertx, id)
         .onFailure(err -> hs.reject(((TunnelLookup.Refused) err).status))
         .onSuccess(status -> {
-          Set<Conn> now = open.computeIfAbsent(id, k -> new HashSet<>());
-          if (now.size() >= cfg.wsMaxConnectionsPerTunnel()) {
+          if (shuttingDown) {
+            hs.reject(503);
+            return;
+          }
+          if (full(id)) {
             hs.reject(429);
             return;
           }
           Conn conn = new Conn(id);
-          now.add(conn);
+          open.computeIfAbsent(id, k -> new HashSet<>()).add(conn);
           hs.accept().onSuccess(ws -> conn.start(ws, status.getString("host"), status.getInteger("port")))
               .onFailure(err -> forget(conn));
         });
   }
 
-  /** Server shutdown: every socket closes with 1001. */
+  private boolean full(String id) {
+    Set<Conn> sockets = open.get(id);
+    return sockets != null && sockets.size() >= cfg.wsMaxConnectionsPerTunnel();
+  }
+
+  /** Server shutdown: every socket closes with 1001, and new ones are refused (503). */
   public void closeEverything() {
+    shuttingDown = true;
     for (String id : Set.copyOf(open.keySet())) {
       closeAll(id, (short) 1001, "server shutdown");
     }
@@ -117,12 +137,16 @@ public final class WebSocketTunnels {
     final String tunnelId;
     ServerWebSocket ws;
     NetSocket target;
+    /** Completes when everything written to the target so far has gone out. */
+    Future<Void> targetWritten = Future.succeededFuture();
     long lastActivity = System.nanoTime();
+    /** Bytes of the data message being received so far. */
+    long messageBytes;
     long timer = -1;
     long pinger = -1;
     boolean closed;
-    final Throttle up = new Throttle();
-    final Throttle down = new Throttle();
+    final Throttle up = new Throttle(vertx, cfg.wsMaxBytesPerSecond());
+    final Throttle down = new Throttle(vertx, cfg.wsMaxBytesPerSecond());
 
     Conn(String tunnelId) {
       this.tunnelId = tunnelId;
@@ -131,14 +155,30 @@ public final class WebSocketTunnels {
     void start(ServerWebSocket socket, String host, int port) {
       ws = socket;
       ws.pause();
-      ws.closeHandler(v -> shutdown());
-      ws.exceptionHandler(err -> {
-        if (String.valueOf(err.getMessage()).contains("max message size")) {
-          close((short) 1009, "message over access.ws_max_message_bytes (" + cfg.wsMaxMessageBytes() + ")");
-        } else {
-          log.debug("ws(tunnel={}) {}", tunnelId, err.toString());
+      // A close frame from the client is reported at once (Vert.x answers it and drops the
+      // connection), while the messages before it may still wait in the paused socket (throttle,
+      // backpressure). Those go to the target first: the end comes after the last of them.
+      ws.closeHandler(v -> {
+        if (!closingAfterQueued()) {
+          shutdown();
         }
       });
+      ws.endHandler(v -> shutdown());
+      // 1009: Vert.x refuses an oversized message (HttpServerOptions.maxWebSocketMessageSize) only
+      // with an untyped IllegalStateException whose message is its only sign, so the limit is
+      // counted here, frame by frame, by the same rule (message so far + frame > limit). Frames
+      // reach this handler before Vert.x's own check.
+      ws.frameHandler(frame -> {
+        if (frame.isText() || frame.isBinary() || frame.isContinuation()) {
+          messageBytes += frame.binaryData().length();
+          if (messageBytes > cfg.wsMaxMessageBytes()) {
+            close((short) 1009, "message over access.ws_max_message_bytes (" + cfg.wsMaxMessageBytes() + ")");
+          } else if (frame.isFinal()) {
+            messageBytes = 0;
+          }
+        }
+      });
+      ws.exceptionHandler(err -> log.debug("ws(tunnel={}) {}", tunnelId, err.toString()));
       net.connect(port, host).onComplete(ar -> {
         if (ar.failed()) {
           log.debug("ws(tunnel={}) dial {}:{} failed: {}", tunnelId, host, port, ar.cause().getMessage());
@@ -157,15 +197,12 @@ public final class WebSocketTunnels {
 
     private void wire() {
       ws.binaryMessageHandler(buf -> {
-        touch();
-        target.write(buf);
-        if (target.writeQueueFull()) {
-          ws.pause();
-          target.drainHandler(v -> resumeIfAllowed(up, ws::resume));
-        } else if (up.spend(buf.length())) {
-          ws.pause();
-          up.resumeLater(ws::resume);
+        if (closed) {
+          return;
         }
+        touch();
+        targetWritten = target.write(buf);
+        up.passed(buf.length(), ws, target);
       });
       ws.textMessageHandler(text -> {
         JsonObject control = null;
@@ -175,9 +212,12 @@ public final class WebSocketTunnels {
           // Answered below.
         }
         if (control != null && "eof".equals(control.getString("type"))) {
-          if (((NetSocketInternal) target).channelHandlerContext().channel() instanceof DuplexChannel ch) {
-            ch.shutdownOutput();
-          }
+          // After the bytes before it: Netty's shutdownOutput fails writes still queued.
+          targetWritten.onComplete(ar -> {
+            if (((NetSocketInternal) target).channelHandlerContext().channel() instanceof DuplexChannel ch) {
+              ch.shutdownOutput();
+            }
+          });
           return;
         }
         close((short) 1003, "text messages are control messages; send bytes as binary");
@@ -185,18 +225,15 @@ public final class WebSocketTunnels {
       target.handler(buf -> {
         touch();
         ws.writeBinaryMessage(buf);
-        if (ws.writeQueueFull()) {
-          target.pause();
-          ws.drainHandler(v -> resumeIfAllowed(down, target::resume));
-        } else if (down.spend(buf.length())) {
-          target.pause();
-          down.resumeLater(target::resume);
-        }
+        down.passed(buf.length(), target, ws);
       });
-      target.closeHandler(v -> close((short) 1000, "target closed"));
+      // The end, not the close: Vert.x reports the close at once, while bytes read before it may
+      // still wait in the paused socket (a throttled or backpressured tunnel). The end comes after
+      // the last of them.
+      target.endHandler(v -> close((short) 1000, "target closed"));
       target.exceptionHandler(err -> log.debug("ws(tunnel={}) target: {}", tunnelId, err.toString()));
       long idleNanos = cfg.wsIdleTimeout().toNanos();
-      timer = vertx.setPeriodic(Math.min(1_000, Math.max(TICK_MS, cfg.wsIdleTimeout().toMillis() / 10)), id -> {
+      timer = vertx.setPeriodic(Math.min(1_000, Math.max(IDLE_CHECK_MIN_MS, cfg.wsIdleTimeout().toMillis() / 10)), id -> {
         if (System.nanoTime() - lastActivity >= idleNanos) {
           close((short) 4008, "idle timeout");
         }
@@ -206,14 +243,6 @@ public final class WebSocketTunnels {
           ws.writePing(Buffer.buffer());
         }
       });
-    }
-
-    private void resumeIfAllowed(Throttle t, Runnable resume) {
-      if (t.exhausted()) {
-        t.resumeLater(resume);
-      } else {
-        resume.run();
-      }
     }
 
     private void touch() {
@@ -231,59 +260,26 @@ public final class WebSocketTunnels {
       shutdown();
     }
 
+    /** The client sent a close frame and its earlier messages still go to the target (then the end). */
+    private boolean closingAfterQueued() {
+      Short code = ws.closeStatusCode();
+      return !closed && target != null && code != null && code != 1006;
+    }
+
     private void shutdown() {
       closed = true;
       vertx.cancelTimer(timer);
       vertx.cancelTimer(pinger);
       if (target != null) {
-        target.close();
+        // Netty's close fails writes still queued: the target gets the bytes first (bounded, in
+        // case it no longer reads).
+        NetSocket t = target;
+        targetWritten.onComplete(ar -> t.close());
+        if (!targetWritten.isComplete()) {
+          vertx.setTimer(FLUSH_LIMIT_MS, id -> t.close());
+        }
       }
       forget(this);
-    }
-  }
-
-  /**
-   * {@code access.ws_max_bytes_per_second} per direction: bytes are counted in 100 ms slices; a
-   * slice over its share pauses the reading side until the next slice.
-   */
-  private final class Throttle {
-    private long sliceStart = System.nanoTime();
-    private long used;
-
-    /** Counts bytes; true when the current slice is now over its share. */
-    boolean spend(long bytes) {
-      if (cfg.wsMaxBytesPerSecond() <= 0) {
-        return false;
-      }
-      roll();
-      used += bytes;
-      return exhausted();
-    }
-
-    boolean exhausted() {
-      if (cfg.wsMaxBytesPerSecond() <= 0) {
-        return false;
-      }
-      roll();
-      return used >= cfg.wsMaxBytesPerSecond() * TICK_MS / 1000;
-    }
-
-    void resumeLater(Runnable resume) {
-      long elapsedMs = (System.nanoTime() - sliceStart) / 1_000_000;
-      vertx.setTimer(Math.max(1, TICK_MS - elapsedMs), id -> {
-        roll();
-        resume.run();
-      });
-    }
-
-    private void roll() {
-      long now = System.nanoTime();
-      long slices = (now - sliceStart) / (TICK_MS * 1_000_000);
-      if (slices > 0) {
-        long share = cfg.wsMaxBytesPerSecond() * TICK_MS / 1000;
-        used = Math.max(0, used - slices * share);
-        sliceStart += slices * TICK_MS * 1_000_000;
-      }
     }
   }
 }

@@ -127,7 +127,7 @@ public final class HttpVerticle extends VerticleBase {
 
     AccessConfig accessCfg = AccessConfig.from(cfg.getJsonObject("settings", new JsonObject()));
     tunnels = new WebSocketTunnels(vertx, accessCfg);
-    WebSocketPassthrough passthrough = new WebSocketPassthrough(vertx, (int) accessCfg.dialTimeout().toMillis());
+    WebSocketPassthrough passthrough = new WebSocketPassthrough(vertx, accessCfg);
     return vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false)
             .setWebSocketSubProtocols(List.of(WebSocketTunnels.SUBPROTOCOL))
             // Frames may be larger than the message limit, so that an oversized message reaches the

@@ -26,6 +26,11 @@ public final class Addresses {
   /** Shutdown → manager: {@code {}} → {@code {"stopped":n}} once every tunnel has stopped. */
   public static final String TUNNELS_STOP_ALL = "porthole.tunnels.stop-all";
   /**
+   * Manager → everyone (publish, local): {@code {}} when a stop-all begins, before any tunnel
+   * stops, so that the WebSocket tunnels close with 1001 (server shutdown) rather than 4404.
+   */
+  public static final String SHUTTING_DOWN = "porthole.internal.shutting-down";
+  /**
    * HTTP → manager: {@code {"tunnel_id"?, "since"?}} → {@code {"events":[TunnelEvent…]}}, oldest
    * first, only events whose {@code seq} is above {@code since}.
    */

@@ -199,6 +199,8 @@ public final class ConnectCommand implements Callable<Integer> {
 
   /** How long a stopping client waits for its close frames to go out. */
   static final long CLOSE_LIMIT_SECONDS = 5;
+  /** How long a closing connection waits for its last bytes to be written locally. */
+  static final long FLUSH_LIMIT_MS = 10_000;
 
   /** SIGINT and SIGTERM run {@code first}, then count {@code stop} down (instead of ending the JVM at once). */
   private static void onSignal(CountDownLatch stop, Runnable first) {
@@ -274,8 +276,9 @@ public final class ConnectCommand implements Callable<Integer> {
      * once the WebSocket has closed (this sets the socket's only close handler).
      */
     private void pump(WebSocket ws, NetSocket local, Runnable onClosed) {
+      Future<?>[] localWritten = {Future.succeededFuture()};
       ws.binaryMessageHandler(buf -> {
-        local.write(buf);
+        localWritten[0] = local.write(buf);
         if (local.writeQueueFull()) {
           ws.pause();
           local.drainHandler(v -> ws.resume());
@@ -288,11 +291,29 @@ public final class ConnectCommand implements Callable<Integer> {
           ws.drainHandler(v -> local.resume());
         }
       });
-      local.endHandler(v -> ws.writeTextMessage(new JsonObject().put("type", "eof").encode()));
-      local.closeHandler(v -> {
-        if (!ws.isClosed()) {
+      // Vert.x reports the local close at once, but the end only after the bytes still waiting in
+      // the paused socket: the WebSocket closes once both happened, so none of them is lost.
+      boolean[] endedClosed = {false, false};
+      Runnable closeWhenDone = () -> {
+        if (endedClosed[0] && endedClosed[1] && !ws.isClosed()) {
           ws.close((short) 1000, "local connection closed");
         }
+      };
+      local.endHandler(v -> {
+        ws.writeTextMessage(new JsonObject().put("type", "eof").encode());
+        endedClosed[0] = true;
+        closeWhenDone.run();
+      });
+      local.closeHandler(v -> {
+        endedClosed[1] = true;
+        closeWhenDone.run();
+      });
+      // A close frame is reported at once, the end only after the messages still waiting in the
+      // paused socket: those reach the local connection first, then it closes (bounded, in case it
+      // no longer reads).
+      ws.endHandler(v -> {
+        localWritten[0].onComplete(ar -> local.close());
+        vertx.setTimer(FLUSH_LIMIT_MS, id -> local.close());
       });
       ws.closeHandler(v -> {
         onClosed.run();
@@ -300,7 +321,10 @@ public final class ConnectCommand implements Callable<Integer> {
         if (!stopping && code != null && code != 1000) {
           System.err.println("porthole: tunnel closed the connection: " + describe(code, ws.closeReason()));
         }
-        local.close();
+        if (code == null || code == 1006) {
+          // Dropped without a close frame: no end is coming.
+          local.close();
+        }
       });
     }
 
@@ -387,12 +411,17 @@ public final class ConnectCommand implements Callable<Integer> {
         ws.pause();
       }
     });
+    // The end comes after the last message (a close frame is reported before messages still
+    // waiting in the paused socket); only a connection dropped without one ends at the close.
+    ws.endHandler(v -> toStdout.add(endMarker));
     ws.closeHandler(v -> {
       Short code = ws.closeStatusCode();
       if (!signalled.get() && code != null && code != 1000) {
         System.err.println("porthole: " + describe(code, ws.closeReason()));
       }
-      toStdout.add(endMarker);
+      if (code == null || code == 1006) {
+        toStdout.add(endMarker);
+      }
     });
     Thread reader = new Thread(() -> {
       InputStream in = System.in;

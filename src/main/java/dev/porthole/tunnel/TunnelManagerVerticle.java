@@ -283,6 +283,10 @@ public final class TunnelManagerVerticle extends VerticleBase {
 
   /** Shutdown: no new tunnels; every live one stopped in parallel. */
   private void stopAll(Message<JsonObject> m) {
+    if (!shuttingDown) {
+      // Before any stop: a tunnel's stopped event would close its WebSocket tunnels with 4404.
+      vertx.eventBus().publish(Addresses.SHUTTING_DOWN, new JsonObject(), new DeliveryOptions().setLocalOnly(true));
+    }
     shuttingDown = true;
     List<Future<Void>> stops = new ArrayList<>();
     for (Tunnel t : registry.all()) {

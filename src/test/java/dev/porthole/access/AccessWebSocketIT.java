@@ -2,61 +2,110 @@ package dev.porthole.access;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.porthole.api.HttpVerticle;
+import dev.porthole.config.ConfigDefaults;
 import dev.porthole.testsupport.LocalBackend;
 import dev.porthole.testsupport.TestAppServer;
 import dev.porthole.testsupport.TestRelay;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetServer;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** WebSocket upgrades through the /p/{id}/ view (port-forward-access.md: "WebSocket upgrades on /p/{id}/… pass through"). */
+/**
+ * WebSocket upgrades through the /p/{id}/ view (port-forward-access.md: "WebSocket upgrades on
+ * /p/{id}/… pass through"): the same path, headers and error statuses as plain /p/ requests
+ * (statuses only: a rejected Vert.x handshake carries no headers or body, see WebSocketPassthrough).
+ */
 class AccessWebSocketIT {
+  static final String TOKEN = "access-ws-it-token-0123456789";
+
   @TempDir
   static Path dir;
   static TestRelay relay;
   static TestAppServer app;
   static Vertx vertx;
+  static WebSocketClient client;
   static LocalBackend backend;
+  /** A WebSocket target that records each handshake it accepts (uri and headers). */
+  static HttpServer recorder;
+  static final LinkedBlockingQueue<Handshake> handshakes = new LinkedBlockingQueue<>();
+  /** Accepts TCP, never answers. */
+  static NetServer silent;
+  static int appPort;
+  /** access.idle_timeout_seconds 1. */
+  static int impatientPort;
+  /** token configured. */
+  static int tokenPort;
+
+  record Handshake(String uri, MultiMap headers) {
+  }
 
   @BeforeAll
   static void start() throws Exception {
     relay = TestRelay.start(dir);
     app = TestAppServer.start(relay);
+    appPort = URI.create(app.base()).getPort();
     vertx = Vertx.vertx();
+    client = vertx.createWebSocketClient();
     backend = LocalBackend.start(vertx, "ws-view");
+    recorder = vertx.createHttpServer(new HttpServerOptions().setWebSocketSubProtocols(List.of("chat")))
+        .webSocketHandshakeHandler(hs -> {
+          handshakes.add(new Handshake(hs.uri(), MultiMap.caseInsensitiveMultiMap().addAll(hs.headers())));
+          hs.accept();
+        })
+        .requestHandler(req -> req.response().setStatusCode(400).end())
+        .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    silent = vertx.createNetServer().connectHandler(so -> { /* accepts, never answers */ })
+        .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    impatientPort = deployHttp("", a -> a.put("idle_timeout_seconds", 1));
+    tokenPort = deployHttp(TOKEN, a -> { });
   }
 
   @AfterAll
   static void stop() throws Exception {
-    app.close();
-    relay.close();
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-  }
-
-  private static WebSocketConnectOptions at(String path) {
-    URI base = URI.create(app.base());
-    return new WebSocketConnectOptions().setHost(base.getHost()).setPort(base.getPort()).setURI(path);
+    if (app != null) {
+      app.close();
+    }
+    if (relay != null) {
+      relay.close();
+    }
+    if (vertx != null) {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
   }
 
   @Test
   @DisplayName("a WebSocket opened on /p/{id}/echo reaches the target's /echo and text frames come back as text")
   void echoThroughView() throws Exception {
-    JsonObject t = app.create(new JsonObject().put("type", "tcp").put("port", backend.port()));
-    WebSocket ws = vertx.createWebSocketClient().connect(at("/p/" + t.getString("id") + "/echo"))
-        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    String id = tunnel(backend.port());
+    WebSocket ws = connect(appPort, new WebSocketConnectOptions().setURI("/p/" + id + "/echo"))
+        .get(10, TimeUnit.SECONDS);
     CompletableFuture<String> reply = new CompletableFuture<>();
     ws.textMessageHandler(reply::complete);
     ws.writeTextMessage("through-the-view");
@@ -65,29 +114,133 @@ class AccessWebSocketIT {
   }
 
   @Test
-  @DisplayName("refused before the upgrade: 404 unknown tunnel, 409 stopped tunnel, 502 target down")
+  @DisplayName("refused before the upgrade with the statuses plain /p/ requests get: 404 unknown tunnel, 409 stopped "
+      + "tunnel, 502 target down")
   void refusals() throws Exception {
-    assertThat(status("/p/NOPE/echo")).isEqualTo(404);
-    JsonObject stopped = app.create(new JsonObject().put("type", "tcp").put("port", backend.port()));
-    app.send("DELETE", "/api/v1/tunnels/" + stopped.getString("id"), null);
-    assertThat(status("/p/" + stopped.getString("id") + "/echo")).isEqualTo(409);
+    assertThat(rejection(appPort, "/p/NOPE/echo").getStatus()).isEqualTo(404);
+    String stopped = tunnel(backend.port());
+    app.send("DELETE", "/api/v1/tunnels/" + stopped, null);
+    assertThat(rejection(appPort, "/p/" + stopped + "/echo").getStatus()).isEqualTo(409);
     int closed;
     try (ServerSocket s = new ServerSocket(0)) {
       closed = s.getLocalPort();
     }
-    JsonObject down = app.create(new JsonObject().put("type", "tcp").put("port", closed));
-    assertThat(status("/p/" + down.getString("id") + "/echo")).isEqualTo(502);
+    assertThat(rejection(appPort, "/p/" + tunnel(closed) + "/echo").getStatus()).isEqualTo(502);
   }
 
-  private static int status(String path) throws Exception {
+  @Test
+  @DisplayName("\"504 target timeout\": a target that accepts TCP but never answers the upgrade "
+      + "(access.idle_timeout_seconds 1), as for plain /p/ requests")
+  void targetTimeout() throws Exception {
+    long t0 = System.nanoTime();
+    assertThat(rejection(impatientPort, "/p/" + tunnel(silent.actualPort()) + "/ws").getStatus()).isEqualTo(504);
+    assertThat((System.nanoTime() - t0) / 1e9).as("seconds until the 504").isBetween(0.8, 5.0);
+  }
+
+  @Test
+  @DisplayName("the upgrade request gets what plain /p/ requests get: the rest of the path and the query, Host = the "
+      + "target, X-Forwarded-For appended, X-Forwarded-Proto/-Host/-Prefix set, the access cookie stripped")
+  void upgradeHeaders() throws Exception {
+    String id = tunnel(recorder.actualPort());
+    handshakes.clear();
+    WebSocket ws = connect(appPort, new WebSocketConnectOptions().setURI("/p/" + id + "/hmr/socket?token=a%2Fb")
+        .addHeader("X-Forwarded-For", "10.1.2.3").addHeader("X-Forwarded-Host", "spoofed.example")
+        .addHeader("Cookie", "porthole_access=secret; app=1")).get(10, TimeUnit.SECONDS);
+    Handshake seen = handshakes.poll(10, TimeUnit.SECONDS);
+    assertThat(seen).isNotNull();
+    assertThat(seen.uri()).isEqualTo("/hmr/socket?token=a%2Fb");
+    assertThat(seen.headers().get("Host")).isEqualTo("127.0.0.1:" + recorder.actualPort());
+    assertThat(seen.headers().getAll("X-Forwarded-For")).containsExactly("10.1.2.3, 127.0.0.1");
+    assertThat(seen.headers().getAll("X-Forwarded-Proto")).containsExactly("http");
+    assertThat(seen.headers().getAll("X-Forwarded-Host")).containsExactly("127.0.0.1:" + appPort);
+    assertThat(seen.headers().getAll("X-Forwarded-Prefix")).containsExactly("/p/" + id);
+    assertThat(seen.headers().getAll("Cookie")).containsExactly("app=1");
+    ws.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+  }
+
+  @Test
+  @DisplayName("/p/{id}?q as an upgrade reaches the target as /?q (the URI a plain request ends at after its 308), "
+      + "never as \"?q\"; /p/{id} as /")
+  void queryWithoutSlash() throws Exception {
+    String id = tunnel(recorder.actualPort());
+    for (String[] c : new String[][] {{"/p/" + id + "?q=1", "/?q=1"}, {"/p/" + id, "/"}, {"/p/" + id + "/?q=1", "/?q=1"}}) {
+      handshakes.clear();
+      WebSocket ws = connect(appPort, new WebSocketConnectOptions().setURI(c[0])).get(10, TimeUnit.SECONDS);
+      assertThat(handshakes.poll(10, TimeUnit.SECONDS).uri()).as("target URI for %s", c[0]).isEqualTo(c[1]);
+      ws.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  @DisplayName("with a token: 401 without a credential; the bearer.<T> subprotocol is porthole's credential, never "
+      + "forwarded nor echoed; the app's own subprotocols are forwarded")
+  void bearerSubprotocol() throws Exception {
+    String id = tunnel(recorder.actualPort());
+    assertThat(rejection(tokenPort, "/p/" + id + "/x").getStatus()).isEqualTo(401);
+    handshakes.clear();
+    // Raw, because the app-server answers with the subprotocols it knows itself (porthole.v1), not
+    // the target's choice, which Vert.x's own client would refuse.
+    try (Socket s = new Socket("127.0.0.1", tokenPort)) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(("GET /p/" + id + "/x HTTP/1.1\r\nHost: 127.0.0.1:" + tokenPort
+          + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+          + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: chat, bearer." + TOKEN + "\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      String head = head(s.getInputStream());
+      assertThat(head).startsWith("HTTP/1.1 101").doesNotContain(TOKEN);
+    }
+    Handshake seen = handshakes.poll(10, TimeUnit.SECONDS);
+    assertThat(seen).isNotNull();
+    assertThat(seen.headers().getAll("Sec-WebSocket-Protocol")).containsExactly("chat");
+    assertThat(seen.headers().toString()).doesNotContain(TOKEN);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private static CompletableFuture<WebSocket> connect(int port, WebSocketConnectOptions options) {
+    return client.connect(options.setHost("127.0.0.1").setPort(port)).toCompletionStage().toCompletableFuture();
+  }
+
+  private static UpgradeRejectedException rejection(int port, String path) throws Exception {
     try {
-      vertx.createWebSocketClient().connect(at(path)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      return 101;
+      WebSocket ws = connect(port, new WebSocketConnectOptions().setURI(path)).get(15, TimeUnit.SECONDS);
+      ws.close();
+      throw new AssertionError("the upgrade of " + path + " was accepted");
     } catch (ExecutionException e) {
       if (e.getCause() instanceof UpgradeRejectedException r) {
-        return r.getStatus();
+        return r;
       }
       throw e;
     }
+  }
+
+  private static String head(InputStream in) throws Exception {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    int c;
+    while ((c = in.read()) >= 0) {
+      b.write(c);
+      byte[] sofar = b.toByteArray();
+      int n = sofar.length;
+      if (n >= 4 && sofar[n - 4] == '\r' && sofar[n - 3] == '\n' && sofar[n - 2] == '\r' && sofar[n - 1] == '\n') {
+        break;
+      }
+    }
+    return b.toString(StandardCharsets.ISO_8859_1);
+  }
+
+  private static String tunnel(int port) throws Exception {
+    return app.create(new JsonObject().put("type", "tcp").put("host", "127.0.0.1").put("port", port)
+        .put("pool_size", 1)).getString("id");
+  }
+
+  /** Another HttpVerticle next to TestAppServer's manager, with changed access.* settings. */
+  private static int deployHttp(String token, Consumer<JsonObject> access) throws Exception {
+    JsonObject settings = ConfigDefaults.tree();
+    access.accept(settings.getJsonObject("access"));
+    HttpVerticle http = new HttpVerticle();
+    app.vertx().deployVerticle(http, new DeploymentOptions().setConfig(new JsonObject()
+        .put("host", "127.0.0.1").put("port", 0).put("token", token).put("relay", "configured")
+        .put("settings", settings))).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    return http.actualPort();
   }
 }

@@ -40,6 +40,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -262,18 +263,154 @@ class WebSocketTunnelIT {
   }
 
   @Test
-  @DisplayName("\"Throughput cap per socket, access.ws_max_bytes_per_second ... by pausing reads, never by dropping "
-      + "data\": 3 MiB at 1 MiB/s take ≥ 2.7 s and arrive whole")
-  void throughputCap() throws Exception {
-    byte[] payload = random(3 * MIB, 11);
-    Peer p = connect(ratePort, echoId);
-    long t0 = System.nanoTime();
-    send(p.socket, payload, 16 * 1024).get(30, TimeUnit.SECONDS);
-    Timeouts.pollUntil(Duration.ofSeconds(30), "3 MiB echoed", () -> p.size() >= payload.length);
-    double seconds = (System.nanoTime() - t0) / 1e9;
-    assertThat(sha(p.bytes())).isEqualTo(sha(payload));
-    assertThat(seconds).as("seconds for 3 MiB at 1 MiB/s").isBetween(2.7, 8.0);
-    p.close();
+  @DisplayName("\"Throughput cap per socket, access.ws_max_bytes_per_second\": upload of 4 MiB at 1 MiB/s, measured "
+      + "at a target that only counts, within 10 % of the cap; every byte arrives (SHA-256)")
+  void throughputCapUpload() throws Exception {
+    byte[] payload = random(4 * MIB, 11);
+    try (Counter target = new Counter(vertx, 0)) {
+      Peer p = connect(ratePort, tunnel(target.port()));
+      send(p.socket, payload, 16 * 1024).get(30, TimeUnit.SECONDS);
+      target.done(payload.length).get(30, TimeUnit.SECONDS);
+      assertThat(target.sha()).isEqualTo(sha(payload));
+      assertRate(target.rate(payload.length), "upload");
+      p.close();
+    }
+  }
+
+  @Test
+  @DisplayName("\"Throughput cap per socket\": download of 4 MiB at 1 MiB/s, measured at the client, within 10 % of "
+      + "the cap; every byte arrives (SHA-256)")
+  void throughputCapDownload() throws Exception {
+    byte[] payload = random(4 * MIB, 13);
+    NetServer source = vertx.createNetServer().connectHandler(so -> write(so, payload, 0))
+        .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    try {
+      Peer p = connect(ratePort, tunnel(source.actualPort()));
+      List<long[]> arrivals = new CopyOnWriteArrayList<>();
+      p.onBytes = total -> arrivals.add(new long[] {total, System.nanoTime()});
+      Timeouts.pollUntil(Duration.ofSeconds(30), "4 MiB downloaded", () -> p.size() >= payload.length);
+      assertThat(sha(p.bytes())).isEqualTo(sha(payload));
+      assertRate(rate(arrivals, payload.length), "download");
+      p.close();
+    } finally {
+      source.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  @DisplayName("\"enforced by pausing reads (backpressure), never by dropping data\": a target that stops reading for "
+      + "1 s after each MiB still gets all 4 MiB in order (SHA-256), and never faster than the cap")
+  void throughputCapSlowTarget() throws Exception {
+    byte[] payload = random(4 * MIB, 17);
+    try (Counter target = new Counter(vertx, 1000)) {
+      Peer p = connect(ratePort, tunnel(target.port()));
+      send(p.socket, payload, 16 * 1024).get(60, TimeUnit.SECONDS);
+      target.done(payload.length).get(60, TimeUnit.SECONDS);
+      assertThat(target.sha()).isEqualTo(sha(payload));
+      assertThat(target.rate(payload.length) / MIB).as("MiB/s at the stalling target").isLessThan(1.1);
+      p.close();
+    }
+  }
+
+  /** Within 10 % of access.ws_max_bytes_per_second (1 MiB/s on ratePort). */
+  private static void assertRate(double bytesPerSecond, String direction) {
+    assertThat(bytesPerSecond / MIB).as("MiB/s, %s", direction).isBetween(0.9, 1.1);
+  }
+
+  /**
+   * Bytes per second between the arrival of the first 512 KiB (past the first slice's burst) and
+   * of the last byte; {@code arrivals} holds {total so far, nanos} pairs.
+   */
+  static double rate(List<long[]> arrivals, long total) {
+    long from = -1;
+    long fromBytes = 0;
+    long to = -1;
+    for (long[] a : arrivals) {
+      if (from < 0 && a[0] >= 512 * 1024) {
+        from = a[1];
+        fromBytes = a[0];
+      }
+      if (a[0] >= total) {
+        to = a[1];
+        break;
+      }
+    }
+    assertThat(from).as("arrival of 512 KiB").isPositive();
+    assertThat(to).as("arrival of the last byte").isGreaterThan(from);
+    return (total - fromBytes) / ((to - from) / 1e9);
+  }
+
+  /** Writes data to a socket with backpressure, then ends it. */
+  private static void write(NetSocket so, byte[] data, int from) {
+    int at = from;
+    while (at < data.length && !so.writeQueueFull()) {
+      int n = Math.min(64 * 1024, data.length - at);
+      so.write(Buffer.buffer(Arrays.copyOfRange(data, at, at + n)));
+      at += n;
+    }
+    if (at < data.length) {
+      int next = at;
+      so.drainHandler(v -> write(so, data, next));
+    } else {
+      so.end();
+    }
+  }
+
+  /**
+   * A TCP target that only reads: counts and hashes what arrives, with arrival times; with {@code
+   * stallMs} > 0 it stops reading for that long after every MiB.
+   */
+  static final class Counter implements AutoCloseable {
+    private final NetServer server;
+    private final MessageDigest digest;
+    private final List<long[]> arrivals = new CopyOnWriteArrayList<>();
+    private final CompletableFuture<Void> complete = new CompletableFuture<>();
+    private volatile long total;
+    private long target = Long.MAX_VALUE;
+
+    Counter(Vertx vertx, long stallMs) throws Exception {
+      digest = MessageDigest.getInstance("SHA-256");
+      server = vertx.createNetServer().connectHandler(so -> so.handler(b -> {
+        long before = total;
+        synchronized (this) {
+          digest.update(b.getBytes());
+          total += b.length();
+          arrivals.add(new long[] {total, System.nanoTime()});
+          if (total >= target) {
+            complete.complete(null);
+          }
+        }
+        if (stallMs > 0 && before / MIB != total / MIB && total < target) {
+          so.pause();
+          vertx.setTimer(stallMs, t -> so.resume());
+        }
+      })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    int port() {
+      return server.actualPort();
+    }
+
+    synchronized CompletableFuture<Void> done(long bytes) {
+      target = bytes;
+      if (total >= bytes) {
+        complete.complete(null);
+      }
+      return complete;
+    }
+
+    synchronized String sha() {
+      return HexFormat.of().formatHex(digest.digest());
+    }
+
+    double rate(long bytes) {
+      return WebSocketTunnelIT.rate(arrivals, bytes);
+    }
+
+    @Override
+    public void close() throws Exception {
+      server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
   }
 
   @Test
@@ -338,6 +475,14 @@ class WebSocketTunnelIT {
   @DisplayName("\"Failures are real statuses before any upgrade: ... 404 unknown id\"")
   void unknownTunnel() {
     assertRejected(appPort, "01NOSUCHTUNNEL0000000000000", new WebSocketConnectOptions(), 404);
+  }
+
+  @Test
+  @DisplayName("\"Failures are real statuses before any upgrade: ... 409 tunnel not running\": a stopped tunnel")
+  void stoppedTunnel() throws Exception {
+    String id = tunnel(echo.actualPort());
+    assertThat(app.send("DELETE", "/api/v1/tunnels/" + id, null).statusCode()).isEqualTo(200);
+    assertRejected(appPort, id, new WebSocketConnectOptions(), 409);
   }
 
   @Test
@@ -408,12 +553,20 @@ class WebSocketTunnelIT {
     private final ByteArrayOutputStream received = new ByteArrayOutputStream();
     final CompletableFuture<Integer> closed = new CompletableFuture<>();
     volatile long closedAt;
+    /** Told the running total after every message. */
+    volatile LongConsumer onBytes;
 
     Peer(WebSocket socket) {
       this.socket = socket;
       socket.binaryMessageHandler(b -> {
+        long total;
         synchronized (received) {
           received.writeBytes(b.getBytes());
+          total = received.size();
+        }
+        LongConsumer hook = onBytes;
+        if (hook != null) {
+          hook.accept(total);
         }
       });
       socket.closeHandler(v -> {

@@ -7,6 +7,10 @@ import dev.porthole.testsupport.JarProcess;
 import dev.porthole.testsupport.LocalBackend;
 import dev.porthole.testsupport.Timeouts;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.net.NetServer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import java.io.File;
@@ -19,7 +23,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -68,6 +74,33 @@ class AppServerJarIT {
 
   private int edgePort() {
     return Integer.parseInt(domain.substring(domain.lastIndexOf(':') + 1));
+  }
+
+  @Test
+  @DisplayName("SIGTERM closes the open WebSocket tunnels with 1001 (server shutdown), not 4404, then exits 0")
+  void shutdownCloses1001() throws Exception {
+    NetServer echo = vertx.createNetServer().connectHandler(so -> so.handler(so::write))
+        .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    HttpResponse<String> t = call("POST", "/api/v1/tunnels", new JsonObject().put("type", "tcp")
+        .put("host", "127.0.0.1").put("port", echo.actualPort()).put("pool_size", 1).encode());
+    assertThat(t.statusCode()).as(t.body()).isEqualTo(201);
+    List<CompletableFuture<Integer>> codes = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      WebSocket ws = vertx.createWebSocketClient().connect(new WebSocketConnectOptions()
+              .setAbsoluteURI(new JsonObject(t.body()).getString("websocket_url")))
+          .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      CompletableFuture<Integer> code = new CompletableFuture<>();
+      CompletableFuture<String> echoed = new CompletableFuture<>();
+      ws.binaryMessageHandler(b -> echoed.complete(b.toString()));
+      ws.closeHandler(v -> code.complete(ws.closeStatusCode() == null ? -1 : (int) ws.closeStatusCode()));
+      ws.writeBinaryMessage(Buffer.buffer("up " + i));
+      assertThat(echoed.get(10, TimeUnit.SECONDS)).isEqualTo("up " + i);
+      codes.add(code);
+    }
+    assertThat(app.terminate(Duration.ofSeconds(30))).as(app.output()).isZero();
+    for (CompletableFuture<Integer> code : codes) {
+      assertThat(code.get(10, TimeUnit.SECONDS)).as("close code").isEqualTo(1001);
+    }
   }
 
   @Test
