@@ -33,6 +33,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -231,6 +232,7 @@ public final class ConnectCommand implements Callable<Integer> {
     private final String wsUrl;
     private final String credential;
     private final Set<WebSocket> sockets = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger opened = new AtomicInteger();
     private final CompletableFuture<Fatal> fatal = new CompletableFuture<>();
     /** Set once this client closes its sockets itself: their close codes are then not news. */
     private volatile boolean stopping;
@@ -266,6 +268,7 @@ public final class ConnectCommand implements Callable<Integer> {
           return;
         }
         sockets.add(ws);
+        opened.incrementAndGet();
         pump(ws, local, () -> sockets.remove(ws));
         local.resume();
       });
@@ -331,6 +334,11 @@ public final class ConnectCommand implements Callable<Integer> {
     /** WebSockets open right now. */
     int openSockets() {
       return sockets.size();
+    }
+
+    /** WebSockets opened since the listener started, closed ones included. */
+    int openedSockets() {
+      return opened.get();
     }
 
     /** Completes with the first refusal that makes further connections pointless. */
