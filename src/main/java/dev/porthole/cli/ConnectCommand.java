@@ -250,6 +250,7 @@ public final class ConnectCommand implements Callable<Integer> {
     }
 
     private void accept(NetSocket local) {
+      HalfClose.allow(local);
       local.pause();
       open(client, wsUrl, credential).onComplete(ar -> {
         if (ar.failed()) {
@@ -287,7 +288,19 @@ public final class ConnectCommand implements Callable<Integer> {
           local.drainHandler(v -> ws.resume());
         }
       });
+      boolean[] eofSent = {false};
+      Runnable sendEof = () -> {
+        if (!eofSent[0] && !ws.isClosed()) {
+          eofSent[0] = true;
+          ws.writeTextMessage(new JsonObject().put("type", "eof").encode());
+        }
+      };
       local.handler(buf -> {
+        if (HalfClose.isEnd(buf)) {
+          // The local client shut down its side: pass it on and keep the other way open.
+          sendEof.run();
+          return;
+        }
         ws.writeBinaryMessage(buf);
         if (ws.writeQueueFull()) {
           local.pause();
@@ -303,7 +316,7 @@ public final class ConnectCommand implements Callable<Integer> {
         }
       };
       local.endHandler(v -> {
-        ws.writeTextMessage(new JsonObject().put("type", "eof").encode());
+        sendEof.run();
         endedClosed[0] = true;
         closeWhenDone.run();
       });

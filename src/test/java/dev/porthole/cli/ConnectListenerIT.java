@@ -70,6 +70,31 @@ class ConnectListenerIT {
   }
 
   @Test
+  @DisplayName("a local client that half-closes (shutdownOutput) still gets the reply the target writes after "
+      + "reading to its end of stream: the half-close travels as eof, the local socket stays open for the answer")
+  void localHalfCloseKeepsReplyPath() throws Exception {
+    byte[] request = new byte[256 * 1024];
+    new Random(7).nextBytes(request);
+    byte[] reply = "the answer after your end of stream".getBytes(StandardCharsets.UTF_8);
+    try (HalfCloseTarget target = new HalfCloseTarget(reply)) {
+      String id = app.create(new JsonObject().put("type", "tcp").put("host", "127.0.0.1").put("port", target.port())
+          .put("pool_size", 1)).getString("id");
+      ConnectCommand.Listener listener = new ConnectCommand.Listener(vertx, app.get(id).getString("websocket_url"), "");
+      int port = listener.listen("127.0.0.1", 0).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      try (Socket s = new Socket("127.0.0.1", port)) {
+        s.setSoTimeout(30_000);
+        s.getOutputStream().write(request);
+        s.shutdownOutput();
+        byte[] back = s.getInputStream().readAllBytes();
+        assertThat(target.received().get(30, TimeUnit.SECONDS)).isEqualTo(sha(request));
+        assertThat(new String(back, StandardCharsets.UTF_8)).isEqualTo(new String(reply, StandardCharsets.UTF_8));
+      }
+      Timeouts.pollUntil(Duration.ofSeconds(10), "the WebSocket closed after the target closed",
+          () -> listener.openSockets() == 0);
+    }
+  }
+
+  @Test
   @DisplayName("a local client that writes 2 MiB and closes at once loses nothing: bytes still waiting in the paused "
       + "local socket (the tunnel is capped at 1 MiB/s) all reach the target before the WebSocket closes")
   void closeWhilePausedKeepsBytes() throws Exception {
