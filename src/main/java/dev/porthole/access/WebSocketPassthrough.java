@@ -117,6 +117,7 @@ public final class WebSocketPassthrough {
               return;
             }
             var target = ar.result();
+            Subprotocols.answer(hs, target.subProtocol());
             hs.accept().onSuccess(caller -> {
               pipe(caller, target);
               pipe(target, caller);

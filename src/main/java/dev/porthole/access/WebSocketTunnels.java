@@ -95,6 +95,7 @@ public final class WebSocketTunnels {
           }
           Conn conn = new Conn(id);
           open.computeIfAbsent(id, k -> new HashSet<>()).add(conn);
+          Subprotocols.answer(hs, Subprotocols.offered(hs, SUBPROTOCOL) ? SUBPROTOCOL : null);
           hs.accept().onSuccess(ws -> conn.start(ws, status.getString("host"), status.getInteger("port")))
               .onFailure(err -> forget(conn));
         });

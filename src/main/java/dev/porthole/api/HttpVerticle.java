@@ -6,6 +6,7 @@ import dev.porthole.bus.Addresses;
 import dev.porthole.bus.TunnelList;
 import dev.porthole.bus.TunnelRequest;
 import dev.porthole.access.AccessProxy;
+import dev.porthole.access.Subprotocols;
 import dev.porthole.access.WebSocketPassthrough;
 import dev.porthole.access.WebSocketTunnels;
 import dev.porthole.config.AccessConfig;
@@ -28,7 +29,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -129,7 +129,7 @@ public final class HttpVerticle extends VerticleBase {
     tunnels = new WebSocketTunnels(vertx, accessCfg);
     WebSocketPassthrough passthrough = new WebSocketPassthrough(vertx, accessCfg);
     return vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false)
-            .setWebSocketSubProtocols(List.of(WebSocketTunnels.SUBPROTOCOL))
+            .setWebSocketSubProtocols(Subprotocols.SERVER_LIST)
             // Frames may be larger than the message limit, so that an oversized message reaches the
             // message check (close 1009) instead of the frame decoder (connection dropped).
             .setMaxWebSocketFrameSize((int) Math.min(Integer.MAX_VALUE, 4L * accessCfg.wsMaxMessageBytes()))

@@ -172,22 +172,41 @@ class AccessWebSocketIT {
   }
 
   @Test
+  @DisplayName("the subprotocol the target chose is the one answered (hot-reload clients such as Vite's offer their "
+      + "own and browsers drop any other answer): a strict client offering other, chat gets chat; no porthole.v1")
+  void targetsSubprotocolAnswered() throws Exception {
+    String id = tunnel(recorder.actualPort());
+    handshakes.clear();
+    WebSocket ws = connect(appPort, new WebSocketConnectOptions().setURI("/p/" + id + "/hmr")
+        .setSubProtocols(List.of("other", "chat"))).get(10, TimeUnit.SECONDS);
+    try {
+      assertThat(ws.subProtocol()).isEqualTo("chat");
+      Handshake seen = handshakes.poll(10, TimeUnit.SECONDS);
+      assertThat(seen).isNotNull();
+      assertThat(seen.headers().getAll("Sec-WebSocket-Protocol")).containsExactly("other,chat");
+    } finally {
+      ws.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   @DisplayName("with a token: 401 without a credential; the bearer.<T> subprotocol is porthole's credential, never "
       + "forwarded nor echoed; the app's own subprotocols are forwarded")
   void bearerSubprotocol() throws Exception {
     String id = tunnel(recorder.actualPort());
     assertThat(rejection(tokenPort, "/p/" + id + "/x").getStatus()).isEqualTo(401);
     handshakes.clear();
-    // Raw, because the app-server answers with the subprotocols it knows itself (porthole.v1), not
-    // the target's choice, which Vert.x's own client would refuse.
+    // Raw, to see the exact answer: the credential offered first, the app's protocol after it.
     try (Socket s = new Socket("127.0.0.1", tokenPort)) {
       s.setSoTimeout(10_000);
       s.getOutputStream().write(("GET /p/" + id + "/x HTTP/1.1\r\nHost: 127.0.0.1:" + tokenPort
           + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-          + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: chat, bearer." + TOKEN + "\r\n\r\n")
+          + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: bearer." + TOKEN + ", chat\r\n\r\n")
           .getBytes(StandardCharsets.US_ASCII));
       String head = head(s.getInputStream());
       assertThat(head).startsWith("HTTP/1.1 101").doesNotContain(TOKEN);
+      assertThat(head.lines().filter(l -> l.toLowerCase(java.util.Locale.ROOT).startsWith("sec-websocket-protocol:"))
+          .map(l -> l.substring(l.indexOf(':') + 1).strip())).containsExactly("chat");
     }
     Handshake seen = handshakes.poll(10, TimeUnit.SECONDS);
     assertThat(seen).isNotNull();

@@ -455,7 +455,7 @@ class WebSocketTunnelIT {
       s.setSoTimeout(10_000);
       s.getOutputStream().write(("GET /ws/port-forward/" + echoId + " HTTP/1.1\r\nHost: 127.0.0.1:" + tokenPort
           + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-          + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: porthole.v1, bearer." + TOKEN + "\r\n\r\n")
+          + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: bearer." + TOKEN + ", porthole.v1\r\n\r\n")
           .getBytes(StandardCharsets.US_ASCII));
       String head = head(s.getInputStream());
       assertThat(head).startsWith("HTTP/1.1 101").doesNotContain(TOKEN);
