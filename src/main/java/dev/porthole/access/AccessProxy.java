@@ -260,6 +260,19 @@ public final class AccessProxy {
     return location;
   }
 
+  /** The value of porthole's access cookie among the request's Cookie headers, or null. */
+  public static String accessCookie(MultiMap headers) {
+    for (String header : headers.getAll(HttpHeaders.COOKIE)) {
+      for (String part : header.split(";")) {
+        String p = part.strip();
+        if (p.startsWith(ACCESS_COOKIE + "=")) {
+          return p.substring(ACCESS_COOKIE.length() + 1);
+        }
+      }
+    }
+    return null;
+  }
+
   /** A Cookie header without porthole's own access cookie. */
   static String stripAccessCookie(String header) {
     List<String> kept = new ArrayList<>();

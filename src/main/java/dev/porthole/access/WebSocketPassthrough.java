@@ -40,7 +40,7 @@ public final class WebSocketPassthrough {
   /** Hop-by-hop and handshake headers: the client below makes its own. */
   private static final Set<String> NOT_FORWARDED = Set.of("host", "connection", "upgrade", "sec-websocket-key",
       "sec-websocket-version", "sec-websocket-extensions", "sec-websocket-protocol", "content-length",
-      "transfer-encoding", "keep-alive", "te", "trailer", "proxy-authorization", "proxy-authenticate", "authorization");
+      "transfer-encoding", "keep-alive", "te", "trailer", "proxy-authorization", "proxy-authenticate");
 
   private final Vertx vertx;
   private final AccessConfig cfg;

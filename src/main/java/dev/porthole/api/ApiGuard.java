@@ -204,7 +204,11 @@ final class ApiGuard {
     if (!authRequired()) {
       return Future.succeededFuture(0);
     }
-    String header = headers.get("Authorization");
+    // porthole's own credentials first: the access cookie of a /p/ page (browsers send it with the
+    // page's WebSocket), then the bearer.<T> subprotocol. An Authorization header is then the
+    // app's own and passes through; only when it is porthole's credential is it removed.
+    boolean view = ACCESS_VIEW.matcher(hs.path()).matches();
+    String header = view ? bearer(AccessProxy.accessCookie(headers)) : null;
     String protocols = headers.get("Sec-WebSocket-Protocol");
     if (header == null && protocols != null) {
       for (String p : protocols.split(",")) {
@@ -214,16 +218,35 @@ final class ApiGuard {
         }
       }
     }
+    boolean stripAuthorization = false;
+    if (header == null) {
+      header = headers.get("Authorization");
+      stripAuthorization = view && header != null;
+    }
+    Future<Integer> verdict;
     if (staticToken != null && header != null && MessageDigest.isEqual(staticToken, header.getBytes(StandardCharsets.UTF_8))) {
-      return Future.succeededFuture(0);
-    }
-    if (jwt == null || header == null || !header.startsWith("Bearer ") || header.length() <= 7) {
+      verdict = Future.succeededFuture(0);
+    } else if (jwt == null || header == null || !header.startsWith("Bearer ") || header.length() <= 7) {
       return Future.succeededFuture(401);
+    } else {
+      String needed = scopeFor(HttpMethod.GET, hs.path());
+      verdict = jwt.authenticate(new TokenCredentials(header.substring(7)))
+          .map(user -> !hasExpiry(user) ? 401 : needed != null && !scopes(user).contains(needed) ? 403 : 0)
+          .otherwise(401);
     }
-    String needed = scopeFor(HttpMethod.GET, hs.path());
-    return jwt.authenticate(new TokenCredentials(header.substring(7)))
-        .map(user -> !hasExpiry(user) ? 401 : needed != null && !scopes(user).contains(needed) ? 403 : 0)
-        .otherwise(401);
+    if (!stripAuthorization) {
+      return verdict;
+    }
+    return verdict.map(code -> {
+      if (code == 0) {
+        headers.remove("Authorization");
+      }
+      return code;
+    });
+  }
+
+  private static String bearer(String token) {
+    return token == null || token.isEmpty() ? null : "Bearer " + token;
   }
 
   /** The scope a route needs, or null (health and unknown paths need only a valid credential). */

@@ -214,6 +214,49 @@ class AccessWebSocketIT {
     assertThat(seen.headers().toString()).doesNotContain(TOKEN);
   }
 
+  @Test
+  @DisplayName("with a token, a page's WebSocket authenticates with the tunnel's access cookie (browsers send it; "
+      + "they cannot set headers): the cookie is stripped, the app's own cookies and Authorization pass through")
+  void accessCookieAuthenticates() throws Exception {
+    String id = tunnel(recorder.actualPort());
+    handshakes.clear();
+    String head = rawUpgrade(tokenPort, "/p/" + id + "/hmr", "Cookie: theme=dark; "
+        + AccessProxy.ACCESS_COOKIE + "=" + TOKEN + "; lang=en\r\nAuthorization: Basic YXBwOnNlY3JldA==\r\n");
+    assertThat(head).startsWith("HTTP/1.1 101");
+    Handshake seen = handshakes.poll(10, TimeUnit.SECONDS);
+    assertThat(seen).isNotNull();
+    assertThat(seen.headers().getAll("Cookie")).containsExactly("theme=dark; lang=en");
+    assertThat(seen.headers().getAll("Authorization")).containsExactly("Basic YXBwOnNlY3JldA==");
+    assertThat(seen.headers().toString()).doesNotContain(TOKEN);
+  }
+
+  @Test
+  @DisplayName("an Authorization header that is porthole's credential is not forwarded to the target; a wrong access "
+      + "cookie is refused with 401")
+  void portholeAuthorizationNotForwarded() throws Exception {
+    String id = tunnel(recorder.actualPort());
+    handshakes.clear();
+    assertThat(rawUpgrade(tokenPort, "/p/" + id + "/x", "Authorization: Bearer " + TOKEN + "\r\n"))
+        .startsWith("HTTP/1.1 101");
+    Handshake seen = handshakes.poll(10, TimeUnit.SECONDS);
+    assertThat(seen).isNotNull();
+    assertThat(seen.headers().getAll("Authorization")).isEmpty();
+    assertThat(seen.headers().toString()).doesNotContain(TOKEN);
+    assertThat(rawUpgrade(tokenPort, "/p/" + id + "/x", "Cookie: " + AccessProxy.ACCESS_COOKIE + "=wrong\r\n"))
+        .startsWith("HTTP/1.1 401");
+  }
+
+  /** A raw upgrade request with {@code extra} header lines (each ending in CRLF); the response head. */
+  private static String rawUpgrade(int port, String path, String extra) throws Exception {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port
+          + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+          + "Sec-WebSocket-Version: 13\r\n" + extra + "\r\n").getBytes(StandardCharsets.US_ASCII));
+      return head(s.getInputStream());
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------
 
   private static CompletableFuture<WebSocket> connect(int port, WebSocketConnectOptions options) {
