@@ -1,6 +1,8 @@
 package dev.porthole.access;
 
+import io.vertx.core.MultiMap;
 import io.vertx.core.http.ServerWebSocketHandshake;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -14,6 +16,8 @@ import java.util.List;
 public final class Subprotocols {
   /** For {@code HttpServerOptions.setWebSocketSubProtocols}: select from the offer as narrowed. */
   public static final List<String> SERVER_LIST = List.of("*");
+  /** porthole's credential subprotocol: {@code bearer.<T>}, never forwarded nor answered. */
+  public static final String CREDENTIAL_PREFIX = "bearer.";
   private static final String HEADER = "Sec-WebSocket-Protocol";
 
   private Subprotocols() {
@@ -30,13 +34,20 @@ public final class Subprotocols {
 
   /** True when the offer names {@code protocol}. */
   static boolean offered(ServerWebSocketHandshake hs, String protocol) {
-    for (String value : hs.headers().getAll(HEADER)) {
+    return offered(hs.headers()).contains(protocol);
+  }
+
+  /** The offered subprotocols, in the client's order (every header, comma-separated lists split). */
+  public static List<String> offered(MultiMap headers) {
+    List<String> out = new ArrayList<>();
+    for (String value : headers.getAll(HEADER)) {
       for (String p : value.split(",")) {
-        if (p.strip().equals(protocol)) {
-          return true;
+        String proto = p.strip();
+        if (!proto.isEmpty()) {
+          out.add(proto);
         }
       }
     }
-    return false;
+    return out;
   }
 }

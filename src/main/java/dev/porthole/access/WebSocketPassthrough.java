@@ -8,8 +8,6 @@ import io.vertx.core.http.WebSocketBase;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -80,18 +78,9 @@ public final class WebSocketPassthrough {
           MultiMap headers = MultiMap.caseInsensitiveMultiMap().addAll(hs.headers());
           AccessProxy.forwardHeaders(headers, hs.headers().get("Connection"), hs.remoteAddress(), hs.isSsl(),
               hs.authority(), prefix);
-          List<String> protocols = new ArrayList<>();
-          String offered = hs.headers().get("Sec-WebSocket-Protocol");
-          if (offered != null) {
-            for (String p : offered.split(",")) {
-              String proto = p.strip();
-              // porthole's own credential subprotocol is for porthole, not the target.
-              if (!proto.isEmpty() && !proto.startsWith("bearer.")) {
-                protocols.add(proto);
-              }
-            }
-          }
-          options.setSubProtocols(protocols);
+          // porthole's own credential subprotocol is for porthole, not the target.
+          options.setSubProtocols(Subprotocols.offered(hs.headers()).stream()
+              .filter(p -> !p.startsWith(Subprotocols.CREDENTIAL_PREFIX)).toList());
           headers.forEach((name, value) -> {
             if (!NOT_FORWARDED.contains(name.toLowerCase(Locale.ROOT))) {
               options.addHeader(name, value);

@@ -1,6 +1,7 @@
 package dev.porthole.api;
 
 import dev.porthole.access.AccessProxy;
+import dev.porthole.access.Subprotocols;
 import dev.porthole.config.AppServerConfig;
 import dev.porthole.config.AuthConfig;
 import dev.porthole.json.InvalidRequests;
@@ -209,12 +210,10 @@ final class ApiGuard {
     // app's own and passes through; only when it is porthole's credential is it removed.
     boolean view = ACCESS_VIEW.matcher(hs.path()).matches();
     String header = view ? bearer(AccessProxy.accessCookie(headers)) : null;
-    String protocols = headers.get("Sec-WebSocket-Protocol");
-    if (header == null && protocols != null) {
-      for (String p : protocols.split(",")) {
-        String proto = p.strip();
-        if (proto.startsWith("bearer.") && proto.length() > 7) {
-          header = "Bearer " + proto.substring(7);
+    if (header == null) {
+      for (String proto : Subprotocols.offered(headers)) {
+        if (proto.startsWith(Subprotocols.CREDENTIAL_PREFIX) && proto.length() > Subprotocols.CREDENTIAL_PREFIX.length()) {
+          header = "Bearer " + proto.substring(Subprotocols.CREDENTIAL_PREFIX.length());
         }
       }
     }

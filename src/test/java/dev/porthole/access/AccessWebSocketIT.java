@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.porthole.api.HttpVerticle;
 import dev.porthole.config.ConfigDefaults;
 import dev.porthole.testsupport.LocalBackend;
+import dev.porthole.testsupport.RawUpgrade;
 import dev.porthole.testsupport.TestAppServer;
 import dev.porthole.testsupport.TestRelay;
 import io.vertx.core.DeploymentOptions;
@@ -18,11 +19,7 @@ import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServer;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
 import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
@@ -197,17 +194,9 @@ class AccessWebSocketIT {
     assertThat(rejection(tokenPort, "/p/" + id + "/x").getStatus()).isEqualTo(401);
     handshakes.clear();
     // Raw, to see the exact answer: the credential offered first, the app's protocol after it.
-    try (Socket s = new Socket("127.0.0.1", tokenPort)) {
-      s.setSoTimeout(10_000);
-      s.getOutputStream().write(("GET /p/" + id + "/x HTTP/1.1\r\nHost: 127.0.0.1:" + tokenPort
-          + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-          + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: bearer." + TOKEN + ", chat\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
-      String head = head(s.getInputStream());
-      assertThat(head).startsWith("HTTP/1.1 101").doesNotContain(TOKEN);
-      assertThat(head.lines().filter(l -> l.toLowerCase(java.util.Locale.ROOT).startsWith("sec-websocket-protocol:"))
-          .map(l -> l.substring(l.indexOf(':') + 1).strip())).containsExactly("chat");
-    }
+    String head = RawUpgrade.send(tokenPort, "/p/" + id + "/x", "Sec-WebSocket-Protocol: bearer." + TOKEN + ", chat\r\n");
+    assertThat(head).startsWith("HTTP/1.1 101").doesNotContain(TOKEN);
+    assertThat(RawUpgrade.header(head, "Sec-WebSocket-Protocol")).containsExactly("chat");
     Handshake seen = handshakes.poll(10, TimeUnit.SECONDS);
     assertThat(seen).isNotNull();
     assertThat(seen.headers().getAll("Sec-WebSocket-Protocol")).containsExactly("chat");
@@ -220,7 +209,7 @@ class AccessWebSocketIT {
   void accessCookieAuthenticates() throws Exception {
     String id = tunnel(recorder.actualPort());
     handshakes.clear();
-    String head = rawUpgrade(tokenPort, "/p/" + id + "/hmr", "Cookie: theme=dark; "
+    String head = RawUpgrade.send(tokenPort, "/p/" + id + "/hmr", "Cookie: theme=dark; "
         + AccessProxy.ACCESS_COOKIE + "=" + TOKEN + "; lang=en\r\nAuthorization: Basic YXBwOnNlY3JldA==\r\n");
     assertThat(head).startsWith("HTTP/1.1 101");
     Handshake seen = handshakes.poll(10, TimeUnit.SECONDS);
@@ -236,25 +225,14 @@ class AccessWebSocketIT {
   void portholeAuthorizationNotForwarded() throws Exception {
     String id = tunnel(recorder.actualPort());
     handshakes.clear();
-    assertThat(rawUpgrade(tokenPort, "/p/" + id + "/x", "Authorization: Bearer " + TOKEN + "\r\n"))
+    assertThat(RawUpgrade.send(tokenPort, "/p/" + id + "/x", "Authorization: Bearer " + TOKEN + "\r\n"))
         .startsWith("HTTP/1.1 101");
     Handshake seen = handshakes.poll(10, TimeUnit.SECONDS);
     assertThat(seen).isNotNull();
     assertThat(seen.headers().getAll("Authorization")).isEmpty();
     assertThat(seen.headers().toString()).doesNotContain(TOKEN);
-    assertThat(rawUpgrade(tokenPort, "/p/" + id + "/x", "Cookie: " + AccessProxy.ACCESS_COOKIE + "=wrong\r\n"))
+    assertThat(RawUpgrade.send(tokenPort, "/p/" + id + "/x", "Cookie: " + AccessProxy.ACCESS_COOKIE + "=wrong\r\n"))
         .startsWith("HTTP/1.1 401");
-  }
-
-  /** A raw upgrade request with {@code extra} header lines (each ending in CRLF); the response head. */
-  private static String rawUpgrade(int port, String path, String extra) throws Exception {
-    try (Socket s = new Socket("127.0.0.1", port)) {
-      s.setSoTimeout(10_000);
-      s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port
-          + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-          + "Sec-WebSocket-Version: 13\r\n" + extra + "\r\n").getBytes(StandardCharsets.US_ASCII));
-      return head(s.getInputStream());
-    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -274,20 +252,6 @@ class AccessWebSocketIT {
       }
       throw e;
     }
-  }
-
-  private static String head(InputStream in) throws Exception {
-    ByteArrayOutputStream b = new ByteArrayOutputStream();
-    int c;
-    while ((c = in.read()) >= 0) {
-      b.write(c);
-      byte[] sofar = b.toByteArray();
-      int n = sofar.length;
-      if (n >= 4 && sofar[n - 4] == '\r' && sofar[n - 3] == '\n' && sofar[n - 2] == '\r' && sofar[n - 1] == '\n') {
-        break;
-      }
-    }
-    return b.toString(StandardCharsets.ISO_8859_1);
   }
 
   private static String tunnel(int port) throws Exception {

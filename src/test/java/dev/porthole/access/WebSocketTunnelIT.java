@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.porthole.api.HttpVerticle;
 import dev.porthole.config.ConfigDefaults;
 import dev.porthole.testsupport.HalfCloseTarget;
+import dev.porthole.testsupport.RawUpgrade;
 import dev.porthole.testsupport.TestAppServer;
 import dev.porthole.testsupport.TestRelay;
 import dev.porthole.testsupport.Timeouts;
@@ -23,9 +24,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
 import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -451,18 +450,10 @@ class WebSocketTunnelIT {
   @DisplayName("\"Sec-WebSocket-Protocol: porthole.v1, bearer.<T> is accepted; the server selects and echoes only "
       + "porthole.v1, never the token\"")
   void bearerSubprotocol() throws Exception {
-    try (Socket s = new Socket("127.0.0.1", tokenPort)) {
-      s.setSoTimeout(10_000);
-      s.getOutputStream().write(("GET /ws/port-forward/" + echoId + " HTTP/1.1\r\nHost: 127.0.0.1:" + tokenPort
-          + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-          + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: bearer." + TOKEN + ", porthole.v1\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
-      String head = head(s.getInputStream());
-      assertThat(head).startsWith("HTTP/1.1 101").doesNotContain(TOKEN);
-      List<String> protocols = head.lines().filter(l -> l.toLowerCase().startsWith("sec-websocket-protocol:"))
-          .map(l -> l.substring(l.indexOf(':') + 1).strip()).toList();
-      assertThat(protocols).containsExactly("porthole.v1");
-    }
+    String head = RawUpgrade.send(tokenPort, "/ws/port-forward/" + echoId,
+        "Sec-WebSocket-Protocol: bearer." + TOKEN + ", porthole.v1\r\n");
+    assertThat(head).startsWith("HTTP/1.1 101").doesNotContain(TOKEN);
+    assertThat(RawUpgrade.header(head, "Sec-WebSocket-Protocol")).containsExactly("porthole.v1");
     Peer p = connectAsync(tokenPort, echoId, new WebSocketConnectOptions()
         .setSubProtocols(List.of("porthole.v1", "bearer." + TOKEN))).get(10, TimeUnit.SECONDS);
     assertThat(p.socket.subProtocol()).isEqualTo("porthole.v1");
@@ -666,19 +657,5 @@ class WebSocketTunnelIT {
 
   private static String sha(byte[] data) throws Exception {
     return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-  }
-
-  private static String head(InputStream in) throws Exception {
-    ByteArrayOutputStream b = new ByteArrayOutputStream();
-    int c;
-    while ((c = in.read()) >= 0) {
-      b.write(c);
-      byte[] sofar = b.toByteArray();
-      int n = sofar.length;
-      if (n >= 4 && sofar[n - 4] == '\r' && sofar[n - 3] == '\n' && sofar[n - 2] == '\r' && sofar[n - 1] == '\n') {
-        break;
-      }
-    }
-    return b.toString(StandardCharsets.ISO_8859_1);
   }
 }
