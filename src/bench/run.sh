@@ -2,7 +2,9 @@
 # The performance harness (issue 7): builds the jar when needed, installs the load tools when
 # missing, runs every scenario on loopback side by side with its anchor, and writes
 # target/bench/report.md and target/bench/report.json.
-#   src/bench/run.sh [--quick] [--only P1,P3] [--profile]   (--profile: JFR recordings in target/bench/jfr/)
+#   src/bench/run.sh [--quick] [--only P1,P3] [--profile] [--hold]
+#   --profile: JFR recordings in target/bench/jfr/; --hold: P3 waits, warm, until target/bench/hold is
+#   deleted, so perf/strace can be attached to the processes it prints.
 # Every process it starts is recorded in target/bench/pids and killed on exit, however it exits.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

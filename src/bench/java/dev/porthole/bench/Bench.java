@@ -44,6 +44,7 @@ public final class Bench {
 
   private final boolean quick;
   private final boolean profile;
+  private final boolean hold;
   private final Path jar;
   private final Path out;
   private final Path work;
@@ -60,9 +61,11 @@ public final class Bench {
   private int sshPort;
   private int edgePort;
 
-  private Bench(boolean quick, boolean profile, Path jar, Path out, Set<String> only) throws IOException {
+  private Bench(boolean quick, boolean profile, boolean hold, Path jar, Path out, Set<String> only)
+      throws IOException {
     this.quick = quick;
     this.profile = profile;
+    this.hold = hold;
     this.jar = jar;
     this.out = out;
     this.work = out.resolve("work");
@@ -76,6 +79,7 @@ public final class Bench {
     System.setProperty("jdk.httpclient.allowRestrictedHeaders", "host");
     boolean quick = false;
     boolean profile = false;
+    boolean hold = false;
     Path jar = Path.of("target/porthole.jar");
     Path out = Path.of("target/bench");
     Set<String> only = new LinkedHashSet<>();
@@ -83,13 +87,14 @@ public final class Bench {
       switch (args[i]) {
         case "--quick" -> quick = true;
         case "--profile" -> profile = true;
+        case "--hold" -> hold = true;
         case "--jar" -> jar = Path.of(args[++i]);
         case "--out" -> out = Path.of(args[++i]);
         case "--only" -> only.addAll(Arrays.asList(args[++i].toUpperCase(Locale.ROOT).split(",")));
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
-    Bench b = new Bench(quick, profile, jar, out, only);
+    Bench b = new Bench(quick, profile, hold, jar, out, only);
     int code;
     try {
       code = b.runAll();
@@ -268,6 +273,8 @@ public final class Bench {
       for (String host : new String[] {pHost, oHost}) {
         wrk("P3", edge, host, quick ? 3 : 5, 32);
       }
+      holdForProfiling("P3", "wrk -c 32 -t 2 -d 10s --latency -H 'Host: " + pHost + "' " + edge
+          + "   (OpenSSH path: Host " + oHost + ")");
       List<double[]> p = new ArrayList<>();
       List<double[]> o = new ArrayList<>();
       List<double[]> d = new ArrayList<>();
@@ -285,6 +292,23 @@ public final class Bench {
     } finally {
       procs.stop(ssh);
       deleteTunnel(api, t.getString("id"));
+    }
+  }
+
+  /**
+   * With {@code --hold}: leaves the scenario's processes running, warm, until the hold file is
+   * deleted, so a profiler (perf, JFR, strace) can be pointed at them by hand.
+   */
+  private void holdForProfiling(String id, String load) throws Exception {
+    if (!hold) {
+      return;
+    }
+    Path file = out.resolve("hold");
+    Files.writeString(file, id + "\n");
+    System.out.printf("bench: %s holding; processes (name pid): %s%n  load: %s%n  continue: rm %s%n",
+        id, procs.names(), load, file);
+    while (Files.exists(file)) {
+      TimeUnit.MILLISECONDS.sleep(200); // polling a file a person deletes
     }
   }
 
@@ -532,7 +556,8 @@ public final class Bench {
 
   /**
    * {@code java -jar porthole.jar ARGS}; with {@code --profile}, under a JFR recording written to
-   * {@code target/bench/jfr/NAME.jfr} when the process exits (where the time goes, for issue 7).
+   * {@code target/bench/jfr/NAME.jfr} when the process exits (where the time goes, for issue 7);
+   * with {@code --hold}, with frame pointers for perf.
    */
   private List<String> java(String name, String... args) throws IOException {
     List<String> cmd = new ArrayList<>(List.of("java"));
@@ -540,6 +565,10 @@ public final class Bench {
       Path dir = Files.createDirectories(out.resolve("jfr"));
       cmd.add("-XX:StartFlightRecording=settings=profile,dumponexit=true,filename="
           + dir.resolve(name + ".jfr").toAbsolutePath());
+    }
+    if (hold) {
+      // perf walks JIT frames only with frame pointers; `jcmd PID Compiler.perfmap` names them.
+      cmd.add("-XX:+PreserveFramePointer");
     }
     cmd.addAll(List.of("-jar", jar.toString()));
     cmd.addAll(Arrays.asList(args));

@@ -19,6 +19,7 @@ final class Procs {
   private final Path pidFile;
   private final Path logDir;
   private final List<Process> live = new ArrayList<>();
+  private final java.util.Map<String, Long> named = new java.util.LinkedHashMap<>();
 
   Procs(Path pidFile, Path logDir) throws IOException {
     this.pidFile = pidFile;
@@ -42,9 +43,17 @@ final class Procs {
     }
     Process p = pb.start();
     live.add(p);
+    named.put(name, p.pid());
     Files.writeString(pidFile, p.pid() + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
         StandardOpenOption.APPEND);
     return p;
+  }
+
+  /** Name and pid of every long-running process started so far. */
+  synchronized String names() {
+    StringBuilder b = new StringBuilder();
+    named.forEach((n, pid) -> b.append(b.length() == 0 ? "" : ", ").append(n).append(' ').append(pid));
+    return b.toString();
   }
 
   Path log(String name) {

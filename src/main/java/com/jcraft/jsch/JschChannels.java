@@ -10,7 +10,7 @@ public final class JschChannels {
   }
 
   /**
-   * Sends {@code SSH_MSG_CHANNEL_EOF} without closing the channel. Closing the daemon's output
+   * Sends {@code SSH_MSG_CHANNEL_EOF} without closing the channel. Ending the channel's input
    * stream instead makes JSch close the whole channel right after the EOF, which cuts off the
    * other direction of a half-closed TCP connection (portr-compat §4.4). Idempotent.
    */
@@ -28,51 +28,14 @@ public final class JschChannels {
   }
 
   /**
-   * Writes channel data from the caller's thread, packet by packet, exactly as JSch's own channel
-   * thread does (same packet layout, same lock, same window accounting in {@code Session.write}).
-   * Data and a later {@link #sendEof} then leave in order; going through the daemon's pipe instead
-   * lets the EOF overtake bytes still waiting in the pipe.
+   * Makes {@code fromLocal} and {@code toLocal} the channel's own streams, before JSch confirms
+   * the channel open: the session thread writes the relay's data into {@code toLocal} (and closes
+   * it at the relay's EOF and when the channel closes), and the channel's thread sends what it
+   * reads from {@code fromLocal} as channel data (JSch closes the channel when that read ends or
+   * fails, and closes the stream with it).
    */
-  public static final class Writer {
-    private static final int HEADER = 14;
-    private final Channel channel;
-    private final Session session;
-    private final Buffer buf;
-    private final Packet packet;
-    private final int max;
-
-    public Writer(Channel channel) throws JSchException {
-      this.channel = channel;
-      this.session = channel.getSession();
-      this.buf = new Buffer(channel.rmpsize);
-      this.packet = new Packet(buf);
-      this.max = buf.buffer.length - HEADER - session.getBufferMargin();
-    }
-
-    public void write(byte[] src, int off, int len) throws java.io.IOException {
-      while (len > 0) {
-        int n = Math.min(len, max);
-        packet.reset();
-        buf.putByte((byte) Session.SSH_MSG_CHANNEL_DATA);
-        buf.putInt(channel.recipient);
-        buf.putInt(n);
-        System.arraycopy(src, off, buf.buffer, HEADER, n);
-        buf.skip(n);
-        synchronized (channel) {
-          if (channel.close) {
-            throw new java.io.IOException("channel closed");
-          }
-          try {
-            session.write(packet, channel, n);
-          } catch (java.io.IOException e) {
-            throw e;
-          } catch (Exception e) {
-            throw new java.io.IOException(e.getMessage(), e);
-          }
-        }
-        off += n;
-        len -= n;
-      }
-    }
+  public static void splice(Channel channel, java.io.InputStream fromLocal, java.io.OutputStream toLocal) {
+    channel.io.setInputStream(fromLocal, false);
+    channel.io.setOutputStream(toLocal, false);
   }
 }

@@ -62,9 +62,11 @@ public final class JschConnector implements SshConnector {
     session.setConfig("PreferredAuthentications", "password");
     session.setConfig("StrictHostKeyChecking", tofu == null ? "no" : "yes");
     session.setDaemonThread(true);
+    int connectTimeoutMs = (int) Math.max(1, Math.min(10_000, remainingMs(deadline)));
+    session.setSocketFactory(Sockets.session(connectTimeoutMs));
     cancel.onCancel(session::disconnect);
     try {
-      session.connect((int) Math.max(1, Math.min(10_000, remainingMs(deadline))));
+      session.connect(connectTimeoutMs);
     } catch (JSchException e) {
       session.disconnect();
       cancel.check();

@@ -21,13 +21,11 @@ public final class JschThreads {
   private static final AtomicInteger COUNT = new AtomicInteger();
   /**
    * Idle threads go after {@value #IDLE_SECONDS} s rather than the JDK's cached-pool minute: a
-   * thousand tunnels starting or health-checked at once grow these pools, and once they are
+   * thousand tunnels starting or health-checked at once grow this pool, and once they are
    * stopped the process should be back to its baseline thread count promptly (bench P5).
    */
   private static final int IDLE_SECONDS = 2;
   private static final ExecutorService POOL = elastic("porthole-jsch-request-");
-  /** The second copy direction of every forwarded connection. */
-  static final ExecutorService PUMPS = elastic("porthole-tunnel-io-");
 
   private JschThreads() {
   }

@@ -1,29 +1,30 @@
 package dev.porthole.ssh;
 
 import com.jcraft.jsch.ChannelForwardedTCPIP;
-import com.jcraft.jsch.JSchException;
 import com.jcraft.jsch.JschChannels;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
+import java.io.UncheckedIOException;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Carries one forwarded connection between the SSH channel and a local TCP target (portr-compat
+ * Splices forwarded connections between their SSH channel and a local TCP target (portr-compat
  * §4.1, §4.4): dial (5 s), copy both directions, pass each end of stream on as a half-close, close
  * both sides when both directions are done or either fails.
+ *
+ * <p>No copy threads of its own: the local socket becomes the channel's own streams. JSch's session
+ * thread writes what the relay sends straight into the socket (its window is only topped up once
+ * the bytes are written, so a slow local reader slows the relay down), and the channel's JSch
+ * thread reads the socket into channel data. Each direction used to go through a pipe and one more
+ * thread, which cost two thread wake-ups per request and response (bench P3).
  */
 final class Pump {
   private static final Logger log = LoggerFactory.getLogger(Pump.class);
   static final int DIAL_TIMEOUT_MS = 5_000;
-  static final int CHANNEL_CHECK_MS = 1_000;
-  private static final int BUFFER = 32 * 1024;
 
   private final String host;
   private final int port;
@@ -35,92 +36,128 @@ final class Pump {
     this.label = label;
   }
 
-  /** Runs on the daemon thread JSch started for this connection. */
-  void serve(ChannelForwardedTCPIP channel, InputStream fromRemote, OutputStream toRemote) {
-    Socket socket = new Socket();
+  /**
+   * Dials the target and installs the splice, on the channel's JSch thread before JSch confirms
+   * the channel open. A failed dial throws: JSch then refuses the channel, which the relay sees
+   * as a closed connection.
+   */
+  void attach(ChannelForwardedTCPIP channel) {
+    Socket socket;
     try {
-      socket.setTcpNoDelay(true);
+      socket = Sockets.dial(host, port, DIAL_TIMEOUT_MS);
       socket.setKeepAlive(true);
-      socket.connect(new InetSocketAddress(host, port), DIAL_TIMEOUT_MS);
-      // Reads wake up every second so a channel the relay closed is noticed even when the local
-      // side stays silent (JSch has no close callback).
-      socket.setSoTimeout(CHANNEL_CHECK_MS);
     } catch (IOException e) {
       log.debug("pump({}) dial {}:{} failed: {}", label, host, port, e.getMessage());
-      closeQuietly(socket);
-      channel.disconnect();
-      return;
+      throw new UncheckedIOException(e);
     }
-    AtomicBoolean failed = new AtomicBoolean();
-    CountDownLatch upstreamDone = new CountDownLatch(1);
-    JschThreads.PUMPS.execute(() -> {
-      try (InputStream in = socket.getInputStream()) {
-        JschChannels.Writer toTunnel = new JschChannels.Writer(channel);
-        byte[] buf = new byte[BUFFER];
+    new Splice(channel, socket).install();
+  }
+
+  /** One forwarded connection. */
+  private final class Splice {
+    private final ChannelForwardedTCPIP channel;
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+    /** Counted down when the relay's direction has ended (its EOF, or the channel closed). */
+    private final CountDownLatch remoteDone = new CountDownLatch(1);
+
+    Splice(ChannelForwardedTCPIP channel, Socket socket) {
+      this.channel = channel;
+      this.socket = socket;
+      try {
+        this.in = socket.getInputStream();
+        this.out = socket.getOutputStream();
+      } catch (IOException e) {
+        closeSocket();
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    void install() {
+      JschChannels.splice(channel, new FromLocal(), new ToLocal());
+    }
+
+    /**
+     * Read by the channel's JSch thread, which sends what it reads as channel data. At the local
+     * end of stream it half-closes the channel and keeps the connection until the relay's
+     * direction has ended too; then JSch closes the channel, which closes this stream.
+     */
+    private final class FromLocal extends InputStream {
+      @Override
+      public int read() throws IOException {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
         int n;
-        while (true) {
-          try {
-            n = in.read(buf);
-          } catch (SocketTimeoutException idle) {
-            if (channel.isClosed() || failed.get()) {
-              throw new IOException("tunnel channel closed");
-            }
-            continue;
+        try {
+          n = in.read(b, off, len);
+        } catch (IOException e) {
+          if (!channel.isClosed()) {
+            log.debug("pump({}) local→tunnel ended: {}", label, e.getMessage());
           }
-          if (n < 0) {
-            break;
-          }
-          toTunnel.write(buf, 0, n);
+          throw e; // JSch closes the channel, then this stream
         }
-        // Local end of stream: half-close the channel, keep reading the other way.
+        if (n >= 0) {
+          return n;
+        }
         JschChannels.sendEof(channel);
-      } catch (IOException | JSchException e) {
-        abort(failed, socket, channel, "local→tunnel", e);
-      } finally {
-        upstreamDone.countDown();
+        try {
+          // Bounded by the connection: the relay's EOF, its close, or the session going away
+          // (every one of them counts this down).
+          remoteDone.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return -1;
       }
-    });
-    try {
-      OutputStream out = socket.getOutputStream();
-      byte[] buf = new byte[BUFFER];
-      int n;
-      while ((n = fromRemote.read(buf)) >= 0) {
-        out.write(buf, 0, n);
-      }
-      if (!failed.get()) {
-        socket.shutdownOutput();
-      }
-    } catch (IOException e) {
-      abort(failed, socket, channel, "tunnel→local", e);
-    }
-    try {
-      upstreamDone.await();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    closeQuietly(socket);
-    try {
-      // JSch's channel thread waits on this (never written) stream; closing it lets that thread end.
-      toRemote.close();
-    } catch (IOException ignored) {
-      // The channel is going away anyway.
-    }
-    channel.disconnect();
-  }
 
-  private void abort(AtomicBoolean failed, Socket socket, ChannelForwardedTCPIP channel, String direction, Exception e) {
-    if (failed.compareAndSet(false, true)) {
-      log.debug("pump({}) {} ended: {}", label, direction, e.getMessage());
-      closeQuietly(socket);
-      channel.disconnect();
+      /** The channel is going away (JSch's {@code IO.close}). */
+      @Override
+      public void close() {
+        closeSocket();
+        remoteDone.countDown();
+      }
     }
-  }
 
-  private static void closeQuietly(Socket s) {
-    try {
-      s.close();
-    } catch (IOException ignored) {
-      // Closing.
+    /** Written by JSch's session thread: the relay's bytes, in order. */
+    private final class ToLocal extends OutputStream {
+      @Override
+      public void write(int b) throws IOException {
+        out.write(b);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        // A failure here makes JSch close this channel (not the session).
+        out.write(b, off, len);
+      }
+
+      /** The relay's EOF (the socket is half-closed), or the channel closing (it is closed). */
+      @Override
+      public void close() {
+        if (channel.isClosed()) {
+          closeSocket();
+        } else {
+          try {
+            socket.shutdownOutput();
+          } catch (IOException e) {
+            closeSocket();
+          }
+        }
+        remoteDone.countDown();
+      }
+    }
+
+    private void closeSocket() {
+      try {
+        socket.close();
+      } catch (IOException ignored) {
+        // Closing.
+      }
     }
   }
 }
