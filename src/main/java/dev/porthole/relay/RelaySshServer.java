@@ -115,6 +115,15 @@ public final class RelaySshServer {
     // response that leaves in two writes waits for the peer's delayed ACK (40 ms per request
     // through the HTTP edge, bench P3).
     CoreModuleProperties.TCP_NODELAY.set(sshd, true);
+    // MINA 2.20 fails a key exchange that both sides start at once: the client's next KEX message
+    // is handled before the server has finished negotiating (NullPointerException on "this.kex"),
+    // and the session is closed with every tunnel on it. OpenSSH clients rekey after 1 GiB with
+    // chacha20-poly1305, which is also where MINA's own limits (bytes, and blocks of that cipher)
+    // lie, so a bulk transfer through `ssh -R` hit it every few GiB (bench P1). The relay's limits
+    // sit past the clients': a client that rekeys resets both counters first, and the relay still
+    // rekeys sessions whose client never does (JSch) after 4 GiB.
+    CoreModuleProperties.REKEY_BYTES_LIMIT.set(sshd, 4L << 30);
+    CoreModuleProperties.REKEY_BLOCKS_LIMIT.set(sshd, 1L << 29);
     sshd.addSessionListener(new SessionListener() {
       @Override
       public void sessionCreated(Session session) {

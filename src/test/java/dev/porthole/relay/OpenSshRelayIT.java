@@ -250,6 +250,17 @@ class OpenSshRelayIT {
   @Test
   @DisplayName("a TCP tunnel carries 16 MiB each way intact and honours the client's half-close (EOF) before the reply")
   void tcp_tunnel_16mib_both_ways_with_half_close() throws Exception {
+    tcpRoundTrip16MiB();
+  }
+
+  @Test
+  @DisplayName("key re-exchanges the client starts every 256 KiB, in the middle of 16 MiB each way: nothing lost, the session stays up")
+  void tcp_tunnel_survives_client_rekeys() throws Exception {
+    tcpRoundTrip16MiB("-o", "RekeyLimit=256K");
+  }
+
+  /** 16 MiB each way through a tcp forward of {@code ssh -R [options]}, with the client's half-close. */
+  private void tcpRoundTrip16MiB(String... sshOptions) throws Exception {
     Random random = new Random();
     byte[] request = new byte[MIB_16];
     random.nextBytes(request);
@@ -259,7 +270,7 @@ class OpenSshRelayIT {
     closeables.add(server);
 
     String id = relay.reserve("tcp", null);
-    SshTunnel ssh = startSsh(id, server.port());
+    SshTunnel ssh = startSsh(id, server.port(), sshOptions);
     Integer[] port = new Integer[1];
     Timeouts.pollUntil(WAIT, "the relay to bind the tcp forward's public port", () -> {
       ssh.assertAlive("waiting for the tcp forward");
@@ -360,8 +371,8 @@ class OpenSshRelayIT {
     return ssh;
   }
 
-  /** {@code ssh -N -R 0.0.0.0:0:127.0.0.1:<localPort>} as {@code <id>:<secret>}; stdin /dev/null. */
-  private SshTunnel startSsh(String id, int localPort) throws IOException {
+  /** {@code ssh -N [options] -R 0.0.0.0:0:127.0.0.1:<localPort>} as {@code <id>:<secret>}; stdin /dev/null. */
+  private SshTunnel startSsh(String id, int localPort, String... options) throws IOException {
     Path stderr = Files.createTempFile(tempDir, "ssh-" + id + "-", ".stderr");
     List<String> cmd = new ArrayList<>(List.of(sshBinary.toString(), "-N",
         "-F", "/dev/null",
@@ -372,9 +383,9 @@ class OpenSshRelayIT {
         "-o", "ConnectTimeout=10",
         "-o", "LogLevel=ERROR",
         "-p", String.valueOf(relay.sshPort()),
-        "-l", id + ":" + TestRelay.SECRET,
-        "-R", "0.0.0.0:0:127.0.0.1:" + localPort,
-        "127.0.0.1"));
+        "-l", id + ":" + TestRelay.SECRET));
+    cmd.addAll(List.of(options));
+    cmd.addAll(List.of("-R", "0.0.0.0:0:127.0.0.1:" + localPort, "127.0.0.1"));
     Process p = new ProcessBuilder(cmd)
         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
         .redirectOutput(ProcessBuilder.Redirect.DISCARD)
