@@ -60,6 +60,8 @@ public final class Bench {
   private int adminPort;
   private int sshPort;
   private int edgePort;
+  private long relayPid;
+  private long appPid;
 
   private Bench(boolean quick, boolean profile, boolean hold, Path jar, Path out, Set<String> only)
       throws IOException {
@@ -111,10 +113,12 @@ public final class Bench {
       report.environment(environment());
       scenario("P7", this::coldStart);
       Process relay = startRelay("relay", work.resolve("relay"));
+      relayPid = relay.pid();
       Process app = null;
       try {
         int apiPort = freePort();
         app = startAppServer("app-server", apiPort, portrConfig("portr.yaml", sshPort), 1100);
+        appPid = app.pid();
         String api = "http://127.0.0.1:" + apiPort;
         int target = startHttpTarget();
         scenario("P4", () -> tunnelStart(api, target));
@@ -278,11 +282,15 @@ public final class Bench {
       List<double[]> p = new ArrayList<>();
       List<double[]> o = new ArrayList<>();
       List<double[]> d = new ArrayList<>();
+      List<Cpu.Cost[]> pCost = new ArrayList<>();
+      List<Cpu.Cost[]> oCost = new ArrayList<>();
       for (int r = 0; r < ROUNDS; r++) {
-        p.add(wrk("P3", edge, pHost, seconds, 32));
-        o.add(wrk("P3", edge, oHost, seconds, 32));
+        pCost.add(measured(p, edge, pHost, seconds, appPid, Bench::appServerThreads));
+        oCost.add(measured(o, edge, oHost, seconds, ssh.pid(), name -> "ssh"));
         d.add(wrk("P3", "http://127.0.0.1:" + target + "/", null, seconds, 32));
       }
+      report.cpu("P3", "porthole http tunnel", column(p, 0), "app-server", pCost);
+      report.cpu("P3", "OpenSSH ssh -R", column(o, 0), "ssh", oCost);
       report.compare("P3", "HTTP 1 KiB responses, wrk -c 32 -t 2, through the edge", "req/s",
           column(p, 0), "OpenSSH ssh -R", column(o, 0), column(d, 0), Report.Better.HIGHER, 0.8,
           "≥ 0.8 × OpenSSH");
@@ -293,6 +301,46 @@ public final class Bench {
       procs.stop(ssh);
       deleteTunnel(api, t.getString("id"));
     }
+  }
+
+  /**
+   * One wrk run on P3 with the CPU the relay and the client process spent on it: {relay, client}
+   * per request. The run's figures are added to {@code runs}.
+   */
+  private Cpu.Cost[] measured(List<double[]> runs, String edge, String host, int seconds, long clientPid,
+      java.util.function.Function<String, String> clientThreads) throws Exception {
+    Cpu.Snapshot relay0 = Cpu.take(relayPid, Bench::relayThreads);
+    Cpu.Snapshot client0 = Cpu.take(clientPid, clientThreads);
+    double[] run = wrk("P3", edge, host, seconds, 32);
+    Cpu.Snapshot relay1 = Cpu.take(relayPid, Bench::relayThreads);
+    Cpu.Snapshot client1 = Cpu.take(clientPid, clientThreads);
+    runs.add(run);
+    long requests = (long) run[2];
+    return new Cpu.Cost[] {Cpu.perRequest(relay0, relay1, requests), Cpu.perRequest(client0, client1, requests)};
+  }
+
+  /** The app-server's threads on P3's path, by the names JSch and Vert.x give them. */
+  private static String appServerThreads(String name) {
+    if (name.startsWith("vert.x-eventloo")) {
+      return "event loops (edge, vertx-http-proxy)";
+    }
+    if (name.startsWith("Channel forward")) {
+      return "JSch channel threads (local → relay)";
+    }
+    if (name.startsWith("Connect thread")) {
+      return "JSch session readers (relay → local)";
+    }
+    return "other (GC, JIT, …)";
+  }
+
+  private static String relayThreads(String name) {
+    if (name.startsWith("vert.x-eventloo")) {
+      return "event loops (edge)";
+    }
+    if (name.startsWith("sshd-")) {
+      return "MINA SSH";
+    }
+    return "other";
   }
 
   /**
@@ -314,9 +362,10 @@ public final class Bench {
 
   private static final Pattern WRK_RPS = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
   private static final Pattern WRK_P99 = Pattern.compile("\\n\\s+99%\\s+([0-9.]+)(us|ms|s)\\b");
+  private static final Pattern WRK_REQUESTS = Pattern.compile("(\\d+) requests in ");
   private static final Pattern WRK_BAD = Pattern.compile("(Non-2xx or 3xx responses: \\d+|Socket errors:[^\\n]+)");
 
-  /** {req/s, p99 ms}; fails on non-2xx answers or socket errors. */
+  /** {req/s, p99 ms, requests}; fails on non-2xx answers or socket errors. */
   private double[] wrk(String id, String url, String host, int seconds, int connections) throws Exception {
     List<String> cmd = new ArrayList<>(List.of("wrk", "-c", String.valueOf(connections), "-t", "2",
         "-d", seconds + "s", "--latency", "--timeout", "5s"));
@@ -331,7 +380,8 @@ public final class Bench {
     }
     Matcher rps = WRK_RPS.matcher(text);
     Matcher p99 = WRK_P99.matcher(text);
-    if (!rps.find() || !p99.find()) {
+    Matcher requests = WRK_REQUESTS.matcher(text);
+    if (!rps.find() || !p99.find() || !requests.find()) {
       throw new IOException("unreadable wrk output: " + text);
     }
     double lat = Double.parseDouble(p99.group(1));
@@ -340,7 +390,7 @@ public final class Bench {
       case "s" -> lat * 1000;
       default -> lat;
     };
-    return new double[] {Double.parseDouble(rps.group(1)), lat};
+    return new double[] {Double.parseDouble(rps.group(1)), lat, Double.parseDouble(requests.group(1))};
   }
 
   private static List<Double> column(List<double[]> rows, int i) {

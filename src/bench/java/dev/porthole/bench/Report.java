@@ -16,6 +16,7 @@ final class Report {
 
   private final boolean quick;
   private final JsonArray rows = new JsonArray();
+  private final JsonArray cpu = new JsonArray();
   private JsonObject environment = new JsonObject();
 
   Report(boolean quick) {
@@ -60,6 +61,25 @@ final class Report {
         .put("target", target).put("pass", pass));
   }
 
+  /**
+   * Where one path's time goes: CPU per request of the relay and of the client process (and of
+   * its thread groups), and the client's context switches per request, medians over the rounds.
+   *
+   * @param costs per round: {relay, client}
+   */
+  void cpu(String id, String path, List<Double> rps, String client, List<Cpu.Cost[]> costs) {
+    JsonObject groups = new JsonObject();
+    for (String g : costs.get(0)[1].groupMicros().keySet()) {
+      groups.put(g, median(costs.stream().map(c -> c[1].groupMicros().getOrDefault(g, 0.0)).toList()));
+    }
+    cpu.add(new JsonObject().put("scenario", id).put("path", path).put("req_per_s", median(rps))
+        .put("relay_us", median(costs.stream().map(c -> c[0].micros()).toList()))
+        .put("client", client)
+        .put("client_us", median(costs.stream().map(c -> c[1].micros()).toList()))
+        .put("client_threads_us", groups)
+        .put("client_switches", median(costs.stream().map(c -> c[1].switches()).toList())));
+  }
+
   void error(String id, String message) {
     rows.add(new JsonObject().put("scenario", id).put("title", "did not run to the end").put("error", message)
         .put("pass", false));
@@ -71,7 +91,7 @@ final class Report {
 
   void write(Path md, Path json, Duration took) throws IOException {
     JsonObject doc = new JsonObject().put("environment", environment).put("seconds", took.toSeconds())
-        .put("rows", rows);
+        .put("rows", rows).put("cpu_per_request", cpu);
     Files.writeString(json, doc.encodePrettily() + "\n");
     StringBuilder b = new StringBuilder();
     b.append("# porthole benchmark").append(quick ? " (--quick)" : "").append("\n\n");
@@ -99,6 +119,23 @@ final class Report {
       b.append(String.format("| %s | %s | %s %s | %s | %s | %s | %s |%n", r.getString("scenario"), r.getString("title"),
           num(r.getDouble("porthole")), unit, anchor, ratio, r.getString("target"),
           r.getBoolean("pass") ? "pass" : "**FAIL**"));
+    }
+    if (!cpu.isEmpty()) {
+      b.append("\nCPU per request (user + system, from /proc, during the measured runs; medians):\n\n");
+      b.append("| scenario | path | req/s | relay | client | client's threads | client's context switches |\n");
+      b.append("| --- | --- | --- | --- | --- | --- | --- |\n");
+      for (Object o : cpu) {
+        JsonObject c = (JsonObject) o;
+        StringBuilder threads = new StringBuilder();
+        JsonObject g = c.getJsonObject("client_threads_us");
+        if (g.size() > 1) {
+          g.forEach(e -> threads.append(threads.length() == 0 ? "" : "; ").append(e.getKey()).append(' ')
+              .append(num(((Number) e.getValue()).doubleValue())).append(" µs"));
+        }
+        b.append(String.format(Locale.ROOT, "| %s | %s | %s | %s µs | %s %s µs | %s | %.2f |%n", c.getString("scenario"),
+            c.getString("path"), num(c.getDouble("req_per_s")), num(c.getDouble("relay_us")), c.getString("client"),
+            num(c.getDouble("client_us")), threads.length() == 0 ? "–" : threads, c.getDouble("client_switches")));
+      }
     }
     Files.writeString(md, b.toString());
   }

@@ -1,0 +1,103 @@
+package dev.porthole.bench;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Where a process's CPU time goes, from {@code /proc} (Linux): its total user + system time and
+ * context switches, and the same per thread group (threads named alike). Read before and after a
+ * load run, the difference divided by the requests served is the cost of one request, which on a
+ * CPU-bound machine is what decides the request rate. No profiler does this per thread group
+ * without attaching to the process, and perf needs root for kernel time.
+ */
+final class Cpu {
+  /** Ticks of {@code utime}/{@code stime}; 100 on every Linux build this runs on, read once. */
+  static final long TICKS_PER_SECOND = clockTicks();
+
+  /**
+   * A process's counters at one moment: CPU ticks in total (ended threads included), context
+   * switches of its live threads, and both per thread group.
+   */
+  record Snapshot(long ticks, long switches, Map<String, long[]> groups) {
+  }
+
+  /** Per-request cost between two snapshots. */
+  record Cost(double micros, double switches, Map<String, Double> groupMicros) {
+  }
+
+  private Cpu() {
+  }
+
+  /**
+   * @param grouping thread name (as {@code /proc} keeps it, 15 characters) → group name
+   */
+  static Snapshot take(long pid, java.util.function.Function<String, String> grouping) throws IOException {
+    long[] total = stat(Path.of("/proc/" + pid));
+    long switches = 0; // the process's own counters are its first thread's only
+    Map<String, long[]> groups = new LinkedHashMap<>();
+    try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/" + pid + "/task"))) {
+      for (Path task : tasks) {
+        long[] t;
+        String name;
+        try {
+          t = stat(task);
+          name = Files.readString(task.resolve("comm")).strip();
+        } catch (IOException gone) {
+          continue; // the thread ended while we looked
+        }
+        long[] g = groups.computeIfAbsent(grouping.apply(name), k -> new long[2]);
+        g[0] += t[0];
+        g[1] += t[1];
+        switches += t[1];
+      }
+    }
+    return new Snapshot(total[0], switches, groups);
+  }
+
+  static Cost perRequest(Snapshot before, Snapshot after, long requests) {
+    double us = 1e6 / TICKS_PER_SECOND / requests;
+    Map<String, Double> groups = new LinkedHashMap<>();
+    after.groups().entrySet().stream()
+        .sorted((x, y) -> Long.compare(y.getValue()[0] - before.groups().getOrDefault(y.getKey(), new long[2])[0],
+            x.getValue()[0] - before.groups().getOrDefault(x.getKey(), new long[2])[0]))
+        .forEach(e -> groups.put(e.getKey(),
+            Math.max(0, e.getValue()[0] - before.groups().getOrDefault(e.getKey(), new long[2])[0]) * us));
+    return new Cost((after.ticks() - before.ticks()) * us, (double) (after.switches() - before.switches()) / requests,
+        groups);
+  }
+
+  /** {utime + stime ticks, voluntary + involuntary context switches} of a process or one thread. */
+  private static long[] stat(Path dir) throws IOException {
+    String stat = Files.readString(dir.resolve("stat"));
+    // The name is in parentheses and may hold spaces; the fields after it start at field 3.
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    long switches = 0;
+    for (String line : Files.readAllLines(dir.resolve("status"))) {
+      if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
+        switches += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+      }
+    }
+    return new long[] {ticks, switches};
+  }
+
+  private static long clockTicks() {
+    try {
+      Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes()).strip();
+      if (p.waitFor(5, TimeUnit.SECONDS) && p.exitValue() == 0) {
+        return Long.parseLong(out);
+      }
+    } catch (IOException | NumberFormatException e) {
+      // Fall through to Linux's fixed value.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 100;
+  }
+}
