@@ -271,11 +271,13 @@ public final class Bench {
       String oHost = "bench-o3.localhost:" + edgePort;
       awaitRoute(edge, oHost, ssh);
       awaitRoute(edge, pHost, null);
-      int seconds = quick ? 3 : 10;
-      // Unmeasured runs first: until the JIT has compiled the data path, the JVMs spend up to
-      // three times the CPU per request (relay and app-server both).
-      for (String host : new String[] {pHost, oHost}) {
-        wrk("P3", edge, host, quick ? 3 : 5, 32);
+      int seconds = quick ? 2 : 10;
+      // Unmeasured runs first, 12 s or more even with --quick: until the JIT has compiled the data
+      // path the JVMs spend up to three times the CPU per request. With 3 s per path the
+      // app-server was still compiling through the measured rounds (2 900 req/s in the first,
+      // 14 200 in the fifth, its JIT threads 60 µs per request).
+      for (String host : new String[] {pHost, oHost, pHost}) {
+        wrk("P3", edge, host, quick ? 4 : 5, 32);
       }
       holdForProfiling("P3", "wrk -c 32 -t 2 -d 10s --latency -H 'Host: " + pHost + "' " + edge
           + "   (OpenSSH path: Host " + oHost + ")");

@@ -30,6 +30,9 @@ final class Cpu {
   record Cost(double micros, double switches, Map<String, Double> groupMicros) {
   }
 
+  /** The group of CPU time spent by threads that ended between two snapshots. */
+  static final String ENDED = "threads that ended meanwhile";
+
   private Cpu() {
   }
 
@@ -67,8 +70,12 @@ final class Cpu {
             x.getValue()[0] - before.groups().getOrDefault(x.getKey(), new long[2])[0]))
         .forEach(e -> groups.put(e.getKey(),
             Math.max(0, e.getValue()[0] - before.groups().getOrDefault(e.getKey(), new long[2])[0]) * us));
-    return new Cost((after.ticks() - before.ticks()) * us, (double) (after.switches() - before.switches()) / requests,
-        groups);
+    double total = (after.ticks() - before.ticks()) * us;
+    double live = groups.values().stream().mapToDouble(Double::doubleValue).sum();
+    if (total - live > 0) {
+      groups.put(ENDED, total - live); // the process total keeps what threads that ended spent
+    }
+    return new Cost(total, (double) (after.switches() - before.switches()) / requests, groups);
   }
 
   /** {utime + stime ticks, voluntary + involuntary context switches} of a process or one thread. */

@@ -68,10 +68,15 @@ final class Report {
    * @param costs per round: {relay, client}
    */
   void cpu(String id, String path, List<Double> rps, String client, List<Cpu.Cost[]> costs) {
-    JsonObject groups = new JsonObject();
-    for (String g : costs.get(0)[1].groupMicros().keySet()) {
-      groups.put(g, median(costs.stream().map(c -> c[1].groupMicros().getOrDefault(g, 0.0)).toList()));
+    java.util.Map<String, Double> medians = new java.util.HashMap<>();
+    for (Cpu.Cost[] c : costs) {
+      for (String g : c[1].groupMicros().keySet()) {
+        medians.computeIfAbsent(g, k -> median(costs.stream().map(x -> x[1].groupMicros().getOrDefault(k, 0.0)).toList()));
+      }
     }
+    JsonObject groups = new JsonObject();
+    medians.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
+        .forEach(e -> groups.put(e.getKey(), e.getValue()));
     cpu.add(new JsonObject().put("scenario", id).put("path", path).put("req_per_s", median(rps))
         .put("relay_us", median(costs.stream().map(c -> c[0].micros()).toList()))
         .put("client", client)
