@@ -63,8 +63,12 @@ public final class JschConnector implements SshConnector {
     session.setConfig("StrictHostKeyChecking", tofu == null ? "no" : "yes");
     session.setDaemonThread(true);
     int connectTimeoutMs = (int) Math.max(1, Math.min(10_000, remainingMs(deadline)));
-    session.setSocketFactory(Sockets.session(connectTimeoutMs));
-    cancel.onCancel(session::disconnect);
+    Sockets.Session socket = new Sockets.Session(connectTimeoutMs, cancel);
+    session.setSocketFactory(socket);
+    cancel.onCancel(() -> {
+      socket.close();
+      session.disconnect();
+    });
     try {
       session.connect(connectTimeoutMs);
     } catch (JSchException e) {

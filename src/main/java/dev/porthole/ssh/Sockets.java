@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.channels.SocketChannel;
 
 /**
@@ -48,30 +49,58 @@ final class Sockets {
    * per packet. A plain {@code java.net.Socket}, not a channel's: JSch interrupts the threads that
    * wait for its global-request replies, and an interrupt closes a {@code SocketChannel} for good.
    */
-  static SocketFactory session(int connectTimeoutMs) {
-    return new SocketFactory() {
-      @Override
-      public Socket createSocket(String host, int port) throws IOException {
-        Socket socket = new Socket();
+  static final class Session implements SocketFactory {
+    private final int connectTimeoutMs;
+    private final Cancellation cancel;
+    private volatile Socket socket;
+
+    Session(int connectTimeoutMs, Cancellation cancel) {
+      this.connectTimeoutMs = connectTimeoutMs;
+      this.cancel = cancel;
+    }
+
+    @Override
+    public Socket createSocket(String host, int port) throws IOException {
+      Socket s = new Socket();
+      socket = s;
+      // After publishing the socket: a cancel from now on closes it (close()), one before is seen here.
+      if (cancel.isCancelled()) {
+        s.close();
+        throw new SocketException(Cancellation.SHUTTING_DOWN);
+      }
+      try {
+        s.setTcpNoDelay(true);
+        s.connect(new InetSocketAddress(host, port), connectTimeoutMs);
+        return s;
+      } catch (IOException | RuntimeException e) {
+        s.close();
+        throw e;
+      }
+    }
+
+    @Override
+    public InputStream getInputStream(Socket s) throws IOException {
+      return new BufferedInputStream(s.getInputStream(), SESSION_READ_BUFFER);
+    }
+
+    @Override
+    public OutputStream getOutputStream(Socket s) throws IOException {
+      return s.getOutputStream();
+    }
+
+    /**
+     * Closes the socket, connected or not, so a connect or handshake blocked on it returns. JSch's
+     * own {@code disconnect} does nothing until its connect has got that far.
+     */
+    void close() {
+      Socket s = socket;
+      if (s != null) {
         try {
-          socket.setTcpNoDelay(true);
-          socket.connect(new InetSocketAddress(host, port), connectTimeoutMs);
-          return socket;
-        } catch (IOException | RuntimeException e) {
-          socket.close();
-          throw e;
+          s.close();
+        } catch (IOException ignored) {
+          // Closing.
         }
       }
-
-      @Override
-      public InputStream getInputStream(Socket socket) throws IOException {
-        return new BufferedInputStream(socket.getInputStream(), SESSION_READ_BUFFER);
-      }
-
-      @Override
-      public OutputStream getOutputStream(Socket socket) throws IOException {
-        return socket.getOutputStream();
-      }
-    };
+    }
   }
 }
