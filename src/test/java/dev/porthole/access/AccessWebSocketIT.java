@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.porthole.api.HttpVerticle;
 import dev.porthole.config.ConfigDefaults;
+import dev.porthole.testsupport.Fixtures;
 import dev.porthole.testsupport.LocalBackend;
 import dev.porthole.testsupport.RawUpgrade;
 import dev.porthole.testsupport.TestAppServer;
@@ -86,15 +87,7 @@ class AccessWebSocketIT {
 
   @AfterAll
   static void stop() throws Exception {
-    if (app != null) {
-      app.close();
-    }
-    if (relay != null) {
-      relay.close();
-    }
-    if (vertx != null) {
-      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
+    Fixtures.closeAll(app, relay, vertx);
   }
 
   @Test

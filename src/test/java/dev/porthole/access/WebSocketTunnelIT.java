@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.porthole.api.HttpVerticle;
 import dev.porthole.config.ConfigDefaults;
+import dev.porthole.testsupport.Fixtures;
 import dev.porthole.testsupport.HalfCloseTarget;
 import dev.porthole.testsupport.RawUpgrade;
 import dev.porthole.testsupport.TestAppServer;
@@ -108,15 +109,7 @@ class WebSocketTunnelIT {
 
   @AfterAll
   static void stop() throws Exception {
-    if (app != null) {
-      app.close();
-    }
-    if (relay != null) {
-      relay.close();
-    }
-    if (vertx != null) {
-      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
+    Fixtures.closeAll(app, relay, vertx);
   }
 
   @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.porthole.api.HttpVerticle;
 import dev.porthole.config.ConfigDefaults;
+import dev.porthole.testsupport.Fixtures;
 import dev.porthole.testsupport.HalfCloseTarget;
 import dev.porthole.testsupport.TestAppServer;
 import dev.porthole.testsupport.TestRelay;
@@ -47,10 +48,7 @@ class ConnectListenerIT {
     relay = TestRelay.start(dir);
     app = TestAppServer.start(relay);
     vertx = Vertx.vertx();
-    echo = vertx.createNetServer().connectHandler(so -> {
-      so.handler(so::write);
-      so.endHandler(v -> so.end());
-    }).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    echo = Fixtures.echo(vertx);
     JsonObject t = app.create(new JsonObject().put("type", "tcp").put("host", "127.0.0.1")
         .put("port", echo.actualPort()).put("pool_size", 1));
     wsUrl = t.getString("websocket_url");
@@ -58,15 +56,7 @@ class ConnectListenerIT {
 
   @AfterAll
   static void stop() throws Exception {
-    if (app != null) {
-      app.close();
-    }
-    if (relay != null) {
-      relay.close();
-    }
-    if (vertx != null) {
-      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
+    Fixtures.closeAll(app, relay, vertx);
   }
 
   @Test

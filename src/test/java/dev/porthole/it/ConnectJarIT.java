@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.porthole.access.WebSocketTunnels;
 import dev.porthole.api.HttpVerticle;
 import dev.porthole.config.ConfigDefaults;
+import dev.porthole.testsupport.Fixtures;
 import dev.porthole.testsupport.HalfCloseTarget;
 import dev.porthole.testsupport.JarProcess;
 import dev.porthole.testsupport.TestAppServer;
@@ -54,10 +55,7 @@ class ConnectJarIT {
   static void start() throws Exception {
     relay = TestRelay.start(dir);
     app = TestAppServer.start(relay);
-    echo = app.vertx().createNetServer().connectHandler(so -> {
-      so.handler(so::write);
-      so.endHandler(v -> so.end());
-    }).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    echo = Fixtures.echo(app.vertx());
     echoId = app.create(new JsonObject().put("type", "tcp").put("host", "127.0.0.1")
         .put("port", echo.actualPort()).put("pool_size", 1)).getString("id");
     HttpVerticle http = new HttpVerticle();
@@ -69,12 +67,7 @@ class ConnectJarIT {
 
   @AfterAll
   static void stop() throws Exception {
-    if (app != null) {
-      app.close();
-    }
-    if (relay != null) {
-      relay.close();
-    }
+    Fixtures.closeAll(app, relay);
   }
 
   @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.porthole.relay.ConnectionRegistry.ConnectionView;
 import dev.porthole.relay.ConnectionRegistry.Status;
+import dev.porthole.testsupport.Fixtures;
 import dev.porthole.testsupport.LocalBackend;
 import dev.porthole.testsupport.TestRelay;
 import dev.porthole.testsupport.Timeouts;
@@ -87,15 +88,7 @@ class OpenSshRelayIT {
 
   @AfterAll
   static void stopAll() throws Exception {
-    if (pool != null) {
-      pool.shutdownNow();
-    }
-    if (vertx != null) {
-      vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    }
-    if (relay != null) {
-      relay.close();
-    }
+    Fixtures.closeAll(pool, vertx, relay);
   }
 
   @AfterEach

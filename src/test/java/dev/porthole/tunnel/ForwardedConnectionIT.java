@@ -2,6 +2,7 @@ package dev.porthole.tunnel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.porthole.testsupport.Fixtures;
 import dev.porthole.testsupport.TestAppServer;
 import dev.porthole.testsupport.TestRelay;
 import dev.porthole.testsupport.Timeouts;
@@ -45,8 +46,7 @@ class ForwardedConnectionIT {
 
   @AfterAll
   static void stop() throws Exception {
-    app.close();
-    relay.close();
+    Fixtures.closeAll(app, relay);
   }
 
   private static int tcpTunnel(int localPort) throws Exception {

@@ -2,6 +2,7 @@ package dev.porthole.tunnel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.porthole.testsupport.Fixtures;
 import dev.porthole.testsupport.TestAppServer;
 import dev.porthole.testsupport.TestRelay;
 import io.vertx.core.json.JsonArray;
@@ -47,12 +48,7 @@ class TunnelLimitIT {
 
   @AfterAll
   static void stop() throws Exception {
-    if (app != null) {
-      app.close();
-    }
-    if (relay != null) {
-      relay.close();
-    }
+    Fixtures.closeAll(app, relay);
   }
 
   @Test

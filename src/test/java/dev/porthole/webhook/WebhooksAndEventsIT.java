@@ -6,6 +6,7 @@ import dev.porthole.api.HttpVerticle;
 import dev.porthole.config.PortrConfig;
 import dev.porthole.health.HealthVerticle;
 import dev.porthole.ssh.JschConnector;
+import dev.porthole.testsupport.Fixtures;
 import dev.porthole.testsupport.LocalBackend;
 import dev.porthole.testsupport.TestRelay;
 import dev.porthole.testsupport.Timeouts;
@@ -76,15 +77,7 @@ class WebhooksAndEventsIT {
 
   @AfterAll
   static void stop() throws Exception {
-    if (app != null) {
-      app.close();
-    }
-    if (vertx != null) {
-      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
-    if (relay != null) {
-      relay.close();
-    }
+    Fixtures.closeAll(app, vertx, relay);
   }
 
   static JsonObject webhooks(int maxAttempts, int timeoutSeconds) {
