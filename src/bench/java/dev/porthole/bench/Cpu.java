@@ -31,7 +31,7 @@ final class Cpu {
   }
 
   /** The group of CPU time spent by threads that ended between two snapshots. */
-  static final String ENDED = "threads that ended meanwhile";
+  static final String ENDED = "threads that ended meanwhile (JIT and GC threads come and go)";
 
   private Cpu() {
   }
