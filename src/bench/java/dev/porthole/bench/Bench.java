@@ -311,10 +311,10 @@ public final class Bench {
    */
   private Cpu.Cost[] measured(List<double[]> runs, String edge, String host, int seconds, long clientPid,
       java.util.function.Function<String, String> clientThreads) throws Exception {
-    Cpu.Snapshot relay0 = Cpu.take(relayPid, Bench::relayThreads);
+    Cpu.Snapshot relay0 = Cpu.take(relayPid, name -> "relay");
     Cpu.Snapshot client0 = Cpu.take(clientPid, clientThreads);
     double[] run = wrk("P3", edge, host, seconds, 32);
-    Cpu.Snapshot relay1 = Cpu.take(relayPid, Bench::relayThreads);
+    Cpu.Snapshot relay1 = Cpu.take(relayPid, name -> "relay");
     Cpu.Snapshot client1 = Cpu.take(clientPid, clientThreads);
     runs.add(run);
     long requests = (long) run[2];
@@ -333,16 +333,6 @@ public final class Bench {
       return "JSch session readers (relay → local)";
     }
     return "other (GC, JIT, …)";
-  }
-
-  private static String relayThreads(String name) {
-    if (name.startsWith("vert.x-eventloo")) {
-      return "event loops (edge)";
-    }
-    if (name.startsWith("sshd-")) {
-      return "MINA SSH";
-    }
-    return "other";
   }
 
   /**
