@@ -3,13 +3,11 @@ package dev.porthole.access;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.porthole.api.HttpVerticle;
-import dev.porthole.config.ConfigDefaults;
 import dev.porthole.testsupport.Fixtures;
 import dev.porthole.testsupport.TestAppServer;
 import dev.porthole.testsupport.TestRelay;
 import dev.porthole.testsupport.Timeouts;
 import io.vertx.core.Context;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -41,7 +39,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -96,11 +93,11 @@ class AccessProxyIT {
     silent = vertx.createNetServer().connectHandler(so -> { /* accepts, never answers */ })
         .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     id = tunnel(target.actualPort()).getString("id");
-    limitedPort = deployHttp("", a -> a.put("max_body_bytes", 1_048_576L));
+    limitedPort = app.deployHttp("", a -> a.put("max_body_bytes", 1_048_576L));
     // Responses are bounded by the same limit (100 MiB by default): the 200 MiB download needs more.
-    bigPort = deployHttp("", a -> a.put("max_body_bytes", 536_870_912L));
-    impatientPort = deployHttp("", a -> a.put("idle_timeout_seconds", 1));
-    tokenPort = deployHttp(TOKEN, a -> { });
+    bigPort = app.deployHttp("", a -> a.put("max_body_bytes", 536_870_912L));
+    impatientPort = app.deployHttp("", a -> a.put("idle_timeout_seconds", 1));
+    tokenPort = app.deployHttp(TOKEN, a -> { });
   }
 
   @AfterAll
@@ -547,17 +544,6 @@ class AccessProxyIT {
   private static JsonObject tunnel(int port) throws Exception {
     return app.create(new JsonObject().put("type", "tcp").put("host", "127.0.0.1").put("port", port)
         .put("pool_size", 1));
-  }
-
-  /** Another HttpVerticle next to TestAppServer's manager, with changed access.* settings. */
-  private static int deployHttp(String token, Consumer<JsonObject> access) throws Exception {
-    JsonObject settings = ConfigDefaults.tree();
-    access.accept(settings.getJsonObject("access"));
-    HttpVerticle http = new HttpVerticle();
-    app.vertx().deployVerticle(http, new DeploymentOptions().setConfig(new JsonObject().put("host", "127.0.0.1")
-            .put("port", 0).put("token", token).put("relay", "configured").put("settings", settings)))
-        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    return http.actualPort();
   }
 
   private static MultiMap headers(String... pairs) {

@@ -2,14 +2,11 @@ package dev.porthole.access;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.porthole.api.HttpVerticle;
-import dev.porthole.config.ConfigDefaults;
 import dev.porthole.testsupport.Fixtures;
 import dev.porthole.testsupport.LocalBackend;
 import dev.porthole.testsupport.RawUpgrade;
 import dev.porthole.testsupport.TestAppServer;
 import dev.porthole.testsupport.TestRelay;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -18,7 +15,6 @@ import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
-import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServer;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -28,7 +24,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -81,8 +76,8 @@ class AccessWebSocketIT {
         .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     silent = vertx.createNetServer().connectHandler(so -> { /* accepts, never answers */ })
         .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    impatientPort = deployHttp("", a -> a.put("idle_timeout_seconds", 1));
-    tokenPort = deployHttp(TOKEN, a -> { });
+    impatientPort = app.deployHttp("", a -> a.put("idle_timeout_seconds", 1));
+    tokenPort = app.deployHttp(TOKEN, a -> { });
   }
 
   @AfterAll
@@ -93,7 +88,7 @@ class AccessWebSocketIT {
   @Test
   @DisplayName("a WebSocket opened on /p/{id}/echo reaches the target's /echo and text frames come back as text")
   void echoThroughView() throws Exception {
-    String id = tunnel(backend.port());
+    String id = app.tcpTunnel(backend.port());
     WebSocket ws = connect(appPort, new WebSocketConnectOptions().setURI("/p/" + id + "/echo"))
         .get(10, TimeUnit.SECONDS);
     CompletableFuture<String> reply = new CompletableFuture<>();
@@ -108,14 +103,14 @@ class AccessWebSocketIT {
       + "tunnel, 502 target down")
   void refusals() throws Exception {
     assertThat(rejection(appPort, "/p/NOPE/echo").getStatus()).isEqualTo(404);
-    String stopped = tunnel(backend.port());
+    String stopped = app.tcpTunnel(backend.port());
     app.send("DELETE", "/api/v1/tunnels/" + stopped, null);
     assertThat(rejection(appPort, "/p/" + stopped + "/echo").getStatus()).isEqualTo(409);
     int closed;
     try (ServerSocket s = new ServerSocket(0)) {
       closed = s.getLocalPort();
     }
-    assertThat(rejection(appPort, "/p/" + tunnel(closed) + "/echo").getStatus()).isEqualTo(502);
+    assertThat(rejection(appPort, "/p/" + app.tcpTunnel(closed) + "/echo").getStatus()).isEqualTo(502);
   }
 
   @Test
@@ -123,7 +118,7 @@ class AccessWebSocketIT {
       + "(access.idle_timeout_seconds 1), as for plain /p/ requests")
   void targetTimeout() throws Exception {
     long t0 = System.nanoTime();
-    assertThat(rejection(impatientPort, "/p/" + tunnel(silent.actualPort()) + "/ws").getStatus()).isEqualTo(504);
+    assertThat(rejection(impatientPort, "/p/" + app.tcpTunnel(silent.actualPort()) + "/ws").getStatus()).isEqualTo(504);
     assertThat((System.nanoTime() - t0) / 1e9).as("seconds until the 504").isBetween(0.8, 5.0);
   }
 
@@ -131,7 +126,7 @@ class AccessWebSocketIT {
   @DisplayName("the upgrade request gets what plain /p/ requests get: the rest of the path and the query, Host = the "
       + "target, X-Forwarded-For appended, X-Forwarded-Proto/-Host/-Prefix set, the access cookie stripped")
   void upgradeHeaders() throws Exception {
-    String id = tunnel(recorder.actualPort());
+    String id = app.tcpTunnel(recorder.actualPort());
     handshakes.clear();
     WebSocket ws = connect(appPort, new WebSocketConnectOptions().setURI("/p/" + id + "/hmr/socket?token=a%2Fb")
         .addHeader("X-Forwarded-For", "10.1.2.3").addHeader("X-Forwarded-Host", "spoofed.example")
@@ -152,7 +147,7 @@ class AccessWebSocketIT {
   @DisplayName("/p/{id}?q as an upgrade reaches the target as /?q (the URI a plain request ends at after its 308), "
       + "never as \"?q\"; /p/{id} as /")
   void queryWithoutSlash() throws Exception {
-    String id = tunnel(recorder.actualPort());
+    String id = app.tcpTunnel(recorder.actualPort());
     for (String[] c : new String[][] {{"/p/" + id + "?q=1", "/?q=1"}, {"/p/" + id, "/"}, {"/p/" + id + "/?q=1", "/?q=1"}}) {
       handshakes.clear();
       WebSocket ws = connect(appPort, new WebSocketConnectOptions().setURI(c[0])).get(10, TimeUnit.SECONDS);
@@ -165,7 +160,7 @@ class AccessWebSocketIT {
   @DisplayName("the subprotocol the target chose is the one answered (hot-reload clients such as Vite's offer their "
       + "own and browsers drop any other answer): a strict client offering other, chat gets chat; no porthole.v1")
   void targetsSubprotocolAnswered() throws Exception {
-    String id = tunnel(recorder.actualPort());
+    String id = app.tcpTunnel(recorder.actualPort());
     handshakes.clear();
     WebSocket ws = connect(appPort, new WebSocketConnectOptions().setURI("/p/" + id + "/hmr")
         .setSubProtocols(List.of("other", "chat"))).get(10, TimeUnit.SECONDS);
@@ -183,7 +178,7 @@ class AccessWebSocketIT {
   @DisplayName("with a token: 401 without a credential; the bearer.<T> subprotocol is porthole's credential, never "
       + "forwarded nor echoed; the app's own subprotocols are forwarded")
   void bearerSubprotocol() throws Exception {
-    String id = tunnel(recorder.actualPort());
+    String id = app.tcpTunnel(recorder.actualPort());
     assertThat(rejection(tokenPort, "/p/" + id + "/x").getStatus()).isEqualTo(401);
     handshakes.clear();
     // Raw, to see the exact answer: the credential offered first, the app's protocol after it.
@@ -200,7 +195,7 @@ class AccessWebSocketIT {
   @DisplayName("with a token, a page's WebSocket authenticates with the tunnel's access cookie (browsers send it; "
       + "they cannot set headers): the cookie is stripped, the app's own cookies and Authorization pass through")
   void accessCookieAuthenticates() throws Exception {
-    String id = tunnel(recorder.actualPort());
+    String id = app.tcpTunnel(recorder.actualPort());
     handshakes.clear();
     String head = RawUpgrade.send(tokenPort, "/p/" + id + "/hmr", "Cookie: theme=dark; "
         + AccessProxy.ACCESS_COOKIE + "=" + TOKEN + "; lang=en\r\nAuthorization: Basic YXBwOnNlY3JldA==\r\n");
@@ -216,7 +211,7 @@ class AccessWebSocketIT {
   @DisplayName("an Authorization header that is porthole's credential is not forwarded to the target; a wrong access "
       + "cookie is refused with 401")
   void portholeAuthorizationNotForwarded() throws Exception {
-    String id = tunnel(recorder.actualPort());
+    String id = app.tcpTunnel(recorder.actualPort());
     handshakes.clear();
     assertThat(RawUpgrade.send(tokenPort, "/p/" + id + "/x", "Authorization: Bearer " + TOKEN + "\r\n"))
         .startsWith("HTTP/1.1 101");
@@ -245,21 +240,5 @@ class AccessWebSocketIT {
       }
       throw e;
     }
-  }
-
-  private static String tunnel(int port) throws Exception {
-    return app.create(new JsonObject().put("type", "tcp").put("host", "127.0.0.1").put("port", port)
-        .put("pool_size", 1)).getString("id");
-  }
-
-  /** Another HttpVerticle next to TestAppServer's manager, with changed access.* settings. */
-  private static int deployHttp(String token, Consumer<JsonObject> access) throws Exception {
-    JsonObject settings = ConfigDefaults.tree();
-    access.accept(settings.getJsonObject("access"));
-    HttpVerticle http = new HttpVerticle();
-    app.vertx().deployVerticle(http, new DeploymentOptions().setConfig(new JsonObject()
-        .put("host", "127.0.0.1").put("port", 0).put("token", token).put("relay", "configured")
-        .put("settings", settings))).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    return http.actualPort();
   }
 }

@@ -4,15 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.porthole.api.HttpVerticle;
-import dev.porthole.config.ConfigDefaults;
 import dev.porthole.testsupport.Fixtures;
 import dev.porthole.testsupport.HalfCloseTarget;
 import dev.porthole.testsupport.RawUpgrade;
 import dev.porthole.testsupport.TestAppServer;
 import dev.porthole.testsupport.TestRelay;
 import dev.porthole.testsupport.Timeouts;
-import io.vertx.core.DeploymentOptions;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.UpgradeRejectedException;
@@ -21,7 +18,6 @@ import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.http.WebSocketFrameType;
-import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
 import java.io.ByteArrayOutputStream;
@@ -39,7 +35,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -99,12 +94,12 @@ class WebSocketTunnelIT {
     }).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     closer = vertx.createNetServer().connectHandler(so -> so.end(Buffer.buffer("bye")))
         .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    echoId = tunnel(echo.actualPort());
-    idlePort = deployHttp("", a -> a.put("ws_idle_timeout_seconds", 2));
-    limitsPort = deployHttp("", a -> a.put("ws_max_message_bytes", 64 * 1024).put("ws_max_connections_per_tunnel", 2));
-    ratePort = deployHttp("", a -> a.put("ws_max_bytes_per_second", (long) MIB));
-    tokenPort = deployHttp(TOKEN, a -> { });
-    pingPort = deployHttp("", a -> a.put("ws_ping_interval_seconds", 1).put("ws_idle_timeout_seconds", 3));
+    echoId = app.tcpTunnel(echo.actualPort());
+    idlePort = app.deployHttp("", a -> a.put("ws_idle_timeout_seconds", 2));
+    limitsPort = app.deployHttp("", a -> a.put("ws_max_message_bytes", 64 * 1024).put("ws_max_connections_per_tunnel", 2));
+    ratePort = app.deployHttp("", a -> a.put("ws_max_bytes_per_second", (long) MIB));
+    tokenPort = app.deployHttp(TOKEN, a -> { });
+    pingPort = app.deployHttp("", a -> a.put("ws_ping_interval_seconds", 1).put("ws_idle_timeout_seconds", 3));
   }
 
   @AfterAll
@@ -161,7 +156,7 @@ class WebSocketTunnelIT {
     byte[] reply = "reply after end of stream".getBytes(StandardCharsets.UTF_8);
     byte[] request = random(200 * 1024, 7);
     try (HalfCloseTarget target = new HalfCloseTarget(reply)) {
-      Peer p = connect(appPort, tunnel(target.port()));
+      Peer p = connect(appPort, app.tcpTunnel(target.port()));
       send(p.socket, request, 32 * 1024).get(10, TimeUnit.SECONDS);
       p.socket.writeTextMessage("{\"type\":\"eof\"}");
       assertThat(target.received().get(10, TimeUnit.SECONDS)).isEqualTo(sha(request));
@@ -260,7 +255,7 @@ class WebSocketTunnelIT {
   void throughputCapUpload() throws Exception {
     byte[] payload = random(4 * MIB, 11);
     try (Counter target = new Counter(vertx, 0)) {
-      Peer p = connect(ratePort, tunnel(target.port()));
+      Peer p = connect(ratePort, app.tcpTunnel(target.port()));
       send(p.socket, payload, 16 * 1024).get(30, TimeUnit.SECONDS);
       target.done(payload.length).get(30, TimeUnit.SECONDS);
       assertThat(target.sha()).isEqualTo(sha(payload));
@@ -277,7 +272,7 @@ class WebSocketTunnelIT {
     NetServer source = vertx.createNetServer().connectHandler(so -> write(so, payload, 0))
         .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     try {
-      Peer p = connect(ratePort, tunnel(source.actualPort()));
+      Peer p = connect(ratePort, app.tcpTunnel(source.actualPort()));
       List<long[]> arrivals = new CopyOnWriteArrayList<>();
       p.onBytes = total -> arrivals.add(new long[] {total, System.nanoTime()});
       Timeouts.pollUntil(Duration.ofSeconds(30), "4 MiB downloaded", () -> p.size() >= payload.length);
@@ -295,7 +290,7 @@ class WebSocketTunnelIT {
   void throughputCapSlowTarget() throws Exception {
     byte[] payload = random(4 * MIB, 17);
     try (Counter target = new Counter(vertx, 1000)) {
-      Peer p = connect(ratePort, tunnel(target.port()));
+      Peer p = connect(ratePort, app.tcpTunnel(target.port()));
       send(p.socket, payload, 16 * 1024).get(60, TimeUnit.SECONDS);
       target.done(payload.length).get(60, TimeUnit.SECONDS);
       assertThat(target.sha()).isEqualTo(sha(payload));
@@ -408,7 +403,7 @@ class WebSocketTunnelIT {
   @Test
   @DisplayName("\"4404 tunnel stopped or deleted (DELETE closes live sockets within a second)\"")
   void deleteClosesSockets() throws Exception {
-    String id = tunnel(echo.actualPort());
+    String id = app.tcpTunnel(echo.actualPort());
     Peer a = connect(appPort, id);
     Peer b = connect(appPort, id);
     a.socket.writeBinaryMessage(Buffer.buffer("ping"));
@@ -464,7 +459,7 @@ class WebSocketTunnelIT {
   @Test
   @DisplayName("\"Failures are real statuses before any upgrade: ... 409 tunnel not running\": a stopped tunnel")
   void stoppedTunnel() throws Exception {
-    String id = tunnel(echo.actualPort());
+    String id = app.tcpTunnel(echo.actualPort());
     assertThat(app.send("DELETE", "/api/v1/tunnels/" + id, null).statusCode()).isEqualTo(200);
     assertRejected(appPort, id, new WebSocketConnectOptions(), 409);
   }
@@ -473,7 +468,7 @@ class WebSocketTunnelIT {
   @DisplayName("\"up to access.ws_max_connections_per_tunnel (429 beyond)\": 2 allowed, the third gets 429, a freed slot "
       + "is reusable")
   void connectionLimit() throws Exception {
-    String id = tunnel(echo.actualPort());
+    String id = app.tcpTunnel(echo.actualPort());
     Peer a = connect(limitsPort, id);
     Peer b = connect(limitsPort, id);
     assertRejected(limitsPort, id, new WebSocketConnectOptions(), 429);
@@ -496,7 +491,7 @@ class WebSocketTunnelIT {
   @Test
   @DisplayName("\"The tunnel outlives every socket; a socket closing never changes the tunnel\"")
   void tunnelOutlivesSocket() throws Exception {
-    String id = tunnel(echo.actualPort());
+    String id = app.tcpTunnel(echo.actualPort());
     Peer first = connect(appPort, id);
     first.socket.writeBinaryMessage(Buffer.buffer("one"));
     Timeouts.pollUntil(Duration.ofSeconds(10), "echo", () -> first.size() == 3);
@@ -513,7 +508,7 @@ class WebSocketTunnelIT {
   @Test
   @DisplayName("\"1000 target closed\": the target writes, closes; the bytes arrive, then close 1000")
   void targetClosed() throws Exception {
-    Peer p = connect(appPort, tunnel(closer.actualPort()));
+    Peer p = connect(appPort, app.tcpTunnel(closer.actualPort()));
     assertThat(p.closed.get(10, TimeUnit.SECONDS)).as("close code").isEqualTo(1000);
     assertThat(new String(p.bytes(), StandardCharsets.UTF_8)).isEqualTo("bye");
   }
@@ -525,7 +520,7 @@ class WebSocketTunnelIT {
     try (ServerSocket s = new ServerSocket(0)) {
       closed = s.getLocalPort();
     }
-    Peer p = connect(appPort, tunnel(closed));
+    Peer p = connect(appPort, app.tcpTunnel(closed));
     assertThat(p.closed.get(15, TimeUnit.SECONDS)).as("close code").isEqualTo(1011);
   }
 
@@ -623,23 +618,6 @@ class WebSocketTunnelIT {
     } else {
       done.complete(null);
     }
-  }
-
-  private static String tunnel(int port) throws Exception {
-    return app.create(new JsonObject().put("type", "tcp").put("host", "127.0.0.1").put("port", port)
-        .put("pool_size", 1)).getString("id");
-  }
-
-  /** Another HttpVerticle next to TestAppServer's manager, with changed access.* settings. */
-  private static int deployHttp(String token, Consumer<JsonObject> access) throws Exception {
-    JsonObject settings = ConfigDefaults.tree();
-    access.accept(settings.getJsonObject("access"));
-    HttpVerticle http = new HttpVerticle();
-    Future<String> deployed = app.vertx().deployVerticle(http, new DeploymentOptions().setConfig(new JsonObject()
-        .put("host", "127.0.0.1").put("port", 0).put("token", token).put("relay", "configured")
-        .put("settings", settings)));
-    deployed.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    return http.actualPort();
   }
 
   private static byte[] random(int size, long seed) {

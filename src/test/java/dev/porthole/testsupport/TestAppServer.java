@@ -1,6 +1,7 @@
 package dev.porthole.testsupport;
 
 import dev.porthole.api.HttpVerticle;
+import dev.porthole.config.ConfigDefaults;
 import dev.porthole.config.PortrConfig;
 import dev.porthole.health.HealthVerticle;
 import dev.porthole.ssh.JschConnector;
@@ -105,6 +106,27 @@ public final class TestAppServer implements AutoCloseable {
       throw new AssertionError("POST /api/v1/tunnels → " + r.statusCode() + " " + r.body());
     }
     return new JsonObject(r.body());
+  }
+
+  /** A tcp tunnel to {@code 127.0.0.1:port} with one session; its id. */
+  public String tcpTunnel(int port) throws IOException, InterruptedException {
+    return create(new JsonObject().put("type", "tcp").put("host", "127.0.0.1").put("port", port)
+        .put("pool_size", 1)).getString("id");
+  }
+
+  /**
+   * Another HTTP API verticle next to this app-server's manager, with {@code access.*} settings
+   * changed by {@code access} and the API token {@code token} (empty: none); its port.
+   */
+  public int deployHttp(String token, Consumer<JsonObject> access) throws Exception {
+    JsonObject settings = ConfigDefaults.tree();
+    access.accept(settings.getJsonObject("access"));
+    HttpVerticle extra = new HttpVerticle();
+    vertx.deployVerticle(extra, new DeploymentOptions().setConfig(new JsonObject()
+            .put("host", "127.0.0.1").put("port", 0).put("token", token).put("relay", "configured")
+            .put("settings", settings)))
+        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    return extra.actualPort();
   }
 
   public JsonObject get(String id) throws IOException, InterruptedException {
