@@ -63,6 +63,7 @@ public final class ConfigDefaults {
             .put("auth_timeout_seconds", 10)
             .put("max_auth_failures_per_minute", 10)
             .put("max_connections_per_key", 4096)
-            .put("max_reserved_per_key", 256));
+            .put("max_reserved_per_key", 256)
+            .put("closed_connections_kept", 10_000));
   }
 }
