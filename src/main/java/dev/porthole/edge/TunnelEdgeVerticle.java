@@ -1,5 +1,9 @@
 package dev.porthole.edge;
 
+import dev.porthole.httpkit.EdgeInterceptor;
+import dev.porthole.httpkit.HtmlPages;
+import dev.porthole.httpkit.OwnResponse;
+import dev.porthole.httpkit.ProxyOrigins;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;

@@ -3,7 +3,7 @@ package dev.porthole.relay;
 import dev.porthole.Version;
 import dev.porthole.config.Subdomains;
 import dev.porthole.json.GoJson;
-import dev.porthole.json.InvalidRequests;
+import dev.porthole.httpkit.InvalidRequests;
 import dev.porthole.relay.ConnectionRegistry.Reservation;
 import dev.porthole.relay.ConnectionRegistry.Type;
 import io.vertx.core.Vertx;

@@ -1,4 +1,4 @@
-package dev.porthole.edge;
+package dev.porthole.httpkit;
 
 /** The small HTML pages porthole answers with when it, not the tunnelled service, has to speak. */
 public final class HtmlPages {

@@ -1,4 +1,4 @@
-package dev.porthole.api;
+package dev.porthole.httpkit;
 
 import dev.porthole.bus.FailureCode;
 import dev.porthole.json.GoJson;
@@ -13,16 +13,16 @@ import org.slf4j.LoggerFactory;
  * Every response of the API: compact JSON encoded as Go does (HTML characters escaped), errors as
  * {@code {"message": …}}, and the one mapping from bus failures to HTTP statuses.
  */
-final class ApiResponses {
+public final class ApiResponses {
   private static final Logger log = LoggerFactory.getLogger(ApiResponses.class);
 
   /** The routes whose failures map differently (portr-compat §6.3). */
-  enum Route { START, TUNNEL, QUERY }
+  public enum Route { START, TUNNEL, QUERY }
 
   private ApiResponses() {
   }
 
-  static void json(RoutingContext rc, int status, JsonObject body) {
+  public static void json(RoutingContext rc, int status, JsonObject body) {
     if (rc.response().ended() || rc.response().closed()) {
       return;
     }
@@ -30,24 +30,24 @@ final class ApiResponses {
   }
 
   /** An already encoded body. */
-  static void json(RoutingContext rc, int status, Buffer body) {
+  public static void json(RoutingContext rc, int status, Buffer body) {
     if (rc.response().ended() || rc.response().closed()) {
       return;
     }
     rc.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body);
   }
 
-  static void message(RoutingContext rc, int status, String message) {
+  public static void message(RoutingContext rc, int status, String message) {
     json(rc, status, new JsonObject().put("message", message));
   }
 
   /** The body as Go's encoding/json writes it (see {@link GoJson#encode}). */
-  static String goEncode(JsonObject body) {
+  public static String goEncode(JsonObject body) {
     return GoJson.encode(body);
   }
 
   /** A failed bus request → status and message, by route. */
-  static void failure(RoutingContext rc, Throwable err, Route route) {
+  public static void failure(RoutingContext rc, Throwable err, Route route) {
     if (!(err instanceof ReplyException re)) {
       log.error("{} {} failed", rc.request().method(), rc.request().path(), err);
       message(rc, 500, "internal error");
