@@ -1,6 +1,7 @@
 package dev.porthole.cli;
 
 import dev.porthole.access.WebSocketTunnels;
+import dev.porthole.connect.HalfClose;
 import dev.porthole.logging.Redactor;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
