@@ -2,16 +2,20 @@ package dev.porthole.httpkit;
 
 import dev.porthole.bus.FailureCode;
 import dev.porthole.json.GoJson;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Every response of the API: compact JSON encoded as Go does (HTML characters escaped), errors as
- * {@code {"message": …}}, and the one mapping from bus failures to HTTP statuses.
+ * Every JSON response of porthole's HTTP APIs, the app-server's and the relay's admin API: compact
+ * JSON encoded as Go does (HTML characters escaped), a HEAD request answered with the length and no
+ * body, errors as {@code {"message": …}}, and the one mapping from bus failures to HTTP statuses.
  */
 public final class ApiResponses {
   private static final Logger log = LoggerFactory.getLogger(ApiResponses.class);
@@ -23,10 +27,7 @@ public final class ApiResponses {
   }
 
   public static void json(RoutingContext rc, int status, JsonObject body) {
-    if (rc.response().ended() || rc.response().closed()) {
-      return;
-    }
-    rc.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(goEncode(body));
+    json(rc, status, Buffer.buffer(goEncode(body)));
   }
 
   /** An already encoded body. */
@@ -34,11 +35,22 @@ public final class ApiResponses {
     if (rc.response().ended() || rc.response().closed()) {
       return;
     }
-    rc.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body);
+    rc.response().setStatusCode(status).putHeader("Content-Type", "application/json");
+    if (rc.request().method() == HttpMethod.HEAD) {
+      rc.response().putHeader("Content-Length", String.valueOf(body.length())).end();
+    } else {
+      rc.response().end(body);
+    }
   }
 
   public static void message(RoutingContext rc, int status, String message) {
     json(rc, status, new JsonObject().put("message", message));
+  }
+
+  /** 405 with {@code Allow}. */
+  public static void methodNotAllowed(RoutingContext rc, String allow) {
+    rc.response().putHeader("Allow", allow);
+    message(rc, 405, "method must be one of: " + allow);
   }
 
   /** The body as Go's encoding/json writes it (see {@link GoJson#encode}). */
@@ -46,31 +58,58 @@ public final class ApiResponses {
     return GoJson.encode(body);
   }
 
-  /** A failed bus request → status and message, by route. */
-  public static void failure(RoutingContext rc, Throwable err, Route route) {
-    if (!(err instanceof ReplyException re)) {
-      log.error("{} {} failed", rc.request().method(), rc.request().path(), err);
+  /** JSON bodies for the statuses a router produces by itself; {@code what} names the API in the log. */
+  public static void routerErrors(Router router, String what) {
+    router.errorHandler(404, rc -> message(rc, 404,
+        "Cannot " + rc.request().method().name() + " " + rc.request().path()));
+    router.errorHandler(405, rc -> message(rc, 405, "Method Not Allowed"));
+    router.errorHandler(413, rc -> message(rc, 413, "request body too large"));
+    router.errorHandler(400, rc -> message(rc, 400, "bad request"));
+    router.errorHandler(500, rc -> {
+      log.error("{} {} {} failed", what, rc.request().method(), rc.request().path(), rc.failure());
       message(rc, 500, "internal error");
-      return;
+    });
+  }
+
+  /**
+   * The HTTP status of a failed bus request, by route: the one place where {@link FailureCode}s
+   * become statuses. A request nobody answered (timeout, no handler) is 503; anything that is not
+   * a bus failure, 500.
+   */
+  public static int status(Throwable err, Route route) {
+    if (!(err instanceof ReplyException re)) {
+      return 500;
     }
-    switch (re.failureType()) {
-      case TIMEOUT, NO_HANDLERS -> {
-        log.warn("{} {}: the tunnel manager did not answer ({})", rc.request().method(), rc.request().path(),
-            re.failureType());
-        message(rc, 503, "tunnel manager unavailable");
-        return;
-      }
-      default -> {
-      }
+    if (unanswered(re)) {
+      return 503;
     }
-    FailureCode code = FailureCode.of(re.failureCode());
-    int status = switch (code) {
+    return switch (FailureCode.of(re.failureCode())) {
       case INVALID_REQUEST, START_FAILED -> route == Route.START ? 400 : 500;
       case TUNNEL_NOT_FOUND -> 404;
       case SHUTTING_DOWN -> 503;
       case LIMIT_REACHED -> 429;
       case INTERNAL -> 500;
     };
+  }
+
+  private static boolean unanswered(ReplyException re) {
+    return re.failureType() == ReplyFailure.TIMEOUT || re.failureType() == ReplyFailure.NO_HANDLERS;
+  }
+
+  /** A failed bus request → status ({@link #status}) and message. */
+  public static void failure(RoutingContext rc, Throwable err, Route route) {
+    if (!(err instanceof ReplyException re)) {
+      log.error("{} {} failed", rc.request().method(), rc.request().path(), err);
+      message(rc, 500, "internal error");
+      return;
+    }
+    if (unanswered(re)) {
+      log.warn("{} {}: the tunnel manager did not answer ({})", rc.request().method(), rc.request().path(),
+          re.failureType());
+      message(rc, 503, "tunnel manager unavailable");
+      return;
+    }
+    int status = status(err, route);
     if (status == 429) {
       rc.response().putHeader("Retry-After", "5");
     }
