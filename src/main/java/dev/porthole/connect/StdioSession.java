@@ -21,6 +21,8 @@ import java.util.function.BooleanSupplier;
 public final class StdioSession {
   private final Vertx vertx;
   private final WebSocket ws;
+  /** The stdin chunk waiting for the WebSocket to take it; counted down by the close too. */
+  private volatile CountDownLatch writing;
 
   private StdioSession(Vertx vertx, WebSocket ws) {
     this.vertx = vertx;
@@ -86,6 +88,11 @@ public final class StdioSession {
       if (code == null || code == PortForwardProtocol.DROPPED) {
         toOutput.add(endMarker);
       }
+      // A closed WebSocket never drains: the reader must not wait for it.
+      CountDownLatch pending = writing;
+      if (pending != null) {
+        pending.countDown();
+      }
     });
     Thread reader = new Thread(() -> {
       byte[] buf = new byte[32 * 1024];
@@ -94,9 +101,10 @@ public final class StdioSession {
         while ((n = in.read(buf)) >= 0) {
           Buffer chunk = Buffer.buffer(Arrays.copyOf(buf, n));
           CountDownLatch written = new CountDownLatch(1);
+          writing = written;
           vertx.runOnContext(v -> {
             ws.writeBinaryMessage(chunk);
-            if (ws.writeQueueFull()) {
+            if (ws.writeQueueFull() && !ws.isClosed()) {
               ws.drainHandler(d -> written.countDown());
             } else {
               written.countDown();
