@@ -4,7 +4,9 @@ import dev.porthole.access.AccessProxy;
 import dev.porthole.access.Subprotocols;
 import dev.porthole.config.AppServerConfig;
 import dev.porthole.config.AuthConfig;
-import dev.porthole.json.InvalidRequests;
+import dev.porthole.connect.PortForwardProtocol;
+import dev.porthole.httpkit.ApiResponses;
+import dev.porthole.httpkit.InvalidRequests;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -212,8 +214,8 @@ final class ApiGuard {
     String header = view ? bearer(AccessProxy.accessCookie(headers)) : null;
     if (header == null) {
       for (String proto : Subprotocols.offered(headers)) {
-        if (proto.startsWith(Subprotocols.CREDENTIAL_PREFIX) && proto.length() > Subprotocols.CREDENTIAL_PREFIX.length()) {
-          header = "Bearer " + proto.substring(Subprotocols.CREDENTIAL_PREFIX.length());
+        if (proto.startsWith(PortForwardProtocol.CREDENTIAL_PREFIX) && proto.length() > PortForwardProtocol.CREDENTIAL_PREFIX.length()) {
+          header = "Bearer " + proto.substring(PortForwardProtocol.CREDENTIAL_PREFIX.length());
         }
       }
     }

@@ -2,7 +2,7 @@ package dev.porthole.relay;
 
 import dev.porthole.config.RelayConfig;
 import dev.porthole.config.RelayConfig.SecretKeyEntry;
-import dev.porthole.json.InvalidRequests;
+import dev.porthole.httpkit.InvalidRequests;
 import dev.porthole.logging.Redactor;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
