@@ -570,7 +570,9 @@ public final class Bench {
   private void coldStart() throws Exception {
     Path home = Files.createDirectories(work.resolve("p7-home"));
     Path conf = work.resolve("p7.yaml");
-    Files.writeString(conf, "relay:\n  admin_port: 0\n  ssh_port: 0\n  http_port: 0\n");
+    // Any free port for all three, so a run never depends on 8001 being free. HOME below keeps the
+    // relay's keys and any ~/.portr/config.yaml out of the real home (porthole reads $HOME).
+    Files.writeString(conf, "embedded_relay:\n  admin_port: 0\n  ssh_port: 0\n  http_port: 0\n");
     List<Double> ms = new ArrayList<>();
     for (int r = 0; r <= ROUNDS; r++) { // round 0 creates the relay's keys; not counted
       int port = freePort();
@@ -690,7 +692,7 @@ public final class Bench {
         "-o", "ExitOnForwardFailure=yes", "-o", "PreferredAuthentications=keyboard-interactive",
         "-o", "ConnectTimeout=10", "-o", "LogLevel=INFO",
         "-p", String.valueOf(port), "-l", connectionId + ":" + SECRET,
-        "-R", "0.0.0.0:0:127.0.0.1:" + localPort, "127.0.0.1"));
+        "-R", "0.0.0.0:0:127.0.0.1:" + localPort, "127.0.0.1"), Map.of("HOME", work.toString()));
   }
 
   /** The port OpenSSH reports for its {@code -R 0.0.0.0:0:…} forward. */

@@ -7,13 +7,15 @@ import dev.porthole.config.AppServerConfig;
 import dev.porthole.config.AuthConfig;
 import dev.porthole.config.ConfigException;
 import dev.porthole.config.ConfigLoader;
+import dev.porthole.config.EmbeddedRelayConfig;
 import dev.porthole.config.LimitsConfig;
+import dev.porthole.config.Paths;
 import dev.porthole.config.PortrConfig;
 import dev.porthole.config.RelayConfig;
 import dev.porthole.config.WebhookConfig;
 import dev.porthole.health.HealthVerticle;
 import dev.porthole.logging.Redactor;
-import dev.porthole.relay.RelayVerticle;
+import dev.porthole.relay.EmbeddedRelay;
 import dev.porthole.ssh.JschConnector;
 import dev.porthole.tunnel.TunnelManagerVerticle;
 import dev.porthole.webhook.WebhookVerticle;
@@ -60,8 +62,17 @@ public final class AppServerCommand implements Callable<Integer> {
   @Mixin
   SettingsFile conf = new SettingsFile();
 
+  /** Checks the JSch internals porthole relies on; replaced by tests to simulate a JSch without them. */
+  Runnable jschCheck = JschConnector::selfCheck;
+
   @Override
   public Integer call() throws Exception {
+    try {
+      jschCheck.run();
+    } catch (IllegalStateException e) {
+      System.err.println("porthole: the app-server cannot start: " + e.getMessage());
+      return 1;
+    }
     JsonObject flags = new JsonObject();
     JsonObject app = new JsonObject();
     if (host != null) {
@@ -80,6 +91,7 @@ public final class AppServerCommand implements Callable<Integer> {
       tree = Service.await(ConfigLoader.load(vertx, conf.path, System.getenv(), flags), 30, "reading the configuration");
       settings = AppServerConfig.from(tree);
       RelayConfig.from(tree);
+      EmbeddedRelayConfig.from(tree);
       auth = AuthConfig.from(tree);
       webhooks = WebhookConfig.from(tree);
       AccessConfig.from(tree);
@@ -118,19 +130,15 @@ public final class AppServerCommand implements Callable<Integer> {
     String relayMode;
     if (portr == null) {
       log.info("app-server: no Portr config at {}: starting the embedded relay on loopback", portrPath);
-      tree.getJsonObject("relay").put("bind_host", "127.0.0.1");
-      RelayVerticle relay = new RelayVerticle();
+      EmbeddedRelay relay;
       try {
-        Service.await(vertx.deployVerticle(relay, new DeploymentOptions().setConfig(tree)), 60, "starting the embedded relay");
+        relay = Service.await(EmbeddedRelay.start(vertx, tree), 60, "starting the embedded relay");
       } catch (Exception e) {
         return fail(vertx, 1, "the embedded relay could not start: " + RelayCommand.describe(e));
       }
-      RelayVerticle.Endpoints ep = relay.endpoints();
-      portr = PortrConfig.of("127.0.0.1:" + ep.adminPort(), "127.0.0.1:" + ep.sshPort(), ep.domain(),
-          relay.secretKeys().get(0), true);
+      portr = relay.portrConfig();
       relayMode = "embedded";
-      log.info("app-server: embedded relay ready: admin {}, SSH 127.0.0.1:{}, tunnels at http://<subdomain>.{}",
-          ep.adminUrl(), ep.sshPort(), ep.domain());
+      log.info("app-server: embedded relay ready: {}", relay.describe());
     } else {
       relayMode = "configured";
       log.info("app-server: using the Portr server {} (SSH {}, tunnels at {}) from {}", portr.serverUrl, portr.sshUrl,
@@ -138,7 +146,7 @@ public final class AppServerCommand implements Callable<Integer> {
     }
     Redactor.register(portr.secretKey);
     Path knownHosts = portr.insecureSkipHostKeyVerification
-        ? null : Path.of(System.getProperty("user.home"), ".portr", "known_hosts");
+        ? null : Paths.home().resolve(".portr").resolve("known_hosts");
 
     int healthInterval = portr.effectiveHealthCheckInterval();
     HttpVerticle http = new HttpVerticle();

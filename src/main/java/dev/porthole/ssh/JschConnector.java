@@ -4,6 +4,7 @@ import com.jcraft.jsch.GlobalRequests;
 import com.jcraft.jsch.JSch;
 import com.jcraft.jsch.JSchChangedHostKeyException;
 import com.jcraft.jsch.JSchException;
+import com.jcraft.jsch.JschChannels;
 import com.jcraft.jsch.Session;
 import com.jcraft.jsch.Slf4jLogger;
 import java.net.ConnectException;
@@ -30,6 +31,18 @@ public final class JschConnector implements SshConnector {
 
   static {
     JSch.setLogger(new Slf4jLogger());
+  }
+
+  /**
+   * Checks, once, that the JSch on the class path has the internals porthole reaches into (the
+   * keepalive reply slot, the channel's window and streams). Run it before any tunnel starts: a JSch
+   * without them would otherwise fail every health check and reconnect every tunnel, forever.
+   *
+   * @throws IllegalStateException naming what is missing and the JSch porthole was built with
+   */
+  public static void selfCheck() {
+    GlobalRequests.selfCheck();
+    JschChannels.selfCheck();
   }
 
   @Override
