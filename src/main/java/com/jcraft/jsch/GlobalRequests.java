@@ -84,8 +84,8 @@ public final class GlobalRequests {
         int reply;
         while ((reply = (int) h.getReply().invoke(grr)) == -1) {
           long left = (deadline - System.nanoTime()) / 1_000_000L;
-          if (left <= 0) {
-            break;
+          if (left <= 0 || !session.isConnected()) {
+            break; // no reply will come on a session that is gone (a stop closed it)
           }
           try {
             // The session thread interrupts this thread when the reply arrives.
