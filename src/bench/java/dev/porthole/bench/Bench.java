@@ -500,6 +500,8 @@ public final class Bench {
       String tag = f.cycles() + " tunnels created and stopped after " + warmup + " warm-up ("
           + Math.round(f.cycles() / f.seconds()) + "/s)";
       f.firstErrors().forEach(e -> System.out.println("bench: P8 error: " + e));
+      System.out.println("bench: P8 live heap grown most, by class:");
+      f.grown().forEach(g -> System.out.println("bench: P8   " + g));
       report.single("P8", tag + ": errors", "errors", f.errors(), Report.Better.LOWER, 0, "0");
       report.single("P8", "threads after − baseline (" + f.threadsBaseline() + ")", "threads",
           f.threadsAfter() - f.threadsBaseline(), Report.Better.ABS_LOWER, 5, "± 5");

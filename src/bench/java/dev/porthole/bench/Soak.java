@@ -14,7 +14,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -32,6 +34,7 @@ import java.util.regex.Pattern;
  * history is full and again at the end. A daemon that leaks shows it here.
  */
 final class Soak {
+  private static final Pattern HISTOGRAM_ROW = Pattern.compile("^\\s*\\d+:\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)");
   private static final Pattern HEAP_USED = Pattern.compile("heap\\s+total \\d+K, used (\\d+)K");
   private static final int LANES = 8;
   private static final int LIST_SAMPLES = 300;
@@ -55,7 +58,8 @@ final class Soak {
 
   /** What the soak saw. */
   record Figures(long cycles, long errors, List<String> firstErrors, double seconds, int threadsBaseline,
-      int threadsAfter, long heapBaselineKib, long heapAfterKib, double listP99Start, double listP99End,
+      int threadsAfter, long heapBaselineKib, long heapAfterKib, List<String> grown, double listP99Start,
+      double listP99End,
       int listedAtEnd, long rssAfterKib) {
   }
 
@@ -65,19 +69,21 @@ final class Soak {
       loop(lanes, 0, warmup);
       int threadsBaseline = Bench.settledThreads(pid, Integer.MAX_VALUE);
       long heapBaseline = heapAfterGc(pid);
+      Map<String, long[]> histogramBaseline = histogram(pid);
       double p99Start = listP99();
       long t0 = System.nanoTime();
       loop(lanes, warmup, cycles);
       double seconds = (System.nanoTime() - t0) / 1e9;
       int threadsAfter = Bench.settledThreads(pid, threadsBaseline + 5);
       long heapAfter = heapAfterGc(pid);
+      List<String> grown = grown(histogramBaseline, histogram(pid));
       double p99End = listP99();
       int listed = listed();
       if (stoppedKept > 0 && listed > stoppedKept) {
         record("the list holds " + listed + " tunnels, more than the " + stoppedKept + " kept");
       }
       return new Figures(cycles - warmup, errors.get(), List.copyOf(firstErrors), seconds, threadsBaseline,
-          threadsAfter, heapBaseline, heapAfter, p99Start, p99End, listed, Bench.procStatus(pid, "VmRSS"));
+          threadsAfter, heapBaseline, heapAfter, grown, p99Start, p99End, listed, Bench.procStatus(pid, "VmRSS"));
     } finally {
       lanes.shutdownNow();
       lanes.awaitTermination(30, TimeUnit.SECONDS);
@@ -198,6 +204,35 @@ final class Soak {
       throw new IOException("no heap figure in jcmd GC.heap_info: " + info);
     }
     return Long.parseLong(m.group(1));
+  }
+
+  /** Live objects by class after a full GC: {instances, bytes}. */
+  static Map<String, long[]> histogram(long pid) throws Exception {
+    Map<String, long[]> out = new HashMap<>();
+    for (String line : run(List.of("jcmd", String.valueOf(pid), "GC.class_histogram")).split("\n")) {
+      Matcher m = HISTOGRAM_ROW.matcher(line);
+      if (m.find()) {
+        out.put(m.group(3), new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))});
+      }
+    }
+    return out;
+  }
+
+  /** The classes whose live bytes grew most, as lines for the report: where a leak would show. */
+  static List<String> grown(Map<String, long[]> before, Map<String, long[]> after) {
+    List<Map.Entry<String, long[]>> rows = new ArrayList<>(after.entrySet());
+    rows.sort((a, b) -> Long.compare(growth(before, b), growth(before, a)));
+    List<String> out = new ArrayList<>();
+    for (Map.Entry<String, long[]> e : rows.subList(0, Math.min(12, rows.size()))) {
+      long[] was = before.getOrDefault(e.getKey(), new long[2]);
+      out.add(String.format(java.util.Locale.ROOT, "%+,d bytes %+,d instances %s", e.getValue()[1] - was[1],
+          e.getValue()[0] - was[0], e.getKey()));
+    }
+    return out;
+  }
+
+  private static long growth(Map<String, long[]> before, Map.Entry<String, long[]> e) {
+    return e.getValue()[1] - before.getOrDefault(e.getKey(), new long[2])[1];
   }
 
   private static String run(List<String> cmd) throws Exception {

@@ -231,8 +231,13 @@ public final class TunnelManagerVerticle extends VerticleBase {
   private void onSignal(WorkerSignal s) {
     registry.apply(s).ifPresent(this::publish);
     Tunnel t = registry.get(s.tunnelId());
-    if (t != null && s.type().equals(WorkerSignal.STARTED) && t.status.equals(TunnelStatus.RUNNING)) {
+    if (t == null || t.stopping) {
+      return;
+    }
+    if (s.type().equals(WorkerSignal.STARTED) && t.status.equals(TunnelStatus.RUNNING)) {
       release(t, null);
+    } else if (s.type().equals(WorkerSignal.FAILED)) {
+      release(t, s.error()); // a start that failed: the waiting POST gets its 400
     }
   }
 

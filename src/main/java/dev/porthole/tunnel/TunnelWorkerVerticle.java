@@ -80,17 +80,29 @@ final class TunnelWorkerVerticle extends VerticleBase {
       targetPort = spec.request().port();
       target = Future.succeededFuture();
     }
-    return target.compose(v -> startLink(0)).recover(err -> {
+    // The deployment itself always succeeds: a failed start is reported as a FAILED signal and the
+    // verticle stays deployed, idle, until the manager undeploys it. Vert.x never forgets a failed
+    // deployment (it stays in its deployment manager's "deploying" map, verticle and all), which
+    // leaked one worker and its SSH sessions per start that failed or was stopped half-way.
+    target.compose(v -> startLink(0)).onFailure(err -> {
       closeAll();
+      if (halted()) {
+        return; // stopped while starting: the manager records the stop
+      }
       String why = err instanceof SshFailure || err instanceof IllegalStateException ? err.getMessage() : String.valueOf(err);
-      return Future.failedFuture(new IllegalStateException(
-          "failed to start tunnel '" + spec.request().displayName() + "': " + why));
+      vertx.eventBus().send(Addresses.WORKER_SIGNAL, new WorkerSignal(spec.tunnelId(), 0, WorkerSignal.FAILED, 0, "",
+          "failed to start tunnel '" + spec.request().displayName() + "': " + why, Instant.now()).toJson());
     });
+    return Future.succeededFuture();
   }
 
   private Future<Void> startLink(int index) {
     Link link = new Link(index);
     return establish(index).compose(ssh -> {
+      if (halted()) {
+        ssh.close(); // the stop came while this session was being opened
+        return Future.failedFuture(Cancellation.SHUTTING_DOWN);
+      }
       link.ssh = ssh;
       links.add(link);
       log.info("start(tunnel={}, worker={}) remote_port={}", spec.tunnelId(), index, ssh.remotePort());
