@@ -68,16 +68,17 @@ final class Soak {
     try {
       loop(lanes, 0, warmup);
       int threadsBaseline = Bench.settledThreads(pid, Integer.MAX_VALUE);
+      // The list first, at both ends: its cache is part of a listed daemon's heap.
+      double p99Start = listP99();
       long heapBaseline = heapAfterGc(pid);
       Map<String, long[]> histogramBaseline = histogram(pid);
-      double p99Start = listP99();
       long t0 = System.nanoTime();
       loop(lanes, warmup, cycles);
       double seconds = (System.nanoTime() - t0) / 1e9;
       int threadsAfter = Bench.settledThreads(pid, threadsBaseline + 5);
+      double p99End = listP99();
       long heapAfter = heapAfterGc(pid);
       List<String> grown = grown(histogramBaseline, histogram(pid));
-      double p99End = listP99();
       int listed = listed();
       if (stoppedKept > 0 && listed > stoppedKept) {
         record("the list holds " + listed + " tunnels, more than the " + stoppedKept + " kept");
