@@ -23,6 +23,7 @@ public final class JschChannels {
     Linkage.field(Channel.class, "lwsize_max", USED_FOR);
     Linkage.field(Channel.class, "lwsize", USED_FOR);
     Linkage.field(Channel.class, "connected", USED_FOR);
+    Linkage.method(ChannelForwardedTCPIP.class, "delPort", USED_FOR, Session.class);
     Class<?> io = Linkage.field(Channel.class, "io", USED_FOR).getType();
     Linkage.method(io, "setInputStream", USED_FOR, java.io.InputStream.class, boolean.class);
     Linkage.method(io, "setOutputStream", USED_FOR, java.io.OutputStream.class, boolean.class);
@@ -76,5 +77,15 @@ public final class JschChannels {
   /** False once the channel is disconnected, whoever did it, or its session has gone. */
   public static boolean isLive(Channel channel) {
     return channel.isConnected() && !channel.isClosed();
+  }
+
+  /**
+   * Forgets the remote forwards JSch registered for a session, in its static table of every
+   * session's forwards. {@code Session.disconnect} does this itself, but a forward request whose
+   * reply arrived just as the session was disconnected registers its forward afterwards, and the
+   * table would hold that session (and its buffers) for good. Idempotent.
+   */
+  public static void forgetForwards(Session session) {
+    ChannelForwardedTCPIP.delPort(session);
   }
 }

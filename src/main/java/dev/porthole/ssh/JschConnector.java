@@ -114,7 +114,13 @@ public final class JschConnector implements SshConnector {
         // JSch waits for the reply in ten 1 s sleeps that a disconnect does not end: a stop must
         // not wait for them, so the cancellation abandons the call (its thread finishes alone).
         JschThreads.call(() -> {
-          session.setPortForwardingR("0.0.0.0", candidate, ForwardDaemon.class.getName(), new Object[] {pump});
+          try {
+            session.setPortForwardingR("0.0.0.0", candidate, ForwardDaemon.class.getName(), new Object[] {pump});
+          } finally {
+            if (!session.isConnected()) {
+              JschChannels.forgetForwards(session); // registered after the disconnect had cleared them
+            }
+          }
           return null;
         }, Math.min(remainingMs(deadline), FORWARD_REPLY_MS), DEADLINE, cancel);
         log.debug("forward(connection={}) granted remote port {}", spec.connectionId(), candidate);
