@@ -5,10 +5,8 @@ import dev.porthole.api.ApiResponses.Route;
 import dev.porthole.bus.Addresses;
 import dev.porthole.bus.TunnelList;
 import dev.porthole.bus.TunnelRequest;
-import dev.porthole.access.AccessProxy;
-import dev.porthole.access.Subprotocols;
-import dev.porthole.access.WebSocketPassthrough;
-import dev.porthole.access.WebSocketTunnels;
+import dev.porthole.access.AccessRoutes;
+import dev.porthole.auth.Guard;
 import dev.porthole.config.AccessConfig;
 import dev.porthole.config.AuthConfig;
 import dev.porthole.edge.HtmlPages;
@@ -48,7 +46,7 @@ public final class HttpVerticle extends VerticleBase {
 
   private HttpServer server;
   private ReadyWait readyWait;
-  private WebSocketTunnels tunnels;
+  private AccessRoutes access;
   /** host:port of this server as URLs name it. */
   private String advertised;
   /** The last list answer, encoded, and the manager's version it shows. */
@@ -58,8 +56,10 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     JsonObject cfg = config();
-    ApiGuard guard = new ApiGuard(vertx, cfg.getString("token", ""), AuthConfig.from(cfg.getJsonObject("settings",
-        new JsonObject())), cfg.getString("host", "127.0.0.1"));
+    JsonObject settings = cfg.getJsonObject("settings", new JsonObject());
+    Guard guard = new Guard(vertx, cfg.getString("token", ""), AuthConfig.from(settings), cfg.getString("host", "127.0.0.1"));
+    ApiGuard apiGuard = new ApiGuard(guard);
+    access = new AccessRoutes(vertx, AccessConfig.from(settings), guard);
     JsonObject health = new JsonObject().put("status", "ok").put("relay", cfg.getString("relay", "configured"))
         .put("version", Version.get());
 
@@ -67,12 +67,12 @@ public final class HttpVerticle extends VerticleBase {
         .setConnectTimeout((int) ReadyWait.PROBE_TIMEOUT_MS)),
         vertx.createNetClient(new NetClientOptions().setConnectTimeout((int) ReadyWait.PROBE_TIMEOUT_MS)));
     Router router = Router.router(vertx);
-    router.route().handler(guard::handle);
+    router.route().handler(apiGuard::frontDoor);
+    // The access room guards its own paths (its credential can come in a cookie or the query).
+    router.route(AccessRoutes.MOUNT).subRouter(access.router());
+    router.route().handler(apiGuard::credential);
     // Only the API's own bodies are read here; /p/ streams them to the tunnel's target.
     router.routeWithRegex("(?i)^/api/.*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
-    AccessProxy access = new AccessProxy(vertx, AccessConfig.from(cfg.getJsonObject("settings", new JsonObject())));
-    router.routeWithRegex("^/p/[^/?]+$").handler(access::redirectToSlash);
-    router.routeWithRegex("^/p/[^/?]+/.*").handler(access::handle);
 
     get(router, "/api/v1/health", rc -> ApiResponses.json(rc, 200, health));
     router.routeWithRegex(path("/api/v1/health")).handler(rc -> notAllowed(rc, "GET, HEAD"));
@@ -125,34 +125,13 @@ public final class HttpVerticle extends VerticleBase {
       ApiResponses.message(rc, 500, "internal error");
     });
 
-    AccessConfig accessCfg = AccessConfig.from(cfg.getJsonObject("settings", new JsonObject()));
-    tunnels = new WebSocketTunnels(vertx, accessCfg);
-    WebSocketPassthrough passthrough = new WebSocketPassthrough(vertx, accessCfg);
-    return vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false)
-            .setWebSocketSubProtocols(Subprotocols.SERVER_LIST)
-            // Frames may be larger than the message limit, so that an oversized message reaches the
-            // message check (close 1009) instead of the frame decoder (connection dropped).
-            .setMaxWebSocketFrameSize((int) Math.min(Integer.MAX_VALUE, 4L * accessCfg.wsMaxMessageBytes()))
-            .setMaxWebSocketMessageSize(accessCfg.wsMaxMessageBytes()))
+    return vertx.createHttpServer(access.configure(new HttpServerOptions().setHttp2ClearTextEnabled(false)))
         .invalidRequestHandler(InvalidRequests.JSON)
         .webSocketHandshakeHandler(hs -> {
-          // Handshakes never reach the router: the guard's rules are applied here.
-          String tunnelId = WebSocketTunnels.tunnelId(hs.path());
-          String viewId = tunnelId == null ? WebSocketPassthrough.tunnelId(hs.path()) : null;
-          if (tunnelId == null && viewId == null) {
+          // Handshakes never reach the router: the access room guards its own.
+          if (!access.handshake(hs)) {
             hs.reject(404);
-            return;
           }
-          guard.webSocket(hs).onComplete(ar -> {
-            int refusal = ar.succeeded() ? ar.result() : 500;
-            if (refusal != 0) {
-              hs.reject(refusal);
-            } else if (tunnelId != null) {
-              tunnels.open(hs, tunnelId);
-            } else {
-              passthrough.relay(hs, viewId);
-            }
-          });
         })
         .requestHandler(router)
         .listen(cfg.getInteger("port", 7778), cfg.getString("host", "127.0.0.1"))
@@ -162,28 +141,15 @@ public final class HttpVerticle extends VerticleBase {
         });
   }
 
-  /**
-   * Adds porthole's {@code proxy_url} and {@code websocket_url} after Portr's keys to a tunnel
-   * status, or to each status of a list; other bodies pass unchanged.
-   */
+  /** A tunnel status, or each of a list, with the access room's URLs added. */
   JsonObject withAccessUrls(JsonObject body) {
-    if (body.getValue("tunnels") instanceof io.vertx.core.json.JsonArray list) {
-      for (int i = 0; i < list.size(); i++) {
-        withAccessUrls(list.getJsonObject(i));
-      }
-      return body;
-    }
-    if (body.getValue("id") instanceof String id && body.containsKey("status")) {
-      body.put("proxy_url", "http://" + advertised + "/p/" + id + "/")
-          .put("websocket_url", "ws://" + advertised + "/ws/port-forward/" + id);
-    }
-    return body;
+    return AccessRoutes.withUrls(body, advertised);
   }
 
   @Override
   public Future<?> stop() {
-    if (tunnels != null) {
-      tunnels.closeEverything();
+    if (access != null) {
+      access.close();
     }
     return Future.succeededFuture();
   }
