@@ -238,7 +238,7 @@ public final class HttpVerticle extends VerticleBase {
     }
     long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
     long limit = timeoutSeconds;
-    // Registered-then-poll: the caller's deadline bounds everything, including the pool set-up.
+    // Registered, then wait on its lifecycle events: the caller's deadline bounds everything, including the pool set-up.
     vertx.eventBus().<JsonObject>request(Addresses.TUNNELS_START, req.toJson(),
             new DeliveryOptions().setSendTimeout(Math.min(Addresses.START_TIMEOUT_MS, timeoutSeconds * 1000))
                 .addHeader(Addresses.REPLY_ON_HEADER, Addresses.REPLY_ON_REGISTERED))
