@@ -33,9 +33,29 @@ public final class JschChannels {
    * it at the relay's EOF and when the channel closes), and the channel's thread sends what it
    * reads from {@code fromLocal} as channel data (JSch closes the channel when that read ends or
    * fails, and closes the stream with it).
+   *
+   * <p>A channel can be disconnected before the streams are in place (its session went away, or
+   * the relay closed it, while the local dial was in progress): JSch then has already closed the
+   * streams it had, and would never close these. Installing under the channel's monitor, which
+   * {@code Channel.disconnect} takes to clear {@code connected} before it closes the streams,
+   * settles the race: either the disconnect comes after and closes these streams, or this sees
+   * the channel disconnected.
+   *
+   * @return false when the channel was already disconnected: the caller still owns both streams
    */
-  public static void splice(Channel channel, java.io.InputStream fromLocal, java.io.OutputStream toLocal) {
-    channel.io.setInputStream(fromLocal, false);
-    channel.io.setOutputStream(toLocal, false);
+  public static boolean splice(Channel channel, java.io.InputStream fromLocal, java.io.OutputStream toLocal) {
+    synchronized (channel) {
+      if (!channel.connected) {
+        return false;
+      }
+      channel.io.setInputStream(fromLocal, false);
+      channel.io.setOutputStream(toLocal, false);
+      return true;
+    }
+  }
+
+  /** False once the channel is disconnected, whoever did it, or its session has gone. */
+  public static boolean isLive(Channel channel) {
+    return channel.isConnected() && !channel.isClosed();
   }
 }

@@ -7,6 +7,7 @@ import dev.porthole.config.AppServerConfig;
 import dev.porthole.config.AuthConfig;
 import dev.porthole.config.ConfigException;
 import dev.porthole.config.ConfigLoader;
+import dev.porthole.config.LimitsConfig;
 import dev.porthole.config.PortrConfig;
 import dev.porthole.config.RelayConfig;
 import dev.porthole.config.WebhookConfig;
@@ -82,6 +83,7 @@ public final class AppServerCommand implements Callable<Integer> {
       auth = AuthConfig.from(tree);
       webhooks = WebhookConfig.from(tree);
       AccessConfig.from(tree);
+      LimitsConfig.from(tree);
     } catch (ConfigException e) {
       return fail(vertx, 2, e.getMessage());
     }
@@ -143,7 +145,7 @@ public final class AppServerCommand implements Callable<Integer> {
     JsonObject httpConfig = new JsonObject().put("host", settings.bindHost()).put("port", settings.port())
         .put("token", apiToken).put("relay", relayMode).put("settings", tree);
     Future<String> deployed = vertx.deployVerticle(new TunnelManagerVerticle(portr, new JschConnector(), knownHosts,
-            Clock.systemUTC(), AccessConfig.from(tree).maxTunnels()))
+            Clock.systemUTC(), LimitsConfig.from(tree)))
         .compose(id -> vertx.deployVerticle(new HealthVerticle(), new DeploymentOptions().setConfig(
             new JsonObject().put("interval_seconds", healthInterval))))
         .compose(id -> vertx.deployVerticle(new WebhookVerticle(), new DeploymentOptions().setConfig(tree)))

@@ -24,7 +24,8 @@ public final class ConfigDefaults {
                 .put("public_key", "")
                 .put("audience", "")))
         .put("limits", new JsonObject()
-            .put("max_tunnels", 256))
+            .put("max_tunnels", 256)
+            .put("stopped_tunnels_kept", 1000))
         .put("access", new JsonObject()
             .put("max_body_bytes", 104_857_600L)
             .put("dial_timeout_seconds", 10)
@@ -62,6 +63,7 @@ public final class ConfigDefaults {
             .put("auth_timeout_seconds", 10)
             .put("max_auth_failures_per_minute", 10)
             .put("max_connections_per_key", 4096)
-            .put("max_reserved_per_key", 256));
+            .put("max_reserved_per_key", 256)
+            .put("closed_connections_kept", 10_000));
   }
 }

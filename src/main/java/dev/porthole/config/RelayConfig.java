@@ -32,7 +32,8 @@ public record RelayConfig(
     Duration authTimeout,
     int maxAuthFailuresPerMinute,
     int maxConnectionsPerKey,
-    int maxReservedPerKey) {
+    int maxReservedPerKey,
+    int closedConnectionsKept) {
 
   public RelayConfig {
     secretKeys = List.copyOf(secretKeys);
@@ -76,7 +77,8 @@ public record RelayConfig(
         Duration.ofSeconds(in.integer("auth_timeout_seconds", 1, 600)),
         in.integer("max_auth_failures_per_minute", 1, 1_000_000),
         in.integer("max_connections_per_key", 1, 1_000_000),
-        in.integer("max_reserved_per_key", 1, 1_000_000));
+        in.integer("max_reserved_per_key", 1, 1_000_000),
+        in.integer("closed_connections_kept", 0, 10_000_000));
   }
 
   /** The public domain, from config or derived from the edge's bound port. */

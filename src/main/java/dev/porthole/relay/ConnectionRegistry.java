@@ -345,10 +345,11 @@ public final class ConnectionRegistry {
   }
 
   /**
-   * Deletes reserved connections never used within {@code reservedTtl} (freeing their subdomains)
-   * and closed records older than {@code closedTtl}. Returns how many were deleted.
+   * Deletes reserved connections never used within {@code reservedTtl} (freeing their subdomains),
+   * closed records older than {@code closedTtl}, and the least recently closed records beyond
+   * {@code closedKept} (0: no such bound). Returns how many were deleted.
    */
-  public synchronized int sweep(Duration reservedTtl, Duration closedTtl) {
+  public synchronized int sweep(Duration reservedTtl, Duration closedTtl, int closedKept) {
     Instant now = clock.instant();
     int removed = 0;
     for (var it = byId.values().iterator(); it.hasNext(); ) {
@@ -359,14 +360,34 @@ public final class ConnectionRegistry {
         case ACTIVE -> false;
       };
       if (expired) {
-        if (conn.subdomain != null && conn.id.equals(claims.get(conn.subdomain))) {
-          claims.remove(conn.subdomain);
-        }
+        forget(conn);
         it.remove();
         removed++;
       }
     }
+    if (closedKept > 0) {
+      List<Conn> closed = new ArrayList<>();
+      for (Conn conn : byId.values()) {
+        if (conn.status == Status.CLOSED && conn.pending.isEmpty()) {
+          closed.add(conn);
+        }
+      }
+      if (closed.size() > closedKept) {
+        closed.sort(java.util.Comparator.comparing((Conn c) -> c.closedAt));
+        for (Conn conn : closed.subList(0, closed.size() - closedKept)) {
+          forget(conn);
+          byId.remove(conn.id);
+          removed++;
+        }
+      }
+    }
     return removed;
+  }
+
+  private void forget(Conn conn) {
+    if (conn.subdomain != null && conn.id.equals(claims.get(conn.subdomain))) {
+      claims.remove(conn.subdomain);
+    }
   }
 
   private SecretKeyEntry keyEntry(String secret) {

@@ -122,7 +122,7 @@ public final class RelayVerticle extends VerticleBase {
   private void startTimers() {
     long sweepEvery = Math.min(SWEEP_INTERVAL_MS, cfg.reservedConnectionTtl().toMillis());
     vertx.setPeriodic(sweepEvery, id -> {
-      int removed = registry.sweep(cfg.reservedConnectionTtl(), cfg.closedConnectionTtl());
+      int removed = registry.sweep(cfg.reservedConnectionTtl(), cfg.closedConnectionTtl(), cfg.closedConnectionsKept());
       if (removed > 0) {
         log.debug("sweep removed {} expired connection record(s)", removed);
       }

@@ -89,7 +89,7 @@ public final class JschConnector implements SshConnector {
           return null;
         }, Math.min(remainingMs(deadline), FORWARD_REPLY_MS), DEADLINE);
         log.debug("forward(connection={}) granted remote port {}", spec.connectionId(), candidate);
-        return new JschLink(session, candidate);
+        return new JschLink(session, candidate, pump);
       } catch (JSchException e) {
         if (!session.isConnected()) {
           cancel.check();
@@ -149,10 +149,12 @@ public final class JschConnector implements SshConnector {
   static final class JschLink implements SshLink {
     private final Session session;
     private final int remotePort;
+    private final Pump pump;
 
-    JschLink(Session session, int remotePort) {
+    JschLink(Session session, int remotePort, Pump pump) {
       this.session = session;
       this.remotePort = remotePort;
+      this.pump = pump;
     }
 
     @Override
@@ -191,6 +193,7 @@ public final class JschConnector implements SshConnector {
     @Override
     public void close() {
       session.disconnect();
+      pump.close();
     }
   }
 }

@@ -7,7 +7,10 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.Socket;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,10 +28,14 @@ import org.slf4j.LoggerFactory;
 final class Pump {
   private static final Logger log = LoggerFactory.getLogger(Pump.class);
   static final int DIAL_TIMEOUT_MS = 5_000;
+  /** How often a half-closed connection looks whether its channel is still there. */
+  static final long LIVENESS_CHECK_MS = 1_000;
 
   private final String host;
   private final int port;
   private final String label;
+  private final Set<Splice> live = ConcurrentHashMap.newKeySet();
+  private volatile boolean closed;
 
   Pump(String host, int port, String label) {
     this.host = host;
@@ -53,6 +60,19 @@ final class Pump {
     new Splice(channel, socket).install();
   }
 
+  /** The session is going away: closes every connection, and any that is still being set up. */
+  void close() {
+    closed = true;
+    for (Splice splice : live) {
+      splice.close();
+    }
+  }
+
+  /** Live connections (for tests). */
+  int liveConnections() {
+    return live.size();
+  }
+
   /** One forwarded connection. */
   private final class Splice {
     private final ChannelForwardedTCPIP channel;
@@ -75,7 +95,38 @@ final class Pump {
     }
 
     void install() {
-      JschChannels.splice(channel, new FromLocal(), new ToLocal());
+      live.add(this);
+      // After the add: a close() that runs from here on sees this splice; one that ran before
+      // has set closed, which the check below sees.
+      if (closed || !JschChannels.splice(channel, new FromLocal(), new ToLocal())) {
+        close();
+        throw new UncheckedIOException(new IOException("channel closed before its connection was set up"));
+      }
+    }
+
+    /** Ends both directions: the socket is closed and a waiting channel thread goes on. */
+    void close() {
+      closeSocket();
+      remoteDone.countDown();
+      live.remove(this);
+    }
+
+    /**
+     * Waits until the relay's direction has ended. Bounded by the connection: the relay's EOF, its
+     * close or the session going away count it down; and every second it looks whether the channel
+     * is still there, in case something ended it without telling this stream.
+     */
+    private void awaitRemoteDone() {
+      try {
+        while (!remoteDone.await(LIVENESS_CHECK_MS, TimeUnit.MILLISECONDS)) {
+          if (closed || !JschChannels.isLive(channel)) {
+            close();
+            return;
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
 
     /**
@@ -105,21 +156,14 @@ final class Pump {
           return n;
         }
         JschChannels.sendEof(channel);
-        try {
-          // Bounded by the connection: the relay's EOF, its close, or the session going away
-          // (every one of them counts this down).
-          remoteDone.await();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
+        awaitRemoteDone();
         return -1;
       }
 
       /** The channel is going away (JSch's {@code IO.close}). */
       @Override
       public void close() {
-        closeSocket();
-        remoteDone.countDown();
+        Splice.this.close();
       }
     }
 
@@ -140,13 +184,13 @@ final class Pump {
       @Override
       public void close() {
         if (channel.isClosed()) {
+          Splice.this.close();
+          return;
+        }
+        try {
+          socket.shutdownOutput();
+        } catch (IOException e) {
           closeSocket();
-        } else {
-          try {
-            socket.shutdownOutput();
-          } catch (IOException e) {
-            closeSocket();
-          }
         }
         remoteDone.countDown();
       }

@@ -7,6 +7,7 @@ import dev.porthole.bus.TunnelList;
 import dev.porthole.bus.TunnelRequest;
 import dev.porthole.bus.TunnelStatus;
 import dev.porthole.bus.WorkerSignal;
+import dev.porthole.config.LimitsConfig;
 import dev.porthole.config.PortrConfig;
 import dev.porthole.ssh.Cancellation;
 import dev.porthole.ssh.SshConnector;
@@ -49,7 +50,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
   private final Path knownHosts;
   private final Clock clock;
   private final int maxTunnels;
-  private final TunnelRegistry registry = new TunnelRegistry();
+  private final TunnelRegistry registry;
   private final Map<String, Runtime> runtimes = new HashMap<>();
   private PortrServerApi api;
   private boolean shuttingDown;
@@ -71,12 +72,17 @@ public final class TunnelManagerVerticle extends VerticleBase {
    *     not verified
    */
   public TunnelManagerVerticle(PortrConfig config, SshConnector connector, Path knownHosts, Clock clock) {
-    this(config, connector, knownHosts, clock, Integer.MAX_VALUE);
+    this(config, connector, knownHosts, clock, LimitsConfig.UNBOUNDED);
   }
 
-  /** @param maxTunnels live (not stopped) tunnels allowed at once ({@code limits.max_tunnels}) */
-  public TunnelManagerVerticle(PortrConfig config, SshConnector connector, Path knownHosts, Clock clock, int maxTunnels) {
-    this.maxTunnels = maxTunnels;
+  /**
+   * @param limits live (not stopped) tunnels allowed at once, and stopped tunnels kept for the list
+   *     ({@code limits.*})
+   */
+  public TunnelManagerVerticle(PortrConfig config, SshConnector connector, Path knownHosts, Clock clock,
+      LimitsConfig limits) {
+    this.maxTunnels = limits.maxTunnels();
+    this.registry = new TunnelRegistry(limits.stoppedTunnelsKept());
     this.config = config;
     this.connector = connector;
     this.knownHosts = knownHosts;
@@ -255,7 +261,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
       return rt.stopping;
     }
     if (t.status.equals(TunnelStatus.STOPPED)) {
-      registry.finishStop(t, clock.instant());
+      finishStop(t);
       return Future.succeededFuture();
     }
     t.stopping = true;
@@ -269,11 +275,18 @@ public final class TunnelManagerVerticle extends VerticleBase {
         })
         .map(v -> {
           onSignal(new WorkerSignal(t.id, 0, WorkerSignal.STOPPED, 0, "", "", clock.instant()));
-          registry.finishStop(t, clock.instant());
+          finishStop(t);
           log.info("stop(tunnel={}) stopped", t.id);
           return (Void) null;
         });
     return rt.stopping;
+  }
+
+  /** Stopped for good; the runtimes of tunnels that history no longer keeps go with them. */
+  private void finishStop(Tunnel t) {
+    for (String forgotten : registry.finishStop(t, clock.instant())) {
+      runtimes.remove(forgotten);
+    }
   }
 
   /** Shutdown: no new tunnels; every live one stopped in parallel. */

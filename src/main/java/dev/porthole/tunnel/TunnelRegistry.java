@@ -10,7 +10,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -18,6 +20,10 @@ import java.util.Optional;
 /**
  * Every tunnel's status and the event log, with Portr's rules for what a worker signal changes and
  * what gets recorded (portr-compat §6.6). Plain Java, confined to the manager's event loop.
+ *
+ * <p>Bounded: at most {@code stoppedKept} stopped tunnels are kept (the most recently stopped), so
+ * a daemon that has created a hundred thousand tunnels lists and holds only what is recent. Live
+ * tunnels are bounded by {@code limits.max_tunnels}, events by {@link #EVENT_CAP}.
  */
 final class TunnelRegistry {
   static final int EVENT_CAP = 200;
@@ -52,10 +58,23 @@ final class TunnelRegistry {
   }
 
   private final Map<String, Tunnel> tunnels = new LinkedHashMap<>();
+  /** Ids of stopped tunnels, least recently stopped first. */
+  private final LinkedHashSet<String> stopped = new LinkedHashSet<>();
+  /** Stopped tunnels kept; 0 keeps all. */
+  private final int stoppedKept;
   private final Deque<TunnelEvent> events = new ArrayDeque<>();
   private long nextSeq = 1;
   /** Counts every change that a {@link #list()} could show; the version a caller of porthole.tunnels.list holds ({@code if_version}). */
   private long version;
+
+  TunnelRegistry() {
+    this(0);
+  }
+
+  /** @param stoppedKept stopped tunnels kept for the list ({@code limits.stopped_tunnels_kept}); 0 keeps all */
+  TunnelRegistry(int stoppedKept) {
+    this.stoppedKept = stoppedKept;
+  }
 
   Tunnel create(TunnelRequest request, Instant now) {
     Tunnel t = new Tunnel(UlidCreator.getMonotonicUlid().toString(), request, now);
@@ -182,11 +201,34 @@ final class TunnelRegistry {
     return Optional.of(e);
   }
 
-  /** The last step of a stop: stopped, with stopped_at = updated_at = now (also on a repeated stop). */
-  void finishStop(Tunnel t, Instant now) {
+  /**
+   * The last step of a stop: stopped, with stopped_at = updated_at = now (also on a repeated stop,
+   * which makes it the most recently stopped). Forgets the least recently stopped tunnels beyond
+   * the bound and returns their ids; a forgotten id is unknown from then on.
+   */
+  List<String> finishStop(Tunnel t, Instant now) {
     t.status = TunnelStatus.STOPPED;
     t.stoppedAt = now;
     t.updatedAt = now;
     version++;
+    stopped.remove(t.id);
+    stopped.add(t.id);
+    if (stoppedKept <= 0 || stopped.size() <= stoppedKept) {
+      return List.of();
+    }
+    List<String> forgotten = new ArrayList<>();
+    Iterator<String> oldest = stopped.iterator();
+    while (stopped.size() > stoppedKept) {
+      String id = oldest.next();
+      oldest.remove();
+      tunnels.remove(id);
+      forgotten.add(id);
+    }
+    return forgotten;
+  }
+
+  /** Tunnels held, live and stopped. */
+  int size() {
+    return tunnels.size();
   }
 }

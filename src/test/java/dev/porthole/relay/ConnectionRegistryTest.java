@@ -137,9 +137,9 @@ class ConnectionRegistryTest {
     String used = reserve(Type.HTTP, "busy");
     bind(used, "x", 20009);
     clock.now = clock.now.plus(Duration.ofMinutes(4));
-    assertThat(registry.sweep(Duration.ofMinutes(5), Duration.ofDays(1))).isZero();
+    assertThat(registry.sweep(Duration.ofMinutes(5), Duration.ofDays(1), 0)).isZero();
     clock.now = clock.now.plus(Duration.ofMinutes(2));
-    assertThat(registry.sweep(Duration.ofMinutes(5), Duration.ofDays(1))).isEqualTo(1);
+    assertThat(registry.sweep(Duration.ofMinutes(5), Duration.ofDays(1), 0)).isEqualTo(1);
     assertThat(registry.get(unused)).isNull();
     assertThat(registry.get(used).status()).isEqualTo(Status.ACTIVE);
     assertThat(registry.reserve(ALICE, Type.HTTP, "idle").outcome()).isEqualTo(Outcome.CREATED);
@@ -152,5 +152,29 @@ class ConnectionRegistryTest {
     bind(id, "x", 20010);
     assertThat(registry.closeUnrouted(id)).isFalse();
     assertThat(registry.active()).extracting(ConnectionRegistry.ConnectionView::id).containsExactly(id);
+  }
+
+  @Test
+  @DisplayName("closed_connections_kept: beyond the bound the least recently closed records go, whatever their age; active ones stay")
+  void closedRecordsAreBounded() {
+    List<String> closed = new java.util.ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      String id = reserve(Type.TCP, null);
+      bind(id, "c" + i, 30000 + i);
+      registry.release(id, "c" + i);
+      closed.add(id);
+      clock.now = clock.now.plusSeconds(1);
+    }
+    String active = reserve(Type.HTTP, "stays");
+    bind(active, "a", 20100);
+    assertThat(registry.sweep(Duration.ofMinutes(5), Duration.ofDays(1), 2)).isEqualTo(3);
+    for (String id : closed.subList(0, 3)) {
+      assertThat(registry.get(id)).isNull();
+    }
+    for (String id : closed.subList(3, 5)) {
+      assertThat(registry.get(id).status()).isEqualTo(Status.CLOSED);
+    }
+    assertThat(registry.get(active).status()).isEqualTo(Status.ACTIVE);
+    assertThat(registry.sweep(Duration.ofMinutes(5), Duration.ofDays(1), 2)).isZero();
   }
 }

@@ -2,6 +2,7 @@ package dev.porthole.testsupport;
 
 import dev.porthole.api.HttpVerticle;
 import dev.porthole.config.ConfigDefaults;
+import dev.porthole.config.LimitsConfig;
 import dev.porthole.config.PortrConfig;
 import dev.porthole.health.HealthVerticle;
 import dev.porthole.ssh.JschConnector;
@@ -49,16 +50,16 @@ public final class TestAppServer implements AutoCloseable {
   /** @param knownHosts Portr's known_hosts for trust on first use, or null for insecure mode */
   public static TestAppServer start(TestRelay relay, Consumer<PortrConfig> tweak, java.nio.file.Path knownHosts)
       throws Exception {
-    return start(relay, tweak, knownHosts, Integer.MAX_VALUE);
+    return start(relay, tweak, knownHosts, LimitsConfig.UNBOUNDED);
   }
 
-  /** @param maxTunnels the manager's {@code limits.max_tunnels} */
-  public static TestAppServer start(TestRelay relay, int maxTunnels) throws Exception {
-    return start(relay, c -> { }, null, maxTunnels);
+  /** @param limits the manager's {@code limits.*} */
+  public static TestAppServer start(TestRelay relay, LimitsConfig limits) throws Exception {
+    return start(relay, c -> { }, null, limits);
   }
 
   private static TestAppServer start(TestRelay relay, Consumer<PortrConfig> tweak, java.nio.file.Path knownHosts,
-      int maxTunnels) throws Exception {
+      LimitsConfig limits) throws Exception {
     RelayEndpoint e = new RelayEndpoint(relay);
     PortrConfig portr = PortrConfig.of("127.0.0.1:" + e.adminPort, "127.0.0.1:" + e.sshPort, e.domain,
         TestRelay.SECRET, true);
@@ -66,7 +67,7 @@ public final class TestAppServer implements AutoCloseable {
     Vertx vertx = Vertx.vertx();
     HttpVerticle http = new HttpVerticle();
     vertx.deployVerticle(new TunnelManagerVerticle(portr, new JschConnector(), knownHosts, Clock.systemUTC(),
-            maxTunnels))
+            limits))
         .compose(id -> vertx.deployVerticle(new HealthVerticle(), new DeploymentOptions().setConfig(
             new JsonObject().put("interval_seconds", portr.effectiveHealthCheckInterval()))))
         .compose(id -> vertx.deployVerticle(new WebhookVerticle()))

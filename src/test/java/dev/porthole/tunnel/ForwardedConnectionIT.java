@@ -150,6 +150,52 @@ class ForwardedConnectionIT {
     }
   }
 
+  @Test
+  @DisplayName("a tunnel stopped while its connections are still dialling the local service: once those dials complete and the service hangs up, no channel thread is left")
+  void stopWhileDiallingLeavesNoThread() throws Exception {
+    long before = channelThreads();
+    // Backlog 1 and nobody accepting: the pump's dials pile up in the kernel (SYN retries), so
+    // the stop lands between JSch opening each channel and the pump installing its splice.
+    try (ServerSocket local = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      JsonObject status = app.create(new JsonObject().put("type", "tcp").put("port", local.getLocalPort()));
+      int remote = status.getInteger("remote_port");
+      int connections = 12;
+      Socket[] clients = new Socket[connections];
+      try {
+        for (int i = 0; i < connections; i++) {
+          clients[i] = new Socket("127.0.0.1", remote);
+        }
+        Timeouts.pollUntil(Duration.ofSeconds(10), "a channel thread per public connection",
+            () -> channelThreads() >= before + connections);
+        assertThat(app.send("DELETE", "/api/v1/tunnels/" + status.getString("id"), null).statusCode())
+            .isEqualTo(200);
+        // Now let every dial through; the service says one line and hangs up.
+        CompletableFuture<Void> service = CompletableFuture.runAsync(() -> {
+          try {
+            local.setSoTimeout((int) Timeouts.scaled(Duration.ofSeconds(8)).toMillis());
+            while (true) {
+              try (Socket in = local.accept()) {
+                in.getOutputStream().write("bye\n".getBytes(StandardCharsets.US_ASCII));
+              }
+            }
+          } catch (IOException timedOutOrClosed) {
+            // Every dial that was going to come has come.
+          }
+        });
+        Timeouts.pollUntil(Duration.ofSeconds(20), "channel threads back to " + before,
+            () -> channelThreads() <= before);
+        local.close();
+        service.get(10, TimeUnit.SECONDS);
+      } finally {
+        for (Socket c : clients) {
+          if (c != null) {
+            c.close();
+          }
+        }
+      }
+    }
+  }
+
   private static long channelThreads() {
     return Thread.getAllStackTraces().keySet().stream()
         .filter(t -> t.isAlive() && t.getName().startsWith(CHANNEL_THREAD)).count();

@@ -2,11 +2,14 @@ package dev.porthole.tunnel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.porthole.config.LimitsConfig;
 import dev.porthole.testsupport.Fixtures;
 import dev.porthole.testsupport.TestAppServer;
 import dev.porthole.testsupport.TestRelay;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -43,7 +46,7 @@ class TunnelLimitIT {
   @BeforeAll
   static void start() throws Exception {
     relay = TestRelay.start(dir);
-    app = TestAppServer.start(relay, LIMIT);
+    app = TestAppServer.start(relay, new LimitsConfig(LIMIT, 0));
   }
 
   @AfterAll
@@ -87,6 +90,35 @@ class TunnelLimitIT {
         .get(30, TimeUnit.SECONDS);
     assertThat(again.statusCode()).as("POST after a DELETE: %s", again.body()).isEqualTo(201);
     assertThat(live()).hasSize(LIMIT);
+  }
+
+  @Test
+  @DisplayName("stopped_tunnels_kept 2: after 4 tunnels stopped the list holds the 2 most recently stopped and the "
+      + "live one; an evicted id answers 404 to GET and DELETE, like an unknown one")
+  void stoppedHistoryIsBounded() throws Exception {
+    try (ServerSocket local = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+         TestAppServer bounded = TestAppServer.start(relay, new LimitsConfig(16, 2))) {
+      String live = bounded.tcpTunnel(local.getLocalPort());
+      List<String> stopped = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        String id = bounded.tcpTunnel(local.getLocalPort());
+        assertThat(bounded.send("DELETE", "/api/v1/tunnels/" + id, null).statusCode()).isEqualTo(200);
+        stopped.add(id);
+      }
+      JsonArray listed = new JsonObject(bounded.send("GET", "/api/v1/tunnels", null).body()).getJsonArray("tunnels");
+      List<String> ids = new ArrayList<>();
+      listed.forEach(o -> ids.add(((JsonObject) o).getString("id")));
+      assertThat(ids).containsExactlyInAnyOrder(live, stopped.get(2), stopped.get(3));
+      for (String evicted : stopped.subList(0, 2)) {
+        for (String method : List.of("GET", "DELETE")) {
+          HttpResponse<String> r = bounded.send(method, "/api/v1/tunnels/" + evicted, null);
+          assertThat(r.statusCode()).as(method + " of an evicted tunnel").isEqualTo(404);
+          assertThat(r.body()).isEqualTo("{\"message\":\"tunnel not found\"}");
+        }
+      }
+      assertThat(bounded.get(stopped.get(3)).getString("status")).isEqualTo("stopped");
+      assertThat(bounded.get(live).getString("status")).isEqualTo("running");
+    }
   }
 
   private static CompletableFuture<HttpResponse<String>> post(JsonObject body) {

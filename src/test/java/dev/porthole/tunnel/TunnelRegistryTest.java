@@ -290,4 +290,33 @@ class TunnelRegistryTest {
     assertThat(registry.list()).extracting(TunnelStatus::id).containsExactly(newest.id, middle.id, old.id);
     assertThat(new TunnelRegistry().list()).isNotNull().isEmpty();
   }
+
+  @Test
+  @DisplayName("limits.stopped_tunnels_kept: the least recently stopped tunnels beyond the bound are forgotten; live ones never are")
+  void stoppedHistoryIsBounded() {
+    TunnelRegistry bounded = new TunnelRegistry(2);
+    TunnelRegistry.Tunnel live = bounded.create(http(), T0);
+    TunnelRegistry.Tunnel a = bounded.create(http(), at(1));
+    TunnelRegistry.Tunnel b = bounded.create(http(), at(2));
+    TunnelRegistry.Tunnel c = bounded.create(http(), at(3));
+    assertThat(bounded.finishStop(b, at(10))).isEmpty();
+    assertThat(bounded.finishStop(a, at(11))).isEmpty();
+    // A repeated stop makes b the most recently stopped: a is now the oldest.
+    assertThat(bounded.finishStop(b, at(12))).isEmpty();
+    assertThat(bounded.finishStop(c, at(13))).containsExactly(a.id);
+    assertThat(bounded.get(a.id)).isNull();
+    assertThat(bounded.list()).extracting(TunnelStatus::id).containsExactly(c.id, b.id, live.id);
+    assertThat(bounded.size()).isEqualTo(3);
+    assertThat(bounded.liveCount()).isEqualTo(1);
+  }
+
+  @Test
+  @DisplayName("limits.stopped_tunnels_kept = 0 keeps every stopped tunnel, as Portr does")
+  void zeroKeepsAll() {
+    TunnelRegistry all = new TunnelRegistry(0);
+    for (int i = 0; i < 1_500; i++) {
+      assertThat(all.finishStop(all.create(http(), at(i)), at(i + 1))).isEmpty();
+    }
+    assertThat(all.list()).hasSize(1_500);
+  }
 }
