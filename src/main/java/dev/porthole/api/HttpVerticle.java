@@ -33,9 +33,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The app-server's HTTP API, Portr's {@code app-server} byte for byte where it can be
  * (portr-compat §6.2, §6.3): each handler parses, makes one bus request to the manager, renders.
- * Settings from {@code config()}: {@code host}, {@code port}, {@code token} (empty: none),
- * {@code relay} ({@code embedded} or {@code configured}), and {@code settings}: the porthole
- * configuration tree, whose {@code auth} and {@code http} sections {@link ApiGuard} applies.
+ * Its settings are a {@link Slice} from the composition root, or, deployed with no constructor
+ * argument, {@code config()}: {@code host}, {@code port}, {@code token} (empty: none), {@code relay}
+ * ({@code embedded} or {@code configured}), and {@code settings}: the porthole configuration tree,
+ * whose {@code auth}, {@code http} and {@code access} sections it reads.
  */
 public final class HttpVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(HttpVerticle.class);
@@ -52,15 +53,41 @@ public final class HttpVerticle extends VerticleBase {
   /** The last list answer, encoded, and the manager's version it shows. */
   private Buffer listBody;
   private long listVersion = -1;
+  private Slice slice;
+
+  /**
+   * What the HTTP verticle is given.
+   *
+   * @param bindHost the address to listen on
+   * @param token the static API token, empty for none
+   * @param relayMode {@code embedded} or {@code configured}, as {@code /api/v1/health} says
+   */
+  public record Slice(String bindHost, int port, String token, String relayMode, AuthConfig auth,
+      AccessConfig access) {
+
+    /** From {@code config()}; reads the PEM file a {@code auth.jwt.public_key} may name (blocking). */
+    static Slice from(JsonObject cfg) {
+      JsonObject settings = cfg.getJsonObject("settings", new JsonObject());
+      return new Slice(cfg.getString("host", "127.0.0.1"), cfg.getInteger("port", 7778), cfg.getString("token", ""),
+          cfg.getString("relay", "configured"), AuthConfig.from(settings), AccessConfig.from(settings));
+    }
+  }
+
+  /** Settings from {@code config()} (see the class comment). */
+  public HttpVerticle() {
+  }
+
+  public HttpVerticle(Slice slice) {
+    this.slice = slice;
+  }
 
   @Override
   public Future<?> start() {
-    JsonObject cfg = config();
-    JsonObject settings = cfg.getJsonObject("settings", new JsonObject());
-    Guard guard = new Guard(vertx, cfg.getString("token", ""), AuthConfig.from(settings), cfg.getString("host", "127.0.0.1"));
+    Slice cfg = slice != null ? slice : Slice.from(config());
+    Guard guard = new Guard(vertx, cfg.token(), cfg.auth(), cfg.bindHost());
     ApiGuard apiGuard = new ApiGuard(guard);
-    access = new AccessRoutes(vertx, AccessConfig.from(settings), guard);
-    JsonObject health = new JsonObject().put("status", "ok").put("relay", cfg.getString("relay", "configured"))
+    access = new AccessRoutes(vertx, cfg.access(), guard);
+    JsonObject health = new JsonObject().put("status", "ok").put("relay", cfg.relayMode())
         .put("version", Version.get());
 
     readyWait = new ReadyWait(vertx, vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false)
@@ -134,10 +161,10 @@ public final class HttpVerticle extends VerticleBase {
           }
         })
         .requestHandler(router)
-        .listen(cfg.getInteger("port", 7778), cfg.getString("host", "127.0.0.1"))
+        .listen(cfg.port(), cfg.bindHost())
         .onSuccess(s -> {
           server = s;
-          advertised = hostForUrls(cfg.getString("host", "127.0.0.1")) + ":" + s.actualPort();
+          advertised = hostForUrls(cfg.bindHost()) + ":" + s.actualPort();
         });
   }
 
