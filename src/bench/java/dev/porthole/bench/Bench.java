@@ -33,7 +33,7 @@ import java.util.regex.Pattern;
 
 /**
  * The performance harness of issue 7: starts a relay, app-servers, local targets and load
- * generators on loopback, runs the scenarios P1–P7, each side by side with its anchor in the same
+ * generators on loopback, runs the scenarios P1–P8, each side by side with its anchor in the same
  * run (A B A B …, medians of {@value #ROUNDS} rounds), and writes {@code report.md} and
  * {@code report.json}. Started by {@code src/bench/run.sh}.
  */
@@ -130,6 +130,7 @@ public final class Bench {
       }
       scenario("P2", this::tcpBulkDelayed);
       scenario("P5", this::scale);
+      scenario("P8", this::soak);
       procs.stop(relay);
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -484,8 +485,45 @@ public final class Bench {
     }
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // P8: the long-lived daemon, tunnels created and stopped in a loop.
+
+  private void soak() throws Exception {
+    int cycles = quick ? 10_000 : 100_000;
+    // Past limits.stopped_tunnels_kept (1 000): the baseline is taken with the history full.
+    int warmup = 1_500;
+    int apiPort = freePort();
+    Process app = startAppServer("app-server-p8", apiPort, portrConfig("portr-p8.yaml", sshPort), 64);
+    try {
+      Soak.Figures f = new Soak(http, "http://127.0.0.1:" + apiPort, edgePort, startHttpTarget(), startEchoTarget())
+          .run(app.pid(), warmup, cycles, 1_000);
+      String tag = f.cycles() + " tunnels created and stopped after " + warmup + " warm-up ("
+          + Math.round(f.cycles() / f.seconds()) + "/s)";
+      f.firstErrors().forEach(e -> System.out.println("bench: P8 error: " + e));
+      report.single("P8", tag + ": errors", "errors", f.errors(), Report.Better.LOWER, 0, "0");
+      report.single("P8", "threads after − baseline (" + f.threadsBaseline() + ")", "threads",
+          f.threadsAfter() - f.threadsBaseline(), Report.Better.ABS_LOWER, 5, "± 5");
+      report.single("P8", String.format(Locale.ROOT, "heap after a full GC, %.1f MiB → %.1f MiB (history full at both)",
+              f.heapBaselineKib() / 1024.0, f.heapAfterKib() / 1024.0), "% over baseline",
+          (f.heapAfterKib() - f.heapBaselineKib()) * 100.0 / f.heapBaselineKib(), Report.Better.LOWER, 10, "≤ +10 %");
+      report.single("P8", String.format(Locale.ROOT, "GET /api/v1/tunnels (%d listed) p99 at the end ÷ at the start "
+              + "(%.2f ms → %.2f ms)", f.listedAtEnd(), f.listP99Start(), f.listP99End()), "×",
+          f.listP99End() / f.listP99Start(), Report.Better.LOWER, 2, "≤ 2 ×");
+      report.single("P8", "app-server RSS at the end", "MiB", f.rssAfterKib() / 1024.0, Report.Better.LOWER, 1024,
+          "≤ 1 GiB");
+    } finally {
+      procs.stop(app);
+    }
+  }
+
+  /** A TCP echo service on the harness's own Vert.x: P8's tcp tunnels end there. */
+  private int startEchoTarget() throws Exception {
+    return vertx.createNetServer().connectHandler(so -> so.pipeTo(so))
+        .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
+  }
+
   /** Polls the thread count until it stops changing (or reaches {@code goal}), at most 20 s. */
-  private static int settledThreads(long pid, int goal) throws Exception {
+  static int settledThreads(long pid, int goal) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     int last = (int) procStatus(pid, "Threads");
     int stable = 0;
@@ -502,7 +540,7 @@ public final class Bench {
   }
 
   /** A field of /proc/PID/status as a number (VmRSS in KiB). */
-  private static long procStatus(long pid, String field) throws IOException {
+  static long procStatus(long pid, String field) throws IOException {
     for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
       if (line.startsWith(field + ":")) {
         return Long.parseLong(line.substring(field.length() + 1).trim().split("\\s+")[0]);
@@ -532,7 +570,9 @@ public final class Bench {
   private void coldStart() throws Exception {
     Path home = Files.createDirectories(work.resolve("p7-home"));
     Path conf = work.resolve("p7.yaml");
-    Files.writeString(conf, "relay:\n  admin_port: 0\n  ssh_port: 0\n  http_port: 0\n");
+    // Any free port for all three, so a run never depends on 8001 being free. HOME below keeps the
+    // relay's keys and any ~/.portr/config.yaml out of the real home (porthole reads $HOME).
+    Files.writeString(conf, "embedded_relay:\n  admin_port: 0\n  ssh_port: 0\n  http_port: 0\n");
     List<Double> ms = new ArrayList<>();
     for (int r = 0; r <= ROUNDS; r++) { // round 0 creates the relay's keys; not counted
       int port = freePort();
@@ -652,7 +692,7 @@ public final class Bench {
         "-o", "ExitOnForwardFailure=yes", "-o", "PreferredAuthentications=keyboard-interactive",
         "-o", "ConnectTimeout=10", "-o", "LogLevel=INFO",
         "-p", String.valueOf(port), "-l", connectionId + ":" + SECRET,
-        "-R", "0.0.0.0:0:127.0.0.1:" + localPort, "127.0.0.1"));
+        "-R", "0.0.0.0:0:127.0.0.1:" + localPort, "127.0.0.1"), Map.of("HOME", work.toString()));
   }
 
   /** The port OpenSSH reports for its {@code -R 0.0.0.0:0:…} forward. */

@@ -10,11 +10,54 @@ import java.lang.reflect.Method;
  *
  * <p>It lives in JSch's package because it writes a packet through package-private API, and waits
  * on JSch's private global-request reply slot under the same lock as {@code setPortForwardingR},
- * so the two never take each other's reply. Tied to JSch's internals: pinned JSch version, and a
- * test that fails if they change.
+ * so the two never take each other's reply. Tied to JSch's internals: pinned JSch version, a
+ * start-up {@link #selfCheck()} that refuses to run on a JSch without them, and a test that fails
+ * if they change.
  */
 public final class GlobalRequests {
+  static final String USED_FOR = "the health check's keepalive@openssh.com request (GlobalRequests)";
+  private static volatile Handles handles;
+
   private GlobalRequests() {
+  }
+
+  /** JSch's private reply slot: {@code Session.grr} and the methods of its class. */
+  public record Handles(Field grr, Method setThread, Method getReply, Method setPort) {
+  }
+
+  /**
+   * Finds the reply slot {@code fieldName} of {@code sessionClass} and its methods. Parameterised so
+   * that a test can ask for a field that is not there.
+   *
+   * @throws IllegalStateException naming the missing member and the JSch versions
+   */
+  public static Handles resolve(Class<?> sessionClass, String fieldName) {
+    Field grr = Linkage.field(sessionClass, fieldName, USED_FOR);
+    Class<?> slot = grr.getType();
+    return new Handles(grr,
+        Linkage.method(slot, "setThread", USED_FOR, Thread.class),
+        Linkage.method(slot, "getReply", USED_FOR),
+        Linkage.method(slot, "setPort", USED_FOR, int.class));
+  }
+
+  /**
+   * Resolves the internals once and keeps them; also checks the package-private {@code
+   * Session.write(Packet)} this class calls. Idempotent.
+   *
+   * @throws IllegalStateException when this JSch lacks one of them
+   */
+  public static void selfCheck() {
+    handles();
+  }
+
+  private static Handles handles() {
+    Handles h = handles;
+    if (h == null) {
+      h = resolve(Session.class, "grr");
+      Linkage.method(Session.class, "write", USED_FOR, Packet.class);
+      handles = h;
+    }
+    return h;
   }
 
   /**
@@ -23,20 +66,12 @@ public final class GlobalRequests {
    * @return TRUE for success, FALSE for failure, null when no reply came in time
    */
   public static Boolean request(Session session, String name, long timeoutMs) throws Exception {
-    Field grrField = Session.class.getDeclaredField("grr");
-    grrField.setAccessible(true);
-    Object grr = grrField.get(session);
-    Class<?> c = grr.getClass();
-    Method setThread = c.getDeclaredMethod("setThread", Thread.class);
-    Method getReply = c.getDeclaredMethod("getReply");
-    Method setPort = c.getDeclaredMethod("setPort", int.class);
-    setThread.setAccessible(true);
-    getReply.setAccessible(true);
-    setPort.setAccessible(true);
+    Handles h = handles();
+    Object grr = h.grr().get(session);
     synchronized (grr) {
-      setThread.invoke(grr, Thread.currentThread());
+      h.setThread().invoke(grr, Thread.currentThread());
       // Any non-zero value: the reply handler parses a port from the reply only when this is 0.
-      setPort.invoke(grr, -1);
+      h.setPort().invoke(grr, -1);
       try {
         Buffer buf = new Buffer(100);
         Packet packet = new Packet(buf);
@@ -47,10 +82,10 @@ public final class GlobalRequests {
         session.write(packet);
         long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
         int reply;
-        while ((reply = (int) getReply.invoke(grr)) == -1) {
+        while ((reply = (int) h.getReply().invoke(grr)) == -1) {
           long left = (deadline - System.nanoTime()) / 1_000_000L;
-          if (left <= 0) {
-            break;
+          if (left <= 0 || !session.isConnected()) {
+            break; // no reply will come on a session that is gone (a stop closed it)
           }
           try {
             // The session thread interrupts this thread when the reply arrives.
@@ -61,7 +96,7 @@ public final class GlobalRequests {
         }
         return reply == -1 ? null : reply == 1;
       } finally {
-        setThread.invoke(grr, (Object) null);
+        h.setThread().invoke(grr, (Object) null);
         Thread.interrupted();
       }
     }

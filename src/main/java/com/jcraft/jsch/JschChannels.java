@@ -3,10 +3,29 @@ package com.jcraft.jsch;
 /**
  * What porthole's forwarded-connection pump needs from JSch channels that JSch keeps
  * package-private. Pinned JSch version; covered by the app-server's TCP half-close and payload
- * tests.
+ * tests. The access is compiled in, so a different JSch on the class path would fail only when a
+ * forwarded connection arrives ({@code NoSuchFieldError}); {@link #selfCheck()} finds that at
+ * start-up instead.
  */
 public final class JschChannels {
+  static final String USED_FOR = "the forwarded-connection data path (JschChannels)";
+
   private JschChannels() {
+  }
+
+  /**
+   * Checks that this JSch has every member the methods below use.
+   *
+   * @throws IllegalStateException naming the missing member and the JSch versions
+   */
+  public static void selfCheck() {
+    Linkage.method(Channel.class, "eof", USED_FOR);
+    Linkage.field(Channel.class, "lwsize_max", USED_FOR);
+    Linkage.field(Channel.class, "lwsize", USED_FOR);
+    Linkage.field(Channel.class, "connected", USED_FOR);
+    Class<?> io = Linkage.field(Channel.class, "io", USED_FOR).getType();
+    Linkage.method(io, "setInputStream", USED_FOR, java.io.InputStream.class, boolean.class);
+    Linkage.method(io, "setOutputStream", USED_FOR, java.io.OutputStream.class, boolean.class);
   }
 
   /**

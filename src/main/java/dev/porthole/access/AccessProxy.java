@@ -1,10 +1,10 @@
 package dev.porthole.access;
 
 import dev.porthole.config.AccessConfig;
-import dev.porthole.edge.EdgeInterceptor;
-import dev.porthole.edge.HtmlPages;
-import dev.porthole.edge.LimitedStream;
-import dev.porthole.edge.OwnResponse;
+import dev.porthole.httpkit.EdgeInterceptor;
+import dev.porthole.httpkit.HtmlPages;
+import dev.porthole.httpkit.LimitedStream;
+import dev.porthole.httpkit.OwnResponse;
 import io.netty.channel.ConnectTimeoutException;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;

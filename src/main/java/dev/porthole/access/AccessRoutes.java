@@ -5,6 +5,7 @@ import dev.porthole.auth.Guard;
 import dev.porthole.auth.Principal;
 import dev.porthole.config.AccessConfig;
 import dev.porthole.config.AuthConfig;
+import dev.porthole.connect.PortForwardProtocol;
 import dev.porthole.json.GoJson;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -221,8 +222,8 @@ public final class AccessRoutes {
     String header = view ? Guard.bearer(AccessProxy.accessCookie(headers)) : null;
     if (header == null) {
       for (String proto : Subprotocols.offered(headers)) {
-        if (proto.startsWith(Subprotocols.CREDENTIAL_PREFIX) && proto.length() > Subprotocols.CREDENTIAL_PREFIX.length()) {
-          header = Guard.bearer(proto.substring(Subprotocols.CREDENTIAL_PREFIX.length()));
+        if (proto.startsWith(PortForwardProtocol.CREDENTIAL_PREFIX) && proto.length() > PortForwardProtocol.CREDENTIAL_PREFIX.length()) {
+          header = Guard.bearer(proto.substring(PortForwardProtocol.CREDENTIAL_PREFIX.length()));
         }
       }
     }

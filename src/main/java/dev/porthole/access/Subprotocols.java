@@ -16,8 +16,6 @@ import java.util.List;
 public final class Subprotocols {
   /** For {@code HttpServerOptions.setWebSocketSubProtocols}: select from the offer as narrowed. */
   public static final List<String> SERVER_LIST = List.of("*");
-  /** porthole's credential subprotocol: {@code bearer.<T>}, never forwarded nor answered. */
-  public static final String CREDENTIAL_PREFIX = "bearer.";
   private static final String HEADER = "Sec-WebSocket-Protocol";
 
   private Subprotocols() {

@@ -1,12 +1,12 @@
 package dev.porthole.access;
 
 import dev.porthole.bus.Addresses;
-import dev.porthole.bus.FailureCode;
 import dev.porthole.bus.TunnelStatus;
+import dev.porthole.httpkit.ApiResponses;
+import dev.porthole.httpkit.ApiResponses.Route;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -39,8 +39,7 @@ final class TunnelLookup {
             new DeliveryOptions().setSendTimeout(Addresses.QUERY_TIMEOUT_MS))
         .transform(ar -> {
           if (ar.failed()) {
-            return Future.failedFuture(ar.cause() instanceof ReplyException re
-                && re.failureCode() == FailureCode.TUNNEL_NOT_FOUND.code()
+            return Future.failedFuture(ApiResponses.status(ar.cause(), Route.TUNNEL) == 404
                 ? new Refused(404, "tunnel-not-found", "unknown tunnel " + id)
                 : new Refused(503, "manager-unavailable", "the tunnel manager did not answer"));
           }

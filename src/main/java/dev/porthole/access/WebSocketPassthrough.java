@@ -1,6 +1,7 @@
 package dev.porthole.access;
 
 import dev.porthole.config.AccessConfig;
+import dev.porthole.connect.PortForwardProtocol;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocketHandshake;
@@ -80,7 +81,7 @@ public final class WebSocketPassthrough {
               hs.authority(), prefix);
           // porthole's own credential subprotocol is for porthole, not the target.
           options.setSubProtocols(Subprotocols.offered(hs.headers()).stream()
-              .filter(p -> !p.startsWith(Subprotocols.CREDENTIAL_PREFIX)).toList());
+              .filter(p -> !p.startsWith(PortForwardProtocol.CREDENTIAL_PREFIX)).toList());
           headers.forEach((name, value) -> {
             if (!NOT_FORWARDED.contains(name.toLowerCase(Locale.ROOT))) {
               options.addHeader(name, value);

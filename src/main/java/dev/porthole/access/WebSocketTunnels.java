@@ -2,6 +2,7 @@ package dev.porthole.access;
 
 import dev.porthole.bus.Addresses;
 import dev.porthole.config.AccessConfig;
+import dev.porthole.connect.PortForwardProtocol;
 import io.netty.channel.socket.DuplexChannel;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -9,7 +10,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.ServerWebSocketHandshake;
 import io.vertx.core.internal.net.NetSocketInternal;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
@@ -24,8 +24,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code /ws/port-forward/{id}} (port-forward-access.md): each WebSocket is one fresh TCP
- * connection to the tunnel's local target. Binary messages are the bytes; the text message {@code
+ * {@code /ws/port-forward/{id}} (port-forward-access.md), the server end of {@link
+ * PortForwardProtocol}: each WebSocket is one fresh TCP connection to the tunnel's local target. Binary messages are the bytes; the text message {@code
  * {"type":"eof"}} half-closes the target's side; any other text closes with 1003. Both directions
  * use backpressure, and {@code access.ws_max_bytes_per_second} is enforced by pausing reads. Close
  * codes: 1000 target closed, 1001 server shutdown ({@code porthole.internal.shutting-down}), 1003
@@ -39,7 +39,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class WebSocketTunnels {
   private static final Logger log = LoggerFactory.getLogger(WebSocketTunnels.class);
-  public static final String SUBPROTOCOL = "porthole.v1";
   /** How long a closing tunnel waits for its last bytes to reach the target. */
   static final long FLUSH_LIMIT_MS = 10_000;
   /** The idle check runs every tenth of the idle timeout, within 100 ms .. 1 s. */
@@ -61,7 +60,7 @@ public final class WebSocketTunnels {
     vertx.eventBus().<JsonObject>localConsumer(Addresses.TUNNELS_LIFECYCLE, m -> {
       String type = m.body().getString("type");
       if ("stopped".equals(type)) {
-        closeAll(m.body().getString("tunnel_id"), (short) 4404, "tunnel stopped");
+        closeAll(m.body().getString("tunnel_id"), PortForwardProtocol.TUNNEL_STOPPED, "tunnel stopped");
       }
     });
   }
@@ -95,7 +94,7 @@ public final class WebSocketTunnels {
           }
           Conn conn = new Conn(id);
           open.computeIfAbsent(id, k -> new HashSet<>()).add(conn);
-          Subprotocols.answer(hs, Subprotocols.offered(hs, SUBPROTOCOL) ? SUBPROTOCOL : null);
+          Subprotocols.answer(hs, Subprotocols.offered(hs, PortForwardProtocol.SUBPROTOCOL) ? PortForwardProtocol.SUBPROTOCOL : null);
           hs.accept().onSuccess(ws -> conn.start(ws, status.getString("host"), status.getInteger("port")))
               .onFailure(err -> forget(conn));
         });
@@ -110,7 +109,7 @@ public final class WebSocketTunnels {
   public void closeEverything() {
     shuttingDown = true;
     for (String id : Set.copyOf(open.keySet())) {
-      closeAll(id, (short) 1001, "server shutdown");
+      closeAll(id, PortForwardProtocol.GOING_AWAY, "server shutdown");
     }
   }
 
@@ -173,7 +172,7 @@ public final class WebSocketTunnels {
         if (frame.isText() || frame.isBinary() || frame.isContinuation()) {
           messageBytes += frame.binaryData().length();
           if (messageBytes > cfg.wsMaxMessageBytes()) {
-            close((short) 1009, "message over access.ws_max_message_bytes (" + cfg.wsMaxMessageBytes() + ")");
+            close(PortForwardProtocol.TOO_LARGE, "message over access.ws_max_message_bytes (" + cfg.wsMaxMessageBytes() + ")");
           } else if (frame.isFinal()) {
             messageBytes = 0;
           }
@@ -183,7 +182,7 @@ public final class WebSocketTunnels {
       net.connect(port, host).onComplete(ar -> {
         if (ar.failed()) {
           log.debug("ws(tunnel={}) dial {}:{} failed: {}", tunnelId, host, port, ar.cause().getMessage());
-          close((short) 1011, "target dial failed");
+          close(PortForwardProtocol.TARGET_UNREACHABLE, "target dial failed");
           return;
         }
         target = ar.result();
@@ -206,13 +205,7 @@ public final class WebSocketTunnels {
         up.passed(buf.length(), ws, target);
       });
       ws.textMessageHandler(text -> {
-        JsonObject control = null;
-        try {
-          control = new JsonObject(text);
-        } catch (DecodeException e) {
-          // Answered below.
-        }
-        if (control != null && "eof".equals(control.getString("type"))) {
+        if (PortForwardProtocol.isEof(text)) {
           // After the bytes before it: Netty's shutdownOutput fails writes still queued.
           targetWritten.onComplete(ar -> {
             if (((NetSocketInternal) target).channelHandlerContext().channel() instanceof DuplexChannel ch) {
@@ -221,7 +214,7 @@ public final class WebSocketTunnels {
           });
           return;
         }
-        close((short) 1003, "text messages are control messages; send bytes as binary");
+        close(PortForwardProtocol.BAD_MESSAGE, "text messages are control messages; send bytes as binary");
       });
       target.handler(buf -> {
         touch();
@@ -231,12 +224,12 @@ public final class WebSocketTunnels {
       // The end, not the close: Vert.x reports the close at once, while bytes read before it may
       // still wait in the paused socket (a throttled or backpressured tunnel). The end comes after
       // the last of them.
-      target.endHandler(v -> close((short) 1000, "target closed"));
+      target.endHandler(v -> close(PortForwardProtocol.NORMAL, "target closed"));
       target.exceptionHandler(err -> log.debug("ws(tunnel={}) target: {}", tunnelId, err.toString()));
       long idleNanos = cfg.wsIdleTimeout().toNanos();
       timer = vertx.setPeriodic(Math.min(1_000, Math.max(IDLE_CHECK_MIN_MS, cfg.wsIdleTimeout().toMillis() / 10)), id -> {
         if (System.nanoTime() - lastActivity >= idleNanos) {
-          close((short) 4008, "idle timeout");
+          close(PortForwardProtocol.IDLE, "idle timeout");
         }
       });
       pinger = vertx.setPeriodic(cfg.wsPingInterval().toMillis(), id -> {
@@ -264,7 +257,7 @@ public final class WebSocketTunnels {
     /** The client sent a close frame and its earlier messages still go to the target (then the end). */
     private boolean closingAfterQueued() {
       Short code = ws.closeStatusCode();
-      return !closed && target != null && code != null && code != 1006;
+      return !closed && target != null && code != null && code != PortForwardProtocol.DROPPED;
     }
 
     private void shutdown() {

@@ -1,6 +1,7 @@
 package dev.porthole.api;
 
 import dev.porthole.bus.Addresses;
+import dev.porthole.httpkit.ApiResponses;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;

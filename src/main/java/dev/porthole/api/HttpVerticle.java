@@ -1,7 +1,7 @@
 package dev.porthole.api;
 
 import dev.porthole.Version;
-import dev.porthole.api.ApiResponses.Route;
+import dev.porthole.httpkit.ApiResponses.Route;
 import dev.porthole.bus.Addresses;
 import dev.porthole.bus.TunnelList;
 import dev.porthole.bus.TunnelRequest;
@@ -9,8 +9,9 @@ import dev.porthole.access.AccessRoutes;
 import dev.porthole.auth.Guard;
 import dev.porthole.config.AccessConfig;
 import dev.porthole.config.AuthConfig;
-import dev.porthole.edge.HtmlPages;
-import dev.porthole.json.InvalidRequests;
+import dev.porthole.httpkit.ApiResponses;
+import dev.porthole.httpkit.HtmlPages;
+import dev.porthole.httpkit.InvalidRequests;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;

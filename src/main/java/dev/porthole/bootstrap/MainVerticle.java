@@ -2,14 +2,14 @@ package dev.porthole.bootstrap;
 
 import dev.porthole.api.HttpVerticle;
 import dev.porthole.config.AppServerSettings;
+import dev.porthole.config.Paths;
 import dev.porthole.config.PortrConfig;
 import dev.porthole.health.HealthVerticle;
 import dev.porthole.logging.Redactor;
-import dev.porthole.relay.RelayVerticle;
+import dev.porthole.relay.EmbeddedRelay;
 import dev.porthole.ssh.JschConnector;
 import dev.porthole.tunnel.TunnelManagerVerticle;
 import dev.porthole.webhook.WebhookVerticle;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * The app-server's composition root: given the settings parsed once ({@link AppServerSettings})
  * and the Portr client config (or none), it deploys the verticles in dependency order, each with
  * its own slice, so that HTTP never answers before the bus has handlers: [the embedded {@link
- * RelayVerticle}, only without a Portr config] → {@link TunnelManagerVerticle} → {@link
+ * EmbeddedRelay}, only without a Portr config] → {@link TunnelManagerVerticle} → {@link
  * HealthVerticle} → {@link WebhookVerticle} → {@link HttpVerticle}. They are its children: undeploying
  * it undeploys them. Process concerns (flags, signals, exit codes, printing) stay in the command.
  */
@@ -89,13 +89,9 @@ public final class MainVerticle extends VerticleBase {
 
   private Future<PortrConfig> embeddedRelay() {
     log.info("app-server: no Portr config at {}: starting the embedded relay on loopback", portrPath);
-    RelayVerticle relay = new RelayVerticle();
-    return vertx.deployVerticle(relay, new DeploymentOptions().setConfig(settings.embeddedRelay())).map(id -> {
-      RelayVerticle.Endpoints ep = relay.endpoints();
-      log.info("app-server: embedded relay ready: admin {}, SSH 127.0.0.1:{}, tunnels at http://<subdomain>.{}",
-          ep.adminUrl(), ep.sshPort(), ep.domain());
-      return PortrConfig.of("127.0.0.1:" + ep.adminPort(), "127.0.0.1:" + ep.sshPort(), ep.domain(),
-          relay.secretKeys().get(0), true);
+    return EmbeddedRelay.start(vertx, settings.embeddedRelay()).map(relay -> {
+      log.info("app-server: embedded relay ready: {}", relay.describe());
+      return relay.portrConfig();
     });
   }
 
@@ -106,7 +102,7 @@ public final class MainVerticle extends VerticleBase {
     }
     Redactor.register(portr.secretKey);
     Path knownHosts = portr.insecureSkipHostKeyVerification
-        ? null : Path.of(System.getProperty("user.home"), ".portr", "known_hosts");
+        ? null : Paths.home().resolve(".portr").resolve("known_hosts");
     http = new HttpVerticle(new HttpVerticle.Slice(settings.app().bindHost(), settings.app().port(), apiToken,
         configured != null ? "configured" : "embedded", settings.auth(), settings.access()));
     return vertx.deployVerticle(new TunnelManagerVerticle(portr, new JschConnector(), knownHosts, Clock.systemUTC(),

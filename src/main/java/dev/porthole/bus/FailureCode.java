@@ -2,7 +2,7 @@ package dev.porthole.bus;
 
 /**
  * Why a request on the bus failed: the code of {@code msg.fail(code, text)}, where the text is the
- * user-facing message. The HTTP layer maps codes to statuses in one place ({@code api.ApiErrors}).
+ * user-facing message. The HTTP layer maps codes to statuses in one place ({@code httpkit.ApiResponses.status}).
  */
 public enum FailureCode {
   /** The request is not acceptable (a validation message). */

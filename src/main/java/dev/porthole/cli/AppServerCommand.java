@@ -9,6 +9,7 @@ import dev.porthole.config.ConfigException;
 import dev.porthole.config.ConfigLoader;
 import dev.porthole.config.PortrConfig;
 import dev.porthole.logging.Redactor;
+import dev.porthole.ssh.JschConnector;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -50,8 +51,17 @@ public final class AppServerCommand implements Callable<Integer> {
   @Mixin
   SettingsFile conf = new SettingsFile();
 
+  /** The JSch self-check; a test replaces it to simulate a JSch without the fields porthole reads. */
+  Runnable jschCheck = JschConnector::selfCheck;
+
   @Override
   public Integer call() throws Exception {
+    try {
+      jschCheck.run();
+    } catch (IllegalStateException e) {
+      System.err.println("porthole: the app-server cannot start: " + e.getMessage());
+      return 1;
+    }
     JsonObject flags = new JsonObject();
     JsonObject app = new JsonObject();
     if (host != null) {

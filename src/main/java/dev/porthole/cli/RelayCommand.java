@@ -4,6 +4,7 @@ import dev.porthole.Version;
 import dev.porthole.config.ConfigException;
 import dev.porthole.config.ConfigLoader;
 import dev.porthole.config.RelayConfig;
+import dev.porthole.relay.ListenFailure;
 import dev.porthole.relay.RelayVerticle;
 import dev.porthole.relay.RelayVerticle.Endpoints;
 import io.vertx.core.DeploymentOptions;
@@ -73,7 +74,9 @@ public final class RelayCommand implements Callable<Integer> {
     try {
       Service.await(vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(tree)), 60, "starting the relay");
     } catch (Exception e) {
-      System.err.println("porthole: the relay could not start: " + describe(e));
+      String hint = e instanceof ListenFailure f ? ": set relay." + f.listener().key() + " (--"
+          + f.listener().key().replace('_', '-') + ")" : "";
+      System.err.println("porthole: the relay could not start: " + describe(e) + hint);
       vertx.close();
       return 1;
     }

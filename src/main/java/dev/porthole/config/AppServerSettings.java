@@ -8,20 +8,25 @@ import io.vertx.core.json.JsonObject;
  * embedded), and may read a PEM file ({@link AuthConfig#from}): call it off the event loop.
  */
 public record AppServerSettings(AppServerConfig app, AuthConfig auth, AccessConfig access, LimitsConfig limits,
-    WebhookConfig webhooks, JsonObject relay) {
+    WebhookConfig webhooks, JsonObject relayTree) {
 
   public AppServerSettings {
-    relay = relay.copy();
+    relayTree = relayTree.copy();
   }
 
   public static AppServerSettings parse(JsonObject tree) {
     RelayConfig.from(tree);
+    EmbeddedRelayConfig.from(tree);
+    JsonObject relayTree = new JsonObject().put("relay", tree.getJsonObject("relay", new JsonObject()).copy());
+    if (tree.containsKey("embedded_relay")) {
+      relayTree.put("embedded_relay", tree.getJsonObject("embedded_relay").copy());
+    }
     return new AppServerSettings(AppServerConfig.from(tree), AuthConfig.from(tree), AccessConfig.from(tree),
-        LimitsConfig.from(tree), WebhookConfig.from(tree), tree.getJsonObject("relay", new JsonObject()));
+        LimitsConfig.from(tree), WebhookConfig.from(tree), relayTree);
   }
 
-  /** The embedded relay's configuration ({@code config()} of {@code RelayVerticle}): the relay section, on loopback. */
+  /** The embedded relay's slice: the {@code relay} and {@code embedded_relay} sections (a copy). */
   public JsonObject embeddedRelay() {
-    return new JsonObject().put("relay", relay.copy().put("bind_host", "127.0.0.1"));
+    return relayTree.copy();
   }
 }

@@ -35,7 +35,7 @@ public final class PortrConfig {
 
   /** Portr's default location: {@code ~/.portr/config.yaml}. */
   public static Path defaultPath() {
-    return Path.of(System.getProperty("user.home"), ".portr", "config.yaml");
+    return Paths.home().resolve(".portr").resolve("config.yaml");
   }
 
   /** Reads and defaults a config file; blocking file I/O. */

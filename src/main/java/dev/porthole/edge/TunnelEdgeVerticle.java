@@ -1,5 +1,9 @@
 package dev.porthole.edge;
 
+import dev.porthole.httpkit.EdgeInterceptor;
+import dev.porthole.httpkit.HtmlPages;
+import dev.porthole.httpkit.OwnResponse;
+import dev.porthole.httpkit.ProxyOrigins;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -43,7 +47,7 @@ public final class TunnelEdgeVerticle extends VerticleBase {
     this.localHost = localHost;
     this.localPort = localPort;
     this.gate = new BasicAuthGate(basicAuth);
-    this.notOnlinePage = Buffer.buffer(HtmlPages.localServerNotOnline(localHost + ":" + localPort));
+    this.notOnlinePage = Buffer.buffer(localServerNotOnline(localHost + ":" + localPort));
   }
 
   @Override
@@ -69,6 +73,14 @@ public final class TunnelEdgeVerticle extends VerticleBase {
   /** The loopback port forwarded connections are piped to. */
   public int port() {
     return server.actualPort();
+  }
+
+  /** The tunnel's local service did not answer (portr-compat §4.2). */
+  static String localServerNotOnline(String localAddr) {
+    return HtmlPages.page("Connection Error",
+        "<p>The tunnel is up, but the local service at <code>" + HtmlPages.escape(localAddr) + "</code> did not answer.</p>"
+            + "<p>Start it (or check its port), then reload.</p>",
+        "porthole");
   }
 
   private final class Gate extends EdgeInterceptor {

@@ -3,7 +3,8 @@ package dev.porthole.relay;
 import dev.porthole.Version;
 import dev.porthole.config.Subdomains;
 import dev.porthole.json.GoJson;
-import dev.porthole.json.InvalidRequests;
+import dev.porthole.httpkit.ApiResponses;
+import dev.porthole.httpkit.InvalidRequests;
 import dev.porthole.relay.ConnectionRegistry.Reservation;
 import dev.porthole.relay.ConnectionRegistry.Type;
 import io.vertx.core.Vertx;
@@ -39,15 +40,15 @@ final class AdminApi {
     router.route("/api/v1/connections*").handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
     for (String path : new String[] {"/api/v1/connections", "/api/v1/connections/"}) {
       router.post(path).handler(this::createConnection);
-      router.route(path).handler(rc -> JsonErrors.methodNotAllowed(rc, "POST"));
+      router.route(path).handler(rc -> ApiResponses.methodNotAllowed(rc, "POST"));
     }
     for (String path : new String[] {"/api/v1/version", "/api/v1/version/"}) {
       router.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD)
-          .handler(rc -> JsonErrors.json(rc, 200, new JsonObject().put("version", Version.get())));
-      router.route(path).handler(rc -> JsonErrors.methodNotAllowed(rc, "GET, HEAD"));
+          .handler(rc -> ApiResponses.json(rc, 200, new JsonObject().put("version", Version.get())));
+      router.route(path).handler(rc -> ApiResponses.methodNotAllowed(rc, "GET, HEAD"));
     }
     router.route().failureHandler(InvalidRequests::routeFailure);
-    JsonErrors.install(router);
+    ApiResponses.routerErrors(router, "admin API");
     return router;
   }
 
@@ -65,27 +66,27 @@ final class AdminApi {
         throw new GoJson.InvalidBody("subdomain must be a string");
       }
     } catch (GoJson.InvalidBody e) {
-      JsonErrors.json(rc, 400, new JsonObject().put("error", "Invalid input"));
+      ApiResponses.json(rc, 400, new JsonObject().put("error", "Invalid input"));
       return;
     }
     if (secret.isBlank()) {
-      JsonErrors.message(rc, 400, "Secret key is required");
+      ApiResponses.message(rc, 400, "Secret key is required");
       return;
     }
     if (!type.equals("http") && !type.equals("tcp")) {
-      JsonErrors.message(rc, 400, "Connection type must be either 'http' or 'tcp'");
+      ApiResponses.message(rc, 400, "Connection type must be either 'http' or 'tcp'");
       return;
     }
     String subdomain = null;
     if (type.equals("http")) {
       String raw = (String) rawSubdomain;
       if (raw == null || raw.isBlank()) {
-        JsonErrors.message(rc, 400, "Subdomain is required for HTTP connections");
+        ApiResponses.message(rc, 400, "Subdomain is required for HTTP connections");
         return;
       }
       subdomain = Subdomains.normalize(raw);
       if (!Subdomains.isValid(subdomain)) {
-        JsonErrors.message(rc, 400, "Invalid subdomain");
+        ApiResponses.message(rc, 400, "Invalid subdomain");
         return;
       }
     }
@@ -94,22 +95,22 @@ final class AdminApi {
       case CREATED -> {
         log.info("reserve(connection={}, type={}, subdomain={}) from {}", r.connectionId(), type,
             subdomain == null ? "-" : subdomain, rc.request().remoteAddress());
-        JsonErrors.json(rc, 200, new JsonObject().put("connection_id", r.connectionId()));
+        ApiResponses.json(rc, 200, new JsonObject().put("connection_id", r.connectionId()));
       }
       case INVALID_SECRET -> {
         log.info("reserve(type={}, subdomain={}) from {} refused: invalid secret key", type,
             subdomain == null ? "-" : subdomain, rc.request().remoteAddress());
-        JsonErrors.message(rc, 401, "Invalid secret key");
+        ApiResponses.message(rc, 401, "Invalid secret key");
       }
-      case RESERVED_SUBDOMAIN -> JsonErrors.json(rc, 409,
+      case RESERVED_SUBDOMAIN -> ApiResponses.json(rc, 409,
           new JsonObject().put("code", "reserved_subdomain").put("message", "This is a reserved subdomain"));
-      case SUBDOMAIN_IN_USE -> JsonErrors.json(rc, 409,
+      case SUBDOMAIN_IN_USE -> ApiResponses.json(rc, 409,
           new JsonObject().put("code", "subdomain_in_use").put("message", "Subdomain already in use"));
       case TOO_MANY_RESERVED -> {
         log.warn("reserve(type={}) from {} refused: the key has relay.max_reserved_per_key unused reservations",
             type, rc.request().remoteAddress());
         rc.response().putHeader("Retry-After", "60");
-        JsonErrors.message(rc, 429, "Too many reserved connections; use or let them expire first");
+        ApiResponses.message(rc, 429, "Too many reserved connections; use or let them expire first");
       }
       default -> throw new IllegalStateException("unexpected outcome " + r.outcome());
     }

@@ -1,6 +1,6 @@
 package dev.porthole.relay;
 
-import dev.porthole.edge.HtmlPages;
+import dev.porthole.httpkit.HtmlPages;
 
 /** The HTML pages the edge answers with when it cannot reach a tunnel (portr-compat §8). */
 final class ErrorPages {

@@ -1,8 +1,8 @@
 package dev.porthole.relay;
 
-import dev.porthole.edge.EdgeInterceptor;
-import dev.porthole.edge.OwnResponse;
-import dev.porthole.edge.ProxyOrigins;
+import dev.porthole.httpkit.EdgeInterceptor;
+import dev.porthole.httpkit.OwnResponse;
+import dev.porthole.httpkit.ProxyOrigins;
 import dev.porthole.relay.ConnectionRegistry.Backend;
 import dev.porthole.relay.ConnectionRegistry.Route;
 import io.vertx.core.Future;

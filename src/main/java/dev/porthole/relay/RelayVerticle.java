@@ -2,7 +2,7 @@ package dev.porthole.relay;
 
 import dev.porthole.config.RelayConfig;
 import dev.porthole.config.RelayConfig.SecretKeyEntry;
-import dev.porthole.json.InvalidRequests;
+import dev.porthole.httpkit.InvalidRequests;
 import dev.porthole.logging.Redactor;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -42,11 +42,25 @@ public final class RelayVerticle extends VerticleBase {
     }
   }
 
+  private final boolean anyEdgePortWhenTaken;
   private RelayConfig cfg;
   private ConnectionRegistry registry;
   private RelaySshServer ssh;
   private volatile Endpoints endpoints;
   private volatile List<String> secretKeys = List.of();
+
+  /** A relay whose listeners bind exactly the configured ports, failing with a {@link ListenFailure}. */
+  public RelayVerticle() {
+    this(false);
+  }
+
+  /**
+   * @param anyEdgePortWhenTaken when the configured HTTP edge port is taken, bind any free port
+   *     instead (the embedded relay's default); the bound port is in {@link #endpoints()}
+   */
+  public RelayVerticle(boolean anyEdgePortWhenTaken) {
+    this.anyEdgePortWhenTaken = anyEdgePortWhenTaken;
+  }
 
   @Override
   public Future<?> start() {
@@ -57,7 +71,11 @@ public final class RelayVerticle extends VerticleBase {
           ssh = new RelaySshServer(registry, cfg.bindHost(), cfg.sshPort(), cfg.hostKey(), cfg.publicHost(),
               cfg.authTimeout(), cfg.maxAuthFailuresPerMinute());
           return vertx.executeBlocking(() -> {
-            ssh.start();
+            try {
+              ssh.start();
+            } catch (Exception e) {
+              throw new ListenFailure(ListenFailure.Listener.SSH, cfg.bindHost(), cfg.sshPort(), e);
+            }
             return ssh.hostKey();
           });
         })
@@ -103,20 +121,37 @@ public final class RelayVerticle extends VerticleBase {
             .setDecompressionSupported(false),
         new PoolOptions().setHttp1MaxSize(256));
     RelayEdge edge = new RelayEdge(registry, () -> endpoints == null ? cfg.effectiveDomain(0) : endpoints.domain());
-    Future<HttpServer> admin = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
-        .invalidRequestHandler(InvalidRequests.JSON)
-        .webSocketHandshakeHandler(InvalidRequests.NO_WEBSOCKETS)
-        .requestHandler(new AdminApi(registry).router(vertx, cfg.adminMaxBodyBytes()))
-        .listen(cfg.adminPort(), cfg.bindHost());
+    Future<HttpServer> admin = named(ListenFailure.Listener.ADMIN, cfg.adminPort(),
+        vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
+            .invalidRequestHandler(InvalidRequests.JSON)
+            .webSocketHandshakeHandler(InvalidRequests.NO_WEBSOCKETS)
+            .requestHandler(new AdminApi(registry).router(vertx, cfg.adminMaxBodyBytes()))
+            .listen(cfg.adminPort(), cfg.bindHost()));
+    Future<HttpServer> http = listenEdge(edge, edgeClient, cfg.httpPort())
+        .recover(err -> {
+          if (anyEdgePortWhenTaken && cfg.httpPort() != 0 && err instanceof ListenFailure f && f.inUse()) {
+            log.info("{}: the HTTP edge takes a free port instead", f.getMessage());
+            return listenEdge(edge, edgeClient, 0);
+          }
+          return Future.failedFuture(err);
+        });
+    return Future.all(admin, http).map(all -> new int[] {admin.result().actualPort(), http.result().actualPort()});
+  }
+
+  private Future<HttpServer> listenEdge(RelayEdge edge, HttpClient edgeClient, int port) {
     // The edge answers Expect: 100-continue itself, as Go's server does once the proxy reads the
     // body: the proxy writes the tunnel's request head only with the first body bytes, so waiting
     // for the tunnel's own 100 would wait forever.
-    Future<HttpServer> http = vertx.createHttpServer(new HttpServerOptions()
+    return named(ListenFailure.Listener.EDGE, port, vertx.createHttpServer(new HttpServerOptions()
             .setHandle100ContinueAutomatically(true)
             .setCompressionSupported(false))
         .requestHandler(edge.handler(edgeClient))
-        .listen(cfg.httpPort(), cfg.bindHost());
-    return Future.all(admin, http).map(all -> new int[] {admin.result().actualPort(), http.result().actualPort()});
+        .listen(port, cfg.bindHost()));
+  }
+
+  /** A failed listen, reworded to name the address and the listener. */
+  private Future<HttpServer> named(ListenFailure.Listener listener, int port, Future<HttpServer> listening) {
+    return listening.recover(err -> Future.failedFuture(new ListenFailure(listener, cfg.bindHost(), port, err)));
   }
 
   private void startTimers() {

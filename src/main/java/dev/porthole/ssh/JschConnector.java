@@ -4,6 +4,7 @@ import com.jcraft.jsch.GlobalRequests;
 import com.jcraft.jsch.JSch;
 import com.jcraft.jsch.JSchChangedHostKeyException;
 import com.jcraft.jsch.JSchException;
+import com.jcraft.jsch.JschChannels;
 import com.jcraft.jsch.Session;
 import com.jcraft.jsch.Slf4jLogger;
 import java.net.ConnectException;
@@ -30,6 +31,18 @@ public final class JschConnector implements SshConnector {
 
   static {
     JSch.setLogger(new Slf4jLogger());
+  }
+
+  /**
+   * Checks, once, that the JSch on the class path has the internals porthole reaches into (the
+   * keepalive reply slot, the channel's window and streams). Run it before any tunnel starts: a JSch
+   * without them would otherwise fail every health check and reconnect every tunnel, forever.
+   *
+   * @throws IllegalStateException naming what is missing and the JSch porthole was built with
+   */
+  public static void selfCheck() {
+    GlobalRequests.selfCheck();
+    JschChannels.selfCheck();
   }
 
   @Override
@@ -65,10 +78,25 @@ public final class JschConnector implements SshConnector {
     int connectTimeoutMs = (int) Math.max(1, Math.min(10_000, remainingMs(deadline)));
     Sockets.Session socket = new Sockets.Session(connectTimeoutMs, cancel);
     session.setSocketFactory(socket);
-    cancel.onCancel(() -> {
+    Pump pump = new Pump(spec.targetHost(), spec.targetPort(), spec.connectionId());
+    // Until the link is closed, a stop closes this session and its connections at once, whatever
+    // the worker is blocked in (the connect, a forward request, a keepalive).
+    Runnable unregister = cancel.onCancel(() -> {
       socket.close();
       session.disconnect();
+      pump.close();
     });
+    try {
+      return forward(spec, session, socket, pump, tofu, cancel, deadline, connectTimeoutMs, unregister);
+    } catch (SshFailure | RuntimeException e) {
+      unregister.run();
+      throw e;
+    }
+  }
+
+  private static SshLink forward(LinkSpec spec, Session session, Sockets.Session socket, Pump pump,
+      KnownHostsTofu tofu, Cancellation cancel, long deadline, int connectTimeoutMs, Runnable unregister)
+      throws SshFailure {
     try {
       session.connect(connectTimeoutMs);
     } catch (JSchException e) {
@@ -76,7 +104,6 @@ public final class JschConnector implements SshConnector {
       cancel.check();
       throw new SshFailure(describeConnect(e, spec.sshUrl(), tofu));
     }
-    Pump pump = new Pump(spec.targetHost(), spec.targetPort(), spec.connectionId());
     String last = "ssh: tcpip-forward request denied by peer";
     for (int candidate : candidates(spec.httpWire())) {
       try {
@@ -84,12 +111,14 @@ public final class JschConnector implements SshConnector {
         if (remainingMs(deadline) <= 0) {
           throw new SshFailure(DEADLINE);
         }
+        // JSch waits for the reply in ten 1 s sleeps that a disconnect does not end: a stop must
+        // not wait for them, so the cancellation abandons the call (its thread finishes alone).
         JschThreads.call(() -> {
           session.setPortForwardingR("0.0.0.0", candidate, ForwardDaemon.class.getName(), new Object[] {pump});
           return null;
-        }, Math.min(remainingMs(deadline), FORWARD_REPLY_MS), DEADLINE);
+        }, Math.min(remainingMs(deadline), FORWARD_REPLY_MS), DEADLINE, cancel);
         log.debug("forward(connection={}) granted remote port {}", spec.connectionId(), candidate);
-        return new JschLink(session, candidate, pump);
+        return new JschLink(session, candidate, pump, unregister);
       } catch (JSchException e) {
         if (!session.isConnected()) {
           cancel.check();
@@ -150,11 +179,13 @@ public final class JschConnector implements SshConnector {
     private final Session session;
     private final int remotePort;
     private final Pump pump;
+    private final Runnable unregister;
 
-    JschLink(Session session, int remotePort, Pump pump) {
+    JschLink(Session session, int remotePort, Pump pump, Runnable unregister) {
       this.session = session;
       this.remotePort = remotePort;
       this.pump = pump;
+      this.unregister = unregister;
     }
 
     @Override
@@ -194,6 +225,7 @@ public final class JschConnector implements SshConnector {
     public void close() {
       session.disconnect();
       pump.close();
+      unregister.run();
     }
   }
 }

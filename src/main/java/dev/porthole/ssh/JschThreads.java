@@ -1,6 +1,7 @@
 package dev.porthole.ssh;
 
 import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -43,9 +44,30 @@ public final class JschThreads {
     };
   }
 
+  /**
+   * Like {@link #call(Callable, long, String)}, and a cancellation ends the wait at once with
+   * {@link Cancellation#SHUTTING_DOWN}; the call itself is interrupted and left to finish on its
+   * own thread.
+   */
+  static <T> T call(Callable<T> call, long timeoutMs, String timeoutMessage, Cancellation cancel) throws Exception {
+    Future<T> f = submit(call);
+    Runnable unregister = cancel.onCancel(() -> f.cancel(true));
+    try {
+      return await(f, timeoutMs, timeoutMessage);
+    } catch (CancellationException e) {
+      throw new SshFailure(Cancellation.SHUTTING_DOWN);
+    } finally {
+      unregister.run();
+    }
+  }
+
   /** Runs {@code call} on a JSch request thread and waits at most {@code timeoutMs}. */
   static <T> T call(Callable<T> call, long timeoutMs, String timeoutMessage) throws Exception {
-    Future<T> f = POOL.submit(() -> {
+    return await(submit(call), timeoutMs, timeoutMessage);
+  }
+
+  private static <T> Future<T> submit(Callable<T> call) {
+    return POOL.submit(() -> {
       Thread.interrupted();
       try {
         return call.call();
@@ -53,6 +75,9 @@ public final class JschThreads {
         Thread.interrupted();
       }
     });
+  }
+
+  private static <T> T await(Future<T> f, long timeoutMs, String timeoutMessage) throws Exception {
     try {
       return f.get(timeoutMs, TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {

@@ -145,7 +145,7 @@ final class TunnelWorkerVerticle extends VerticleBase {
     if (op.equals(Addresses.OP_RECONNECT)) {
       String reason = m.body().getString("reason", "reconnect requested");
       for (Link link : links) {
-        if (!stopping && !link.reconnecting && !link.dead) {
+        if (!halted() && !link.reconnecting && !link.dead) {
           lost(link, reason);
         }
       }
@@ -155,13 +155,16 @@ final class TunnelWorkerVerticle extends VerticleBase {
     int checked = 0;
     int failed = 0;
     for (Link link : links) {
-      if (stopping || link.reconnecting || link.dead) {
+      if (halted() || link.reconnecting || link.dead) {
         continue;
       }
       checked++;
       try {
         link.ssh.keepalive();
       } catch (SshFailure e) {
+        if (halted()) {
+          break; // the stop closed the session under the check
+        }
         failed++;
         log.warn("keepalive(tunnel={}, worker={}) failed: {}", spec.tunnelId(), link.index, e.getMessage());
         lost(link, e.getMessage());
@@ -172,6 +175,10 @@ final class TunnelWorkerVerticle extends VerticleBase {
 
   /** Reports the session unhealthy, closes it and starts its reconnect loop. */
   private void lost(Link link, String reason) {
+    if (halted()) {
+      link.ssh.close(); // the stop closed it: nothing was lost
+      return;
+    }
     signal(link, WorkerSignal.UNHEALTHY, reason);
     link.ssh.close();
     link.reconnecting = true;
@@ -179,11 +186,11 @@ final class TunnelWorkerVerticle extends VerticleBase {
   }
 
   private void reconnect(Link link, int attempt) {
-    if (stopping) {
+    if (halted()) {
       return;
     }
     establish(link.index).onComplete(ar -> {
-      if (stopping) {
+      if (halted()) {
         if (ar.succeeded()) {
           ar.result().close();
         }
@@ -219,6 +226,14 @@ final class TunnelWorkerVerticle extends VerticleBase {
     WorkerSignal s = new WorkerSignal(spec.tunnelId(), link.index, type, up ? port : 0,
         up ? spec.tunnelUrl(port) : "", error, Instant.now());
     vertx.eventBus().send(Addresses.WORKER_SIGNAL, s.toJson());
+  }
+
+  /**
+   * Stopping: the manager cancels first (from its event loop, at once) and undeploys this verticle
+   * next, which runs {@link #stop} on this worker's thread once it is free.
+   */
+  private boolean halted() {
+    return stopping || cancellation.isCancelled();
   }
 
   @Override

@@ -61,6 +61,27 @@ class ConfigLoaderTest {
   }
 
   @Test
+  @DisplayName("embedded_relay: free internal ports and 8001-when-free by default; a set port is required, from YAML or env")
+  void embeddedRelayPorts(@TempDir Path dir) throws Exception {
+    assertThat(EmbeddedRelayConfig.from(load(null, Map.of(), null)))
+        .isEqualTo(new EmbeddedRelayConfig(0, 0, 8001, true));
+    Path yaml = dir.resolve("p.yaml");
+    Files.writeString(yaml, "embedded_relay:\n  admin_port: 8100\n  http_port: 8101\n");
+    assertThat(EmbeddedRelayConfig.from(load(yaml, Map.of("PORTHOLE_EMBEDDED_RELAY_SSH_PORT", "2300"), null)))
+        .isEqualTo(new EmbeddedRelayConfig(8100, 2300, 8101, false));
+    assertThat(EmbeddedRelayConfig.from(load(null, Map.of("PORTHOLE_EMBEDDED_RELAY_HTTP_PORT", "0"), null)))
+        .isEqualTo(new EmbeddedRelayConfig(0, 0, 0, false));
+    assertThat(EmbeddedRelayConfig.from(load(null, Map.of("PORTHOLE_EMBEDDED_RELAY_HTTP_PORT", " AUTO "), null)))
+        .isEqualTo(new EmbeddedRelayConfig(0, 0, 8001, true));
+    JsonObject bad = load(null, Map.of("PORTHOLE_EMBEDDED_RELAY_HTTP_PORT", "eighty"), null);
+    assertThatThrownBy(() -> EmbeddedRelayConfig.from(bad)).isInstanceOf(ConfigException.class)
+        .hasMessage("embedded_relay.http_port: must be auto or a port number, got \"eighty\"");
+    JsonObject tooBig = load(null, Map.of("PORTHOLE_EMBEDDED_RELAY_HTTP_PORT", "70000"), null);
+    assertThatThrownBy(() -> EmbeddedRelayConfig.from(tooBig))
+        .hasMessage("embedded_relay.http_port: must be between 0 and 65535, got 70000");
+  }
+
+  @Test
   @DisplayName("an unknown key stops start-up with a line naming it")
   void unknownKey(@TempDir Path dir) throws Exception {
     Path yaml = dir.resolve("p.yaml");

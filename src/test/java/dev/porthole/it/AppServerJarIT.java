@@ -51,7 +51,7 @@ class AppServerJarIT {
     vertx = Vertx.vertx();
     backend = LocalBackend.start(vertx, "jar-local");
     Files.writeString(home.resolve("porthole.yaml"), String.join("\n",
-        "app_server:", "  port: 0", "relay:", "  admin_port: 0", "  ssh_port: 0", "  http_port: 0", ""));
+        "app_server:", "  port: 0", "embedded_relay:", "  admin_port: 0", "  ssh_port: 0", "  http_port: 0", ""));
     app = JarProcess.start(home, "app-server", "--conf", "porthole.yaml");
     api = app.await("Portr app server listening on (http://\\S+)", Duration.ofSeconds(60));
     domain = app.await("tunnels at http://<subdomain>\\.(\\S+)", Duration.ofSeconds(5));

@@ -112,8 +112,8 @@ class BadInputIT {
     backend = LocalBackend.start(vertx, "badinput");
     Files.writeString(home.resolve("porthole.yaml"), String.join("\n",
         "app_server:", "  port: 0",
-        "relay:", "  admin_port: 0", "  ssh_port: 0", "  http_port: 0",
-        "  max_auth_failures_per_minute: 100000", "  max_reserved_per_key: 100000", ""));
+        "embedded_relay:", "  admin_port: 0", "  ssh_port: 0", "  http_port: 0",
+        "relay:", "  max_auth_failures_per_minute: 100000", "  max_reserved_per_key: 100000", ""));
     app = JarProcess.start(home, "app-server", "--conf", "porthole.yaml");
     String api = app.await("Portr app server listening on (http://\\S+)", Duration.ofSeconds(60));
     apiPort = Integer.parseInt(api.substring(api.lastIndexOf(':') + 1));

@@ -2,9 +2,9 @@ package dev.porthole.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.porthole.access.WebSocketTunnels;
 import dev.porthole.api.HttpVerticle;
 import dev.porthole.config.ConfigDefaults;
+import dev.porthole.connect.PortForwardProtocol;
 import dev.porthole.testsupport.Fixtures;
 import dev.porthole.testsupport.HalfCloseTarget;
 import dev.porthole.testsupport.JarProcess;
@@ -217,7 +217,7 @@ class ConnectJarIT {
     private FakeAppServer(Vertx vertx) throws Exception {
       int[] port = new int[1];
       server = vertx.createHttpServer(new HttpServerOptions()
-              .setWebSocketSubProtocols(List.of(WebSocketTunnels.SUBPROTOCOL)))
+              .setWebSocketSubProtocols(List.of(PortForwardProtocol.SUBPROTOCOL)))
           .webSocketHandler(ws -> {
             ws.binaryMessageHandler(ws::writeBinaryMessage);
             ws.closeHandler(v -> closeCode.complete(ws.closeStatusCode() == null ? -1 : (int) ws.closeStatusCode()));

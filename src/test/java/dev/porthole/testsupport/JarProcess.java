@@ -80,17 +80,31 @@ public final class JarProcess implements AutoCloseable {
 
   private static JarProcess start(Path workDir, List<String> jvmArgs, Map<String, String> env, boolean piped,
       String... args) throws IOException {
+    // Java takes user.home from the password database, not $HOME: pin both, so no real ~/.portr or
+    // ~/.porthole is read or written even by a porthole that ignored $HOME.
+    List<String> pinned = new ArrayList<>(jvmArgs);
+    pinned.add("-Duser.home=" + workDir.toAbsolutePath());
+    return start(workDir, workDir, pinned, env, piped, args);
+  }
+
+  /**
+   * Starts {@code java -jar porthole.jar args…} in {@code workDir} with {@code HOME=home} and no
+   * {@code -Duser.home}: as a user runs it with {@code HOME} set, for tests of what the home is.
+   */
+  public static JarProcess startWithHome(Path workDir, Path home, String... args) throws IOException {
+    return start(workDir, home, List.of(), Map.of(), false, args);
+  }
+
+  private static JarProcess start(Path workDir, Path home, List<String> jvmArgs, Map<String, String> env,
+      boolean piped, String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvmArgs);
-    // Java takes the home directory from the password database, not $HOME: pin both, so no real
-    // ~/.portr or ~/.porthole is read or written.
-    cmd.add("-Duser.home=" + workDir.toAbsolutePath());
     cmd.add("-jar");
     cmd.add(jar().toAbsolutePath().toString());
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(!piped);
-    pb.environment().put("HOME", workDir.toString());
+    pb.environment().put("HOME", home.toString());
     pb.environment().putAll(env);
     return new JarProcess(pb.start(), piped);
   }

@@ -1,4 +1,4 @@
-package dev.porthole.json;
+package dev.porthole.httpkit;
 
 import io.netty.handler.codec.TooLongFrameException;
 import io.vertx.core.Handler;

@@ -1,4 +1,4 @@
-package dev.porthole.edge;
+package dev.porthole.httpkit;
 
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;

@@ -1,4 +1,4 @@
-package dev.porthole.cli;
+package dev.porthole.connect;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -17,12 +17,12 @@ import io.vertx.core.net.NetSocket;
  * inbound queue, so pausing the socket keeps the order). TCP never delivers an empty read, so the
  * empty buffer cannot be data.
  */
-final class HalfClose {
+public final class HalfClose {
   private HalfClose() {
   }
 
   /** Call before any data is read (in the connect handler). */
-  static void allow(NetSocket socket) {
+  public static void allow(NetSocket socket) {
     ChannelHandlerContext ctx = ((NetSocketInternal) socket).channelHandlerContext();
     ctx.channel().config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     ctx.pipeline().addBefore(ctx.name(), "porthole-half-close", new ChannelInboundHandlerAdapter() {
@@ -37,7 +37,7 @@ final class HalfClose {
   }
 
   /** True for the buffer that stands for the peer's end of stream. */
-  static boolean isEnd(Buffer data) {
+  public static boolean isEnd(Buffer data) {
     return data.length() == 0;
   }
 }

@@ -1,4 +1,4 @@
-package dev.porthole.cli;
+package dev.porthole.connect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -69,7 +69,7 @@ class ConnectListenerIT {
     try (HalfCloseTarget target = new HalfCloseTarget(reply)) {
       String id = app.create(new JsonObject().put("type", "tcp").put("host", "127.0.0.1").put("port", target.port())
           .put("pool_size", 1)).getString("id");
-      ConnectCommand.Listener listener = new ConnectCommand.Listener(vertx, app.get(id).getString("websocket_url"), "");
+      Listener listener = new Listener(vertx, app.get(id).getString("websocket_url"), "");
       int port = listener.listen("127.0.0.1", 0).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       try (Socket s = new Socket("127.0.0.1", port)) {
         s.setSoTimeout(30_000);
@@ -99,7 +99,7 @@ class ConnectListenerIT {
     try (HalfCloseTarget target = new HalfCloseTarget("ok".getBytes(StandardCharsets.UTF_8))) {
       String id = app.create(new JsonObject().put("type", "tcp").put("host", "127.0.0.1").put("port", target.port())
           .put("pool_size", 1)).getString("id");
-      ConnectCommand.Listener listener = new ConnectCommand.Listener(vertx,
+      Listener listener = new Listener(vertx,
           "ws://127.0.0.1:" + capped.actualPort() + "/ws/port-forward/" + id, "");
       int port = listener.listen("127.0.0.1", 0).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       try (Socket s = new Socket("127.0.0.1", port)) {
@@ -120,7 +120,7 @@ class ConnectListenerIT {
     try {
       String id = app.create(new JsonObject().put("type", "tcp").put("host", "127.0.0.1")
           .put("port", source.actualPort()).put("pool_size", 1)).getString("id");
-      ConnectCommand.Listener listener = new ConnectCommand.Listener(vertx,
+      Listener listener = new Listener(vertx,
           app.get(id).getString("websocket_url"), "");
       int port = listener.listen("127.0.0.1", 0).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       try (Socket local = new Socket()) {
@@ -151,7 +151,7 @@ class ConnectListenerIT {
   @Test
   @DisplayName("a local connection that ends takes its WebSocket out of the listener's open set (no leak)")
   void closedSocketsAreForgotten() throws Exception {
-    ConnectCommand.Listener listener = new ConnectCommand.Listener(vertx, wsUrl, "");
+    Listener listener = new Listener(vertx, wsUrl, "");
     int port = listener.listen("127.0.0.1", 0).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     List<Socket> locals = new ArrayList<>();
     try {

@@ -1,4 +1,4 @@
-package dev.porthole.edge;
+package dev.porthole.httpkit;
 
 /** The small HTML pages porthole answers with when it, not the tunnelled service, has to speak. */
 public final class HtmlPages {
@@ -30,13 +30,5 @@ public final class HtmlPages {
       }
     }
     return out.toString();
-  }
-
-  /** The tunnel's local service did not answer (portr-compat §4.2). */
-  public static String localServerNotOnline(String localAddr) {
-    return page("Connection Error",
-        "<p>The tunnel is up, but the local service at <code>" + escape(localAddr) + "</code> did not answer.</p>"
-            + "<p>Start it (or check its port), then reload.</p>",
-        "porthole");
   }
 }
