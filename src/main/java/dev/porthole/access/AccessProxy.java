@@ -45,8 +45,8 @@ import java.util.regex.Pattern;
  * 502 refused or reset, 504 timeout. The tunnel's target is asked of the manager per request: no
  * tunnel state is kept here.
  */
-public final class AccessProxy {
-  public static final String ACCESS_COOKIE = "porthole_access";
+final class AccessProxy {
+  static final String ACCESS_COOKIE = "porthole_access";
   private static final Pattern PREFIX = Pattern.compile("^/p/([^/?]+)(/.*)?$");
   private static final String TARGET = "porthole.target";
   private static final String PREFIX_KEY = "porthole.prefix";
@@ -56,7 +56,7 @@ public final class AccessProxy {
   private final AccessConfig cfg;
   private final HttpProxy proxy;
 
-  public AccessProxy(Vertx vertx, AccessConfig cfg) {
+  AccessProxy(Vertx vertx, AccessConfig cfg) {
     this.vertx = vertx;
     this.cfg = cfg;
     HttpClient client = vertx.createHttpClient(new HttpClientOptions()
@@ -74,21 +74,14 @@ public final class AccessProxy {
   }
 
   /** {@code /p/{id}} → 308 to {@code /p/{id}/}, query kept. */
-  public void redirectToSlash(RoutingContext rc) {
+  void redirectToSlash(RoutingContext rc) {
     String uri = rc.request().uri();
     int q = uri.indexOf('?');
     String path = q < 0 ? uri : uri.substring(0, q);
     rc.response().setStatusCode(308).putHeader("Location", path + "/" + (q < 0 ? "" : uri.substring(q))).end();
   }
 
-  /** Set by the guard when the request's Authorization header was porthole's own credential. */
-  public static final String STRIP_AUTHORIZATION = "porthole.strip-authorization";
-
-  public void handle(RoutingContext rc) {
-    if (Boolean.TRUE.equals(rc.get(STRIP_AUTHORIZATION))) {
-      // porthole's token is for porthole, never for the app behind it.
-      rc.request().headers().remove(HttpHeaders.AUTHORIZATION);
-    }
+  void handle(RoutingContext rc) {
     proxy.handle(rc.request());
   }
 
@@ -261,7 +254,7 @@ public final class AccessProxy {
   }
 
   /** The value of porthole's access cookie among the request's Cookie headers, or null. */
-  public static String accessCookie(MultiMap headers) {
+  static String accessCookie(MultiMap headers) {
     for (String header : headers.getAll(HttpHeaders.COOKIE)) {
       for (String part : header.split(";")) {
         String p = part.strip();

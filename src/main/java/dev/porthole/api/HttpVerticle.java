@@ -5,10 +5,8 @@ import dev.porthole.httpkit.ApiResponses.Route;
 import dev.porthole.bus.Addresses;
 import dev.porthole.bus.TunnelList;
 import dev.porthole.bus.TunnelRequest;
-import dev.porthole.access.AccessProxy;
-import dev.porthole.access.Subprotocols;
-import dev.porthole.access.WebSocketPassthrough;
-import dev.porthole.access.WebSocketTunnels;
+import dev.porthole.access.AccessRoutes;
+import dev.porthole.auth.Guard;
 import dev.porthole.config.AccessConfig;
 import dev.porthole.config.AuthConfig;
 import dev.porthole.httpkit.ApiResponses;
@@ -36,9 +34,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The app-server's HTTP API, Portr's {@code app-server} byte for byte where it can be
  * (portr-compat §6.2, §6.3): each handler parses, makes one bus request to the manager, renders.
- * Settings from {@code config()}: {@code host}, {@code port}, {@code token} (empty: none),
- * {@code relay} ({@code embedded} or {@code configured}), and {@code settings}: the porthole
- * configuration tree, whose {@code auth} and {@code http} sections {@link ApiGuard} applies.
+ * Its settings are a {@link Slice} from the composition root, or, deployed with no constructor
+ * argument, {@code config()}: {@code host}, {@code port}, {@code token} (empty: none), {@code relay}
+ * ({@code embedded} or {@code configured}), and {@code settings}: the porthole configuration tree,
+ * whose {@code auth}, {@code http} and {@code access} sections it reads.
  */
 public final class HttpVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(HttpVerticle.class);
@@ -49,31 +48,59 @@ public final class HttpVerticle extends VerticleBase {
 
   private HttpServer server;
   private ReadyWait readyWait;
-  private WebSocketTunnels tunnels;
+  private AccessRoutes access;
   /** host:port of this server as URLs name it. */
   private String advertised;
   /** The last list answer, encoded, and the manager's version it shows. */
   private Buffer listBody;
   private long listVersion = -1;
+  private Slice slice;
+
+  /**
+   * What the HTTP verticle is given.
+   *
+   * @param bindHost the address to listen on
+   * @param token the static API token, empty for none
+   * @param relayMode {@code embedded} or {@code configured}, as {@code /api/v1/health} says
+   */
+  public record Slice(String bindHost, int port, String token, String relayMode, AuthConfig auth,
+      AccessConfig access) {
+
+    /** From {@code config()}; reads the PEM file a {@code auth.jwt.public_key} may name (blocking). */
+    static Slice from(JsonObject cfg) {
+      JsonObject settings = cfg.getJsonObject("settings", new JsonObject());
+      return new Slice(cfg.getString("host", "127.0.0.1"), cfg.getInteger("port", 7778), cfg.getString("token", ""),
+          cfg.getString("relay", "configured"), AuthConfig.from(settings), AccessConfig.from(settings));
+    }
+  }
+
+  /** Settings from {@code config()} (see the class comment). */
+  public HttpVerticle() {
+  }
+
+  public HttpVerticle(Slice slice) {
+    this.slice = slice;
+  }
 
   @Override
   public Future<?> start() {
-    JsonObject cfg = config();
-    ApiGuard guard = new ApiGuard(vertx, cfg.getString("token", ""), AuthConfig.from(cfg.getJsonObject("settings",
-        new JsonObject())), cfg.getString("host", "127.0.0.1"));
-    JsonObject health = new JsonObject().put("status", "ok").put("relay", cfg.getString("relay", "configured"))
+    Slice cfg = slice != null ? slice : Slice.from(config());
+    Guard guard = new Guard(vertx, cfg.token(), cfg.auth(), cfg.bindHost());
+    ApiGuard apiGuard = new ApiGuard(guard);
+    access = new AccessRoutes(vertx, cfg.access(), guard);
+    JsonObject health = new JsonObject().put("status", "ok").put("relay", cfg.relayMode())
         .put("version", Version.get());
 
     readyWait = new ReadyWait(vertx, vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false)
         .setConnectTimeout((int) ReadyWait.PROBE_TIMEOUT_MS)),
         vertx.createNetClient(new NetClientOptions().setConnectTimeout((int) ReadyWait.PROBE_TIMEOUT_MS)));
     Router router = Router.router(vertx);
-    router.route().handler(guard::handle);
+    router.route().handler(apiGuard::frontDoor);
+    // The access room guards its own paths (its credential can come in a cookie or the query).
+    router.route(AccessRoutes.MOUNT).subRouter(access.router());
+    router.route().handler(apiGuard::credential);
     // Only the API's own bodies are read here; /p/ streams them to the tunnel's target.
     router.routeWithRegex("(?i)^/api/.*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
-    AccessProxy access = new AccessProxy(vertx, AccessConfig.from(cfg.getJsonObject("settings", new JsonObject())));
-    router.routeWithRegex("^/p/[^/?]+$").handler(access::redirectToSlash);
-    router.routeWithRegex("^/p/[^/?]+/.*").handler(access::handle);
 
     get(router, "/api/v1/health", rc -> ApiResponses.json(rc, 200, health));
     router.routeWithRegex(path("/api/v1/health")).handler(rc -> notAllowed(rc, "GET, HEAD"));
@@ -126,65 +153,31 @@ public final class HttpVerticle extends VerticleBase {
       ApiResponses.message(rc, 500, "internal error");
     });
 
-    AccessConfig accessCfg = AccessConfig.from(cfg.getJsonObject("settings", new JsonObject()));
-    tunnels = new WebSocketTunnels(vertx, accessCfg);
-    WebSocketPassthrough passthrough = new WebSocketPassthrough(vertx, accessCfg);
-    return vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false)
-            .setWebSocketSubProtocols(Subprotocols.SERVER_LIST)
-            // Frames may be larger than the message limit, so that an oversized message reaches the
-            // message check (close 1009) instead of the frame decoder (connection dropped).
-            .setMaxWebSocketFrameSize((int) Math.min(Integer.MAX_VALUE, 4L * accessCfg.wsMaxMessageBytes()))
-            .setMaxWebSocketMessageSize(accessCfg.wsMaxMessageBytes()))
+    return vertx.createHttpServer(access.configure(new HttpServerOptions().setHttp2ClearTextEnabled(false)))
         .invalidRequestHandler(InvalidRequests.JSON)
         .webSocketHandshakeHandler(hs -> {
-          // Handshakes never reach the router: the guard's rules are applied here.
-          String tunnelId = WebSocketTunnels.tunnelId(hs.path());
-          String viewId = tunnelId == null ? WebSocketPassthrough.tunnelId(hs.path()) : null;
-          if (tunnelId == null && viewId == null) {
+          // Handshakes never reach the router: the access room guards its own.
+          if (!access.handshake(hs)) {
             hs.reject(404);
-            return;
           }
-          guard.webSocket(hs).onComplete(ar -> {
-            int refusal = ar.succeeded() ? ar.result() : 500;
-            if (refusal != 0) {
-              hs.reject(refusal);
-            } else if (tunnelId != null) {
-              tunnels.open(hs, tunnelId);
-            } else {
-              passthrough.relay(hs, viewId);
-            }
-          });
         })
         .requestHandler(router)
-        .listen(cfg.getInteger("port", 7778), cfg.getString("host", "127.0.0.1"))
+        .listen(cfg.port(), cfg.bindHost())
         .onSuccess(s -> {
           server = s;
-          advertised = hostForUrls(cfg.getString("host", "127.0.0.1")) + ":" + s.actualPort();
+          advertised = hostForUrls(cfg.bindHost()) + ":" + s.actualPort();
         });
   }
 
-  /**
-   * Adds porthole's {@code proxy_url} and {@code websocket_url} after Portr's keys to a tunnel
-   * status, or to each status of a list; other bodies pass unchanged.
-   */
+  /** A tunnel status, or each of a list, with the access room's URLs added. */
   JsonObject withAccessUrls(JsonObject body) {
-    if (body.getValue("tunnels") instanceof io.vertx.core.json.JsonArray list) {
-      for (int i = 0; i < list.size(); i++) {
-        withAccessUrls(list.getJsonObject(i));
-      }
-      return body;
-    }
-    if (body.getValue("id") instanceof String id && body.containsKey("status")) {
-      body.put("proxy_url", "http://" + advertised + "/p/" + id + "/")
-          .put("websocket_url", "ws://" + advertised + "/ws/port-forward/" + id);
-    }
-    return body;
+    return AccessRoutes.withUrls(body, advertised);
   }
 
   @Override
   public Future<?> stop() {
-    if (tunnels != null) {
-      tunnels.closeEverything();
+    if (access != null) {
+      access.close();
     }
     return Future.succeededFuture();
   }
@@ -273,7 +266,7 @@ public final class HttpVerticle extends VerticleBase {
     }
     long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
     long limit = timeoutSeconds;
-    // Registered-then-poll: the caller's deadline bounds everything, including the pool set-up.
+    // Registered, then wait on its lifecycle events: the caller's deadline bounds everything, including the pool set-up.
     vertx.eventBus().<JsonObject>request(Addresses.TUNNELS_START, req.toJson(),
             new DeliveryOptions().setSendTimeout(Math.min(Addresses.START_TIMEOUT_MS, timeoutSeconds * 1000))
                 .addHeader(Addresses.REPLY_ON_HEADER, Addresses.REPLY_ON_REGISTERED))

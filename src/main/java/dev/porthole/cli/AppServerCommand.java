@@ -1,25 +1,15 @@
 package dev.porthole.cli;
 
-import dev.porthole.api.HttpVerticle;
+import dev.porthole.bootstrap.MainVerticle;
 import dev.porthole.bus.Addresses;
-import dev.porthole.config.AccessConfig;
 import dev.porthole.config.AppServerConfig;
+import dev.porthole.config.AppServerSettings;
 import dev.porthole.config.AuthConfig;
 import dev.porthole.config.ConfigException;
 import dev.porthole.config.ConfigLoader;
-import dev.porthole.config.EmbeddedRelayConfig;
-import dev.porthole.config.LimitsConfig;
-import dev.porthole.config.Paths;
 import dev.porthole.config.PortrConfig;
-import dev.porthole.config.RelayConfig;
-import dev.porthole.config.WebhookConfig;
-import dev.porthole.health.HealthVerticle;
 import dev.porthole.logging.Redactor;
-import dev.porthole.relay.EmbeddedRelay;
 import dev.porthole.ssh.JschConnector;
-import dev.porthole.tunnel.TunnelManagerVerticle;
-import dev.porthole.webhook.WebhookVerticle;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -27,7 +17,6 @@ import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,7 +51,7 @@ public final class AppServerCommand implements Callable<Integer> {
   @Mixin
   SettingsFile conf = new SettingsFile();
 
-  /** Checks the JSch internals porthole relies on; replaced by tests to simulate a JSch without them. */
+  /** The JSch self-check; a test replaces it to simulate a JSch without the fields porthole reads. */
   Runnable jschCheck = JschConnector::selfCheck;
 
   @Override
@@ -82,34 +71,25 @@ public final class AppServerCommand implements Callable<Integer> {
       app.put("port", port);
     }
     flags.put("app_server", app);
-    Vertx vertx = Vertx.vertx();
-    JsonObject tree;
-    AppServerConfig settings;
-    AuthConfig auth;
-    WebhookConfig webhooks;
+    Vertx vertx = MainVerticle.vertx();
+    AppServerSettings settings;
     try {
-      tree = Service.await(ConfigLoader.load(vertx, conf.path, System.getenv(), flags), 30, "reading the configuration");
-      settings = AppServerConfig.from(tree);
-      RelayConfig.from(tree);
-      EmbeddedRelayConfig.from(tree);
-      auth = AuthConfig.from(tree);
-      webhooks = WebhookConfig.from(tree);
-      AccessConfig.from(tree);
-      LimitsConfig.from(tree);
+      settings = AppServerSettings.parse(Service.await(ConfigLoader.load(vertx, conf.path, System.getenv(), flags), 30,
+          "reading the configuration"));
     } catch (ConfigException e) {
       return fail(vertx, 2, e.getMessage());
     }
+    AppServerConfig bind = settings.app();
+    AuthConfig auth = settings.auth();
     String apiToken = token != null ? token.strip() : System.getenv().getOrDefault(TOKEN_ENV, "").strip();
-    if (apiToken.isEmpty() && !auth.jwtEnabled() && !AppServerConfig.isLoopback(settings.host())) {
-      return fail(vertx, 2, "--token or " + TOKEN_ENV + " is required when binding app-server to " + settings.host());
+    if (apiToken.isEmpty() && !auth.jwtEnabled() && !AppServerConfig.isLoopback(bind.host())) {
+      return fail(vertx, 2, "--token or " + TOKEN_ENV + " is required when binding app-server to " + bind.host());
     }
     Redactor.register(apiToken);
     if (auth.canMint()) {
       Redactor.register(auth.jwtKey());
     }
-    Redactor.register(webhooks.secret());
-    // The verticle gets the key itself, not a file name: it must not read files on its event loop.
-    tree.getJsonObject("auth").getJsonObject("jwt").put("public_key", auth.canMint() ? "" : auth.jwtKey());
+    Redactor.register(settings.webhooks().secret());
 
     Path portrPath = portrConfig != null ? portrConfig : PortrConfig.defaultPath();
     PortrConfig portr = null;
@@ -127,43 +107,17 @@ public final class AppServerCommand implements Callable<Integer> {
       }
     }
 
-    String relayMode;
-    if (portr == null) {
-      log.info("app-server: no Portr config at {}: starting the embedded relay on loopback", portrPath);
-      EmbeddedRelay relay;
-      try {
-        relay = Service.await(EmbeddedRelay.start(vertx, tree), 60, "starting the embedded relay");
-      } catch (Exception e) {
-        return fail(vertx, 1, "the embedded relay could not start: " + RelayCommand.describe(e));
-      }
-      portr = relay.portrConfig();
-      relayMode = "embedded";
-      log.info("app-server: embedded relay ready: {}", relay.describe());
-    } else {
-      relayMode = "configured";
-      log.info("app-server: using the Portr server {} (SSH {}, tunnels at {}) from {}", portr.serverUrl, portr.sshUrl,
-          portr.tunnelUrl, portrPath);
-    }
-    Redactor.register(portr.secretKey);
-    Path knownHosts = portr.insecureSkipHostKeyVerification
-        ? null : Paths.home().resolve(".portr").resolve("known_hosts");
-
-    int healthInterval = portr.effectiveHealthCheckInterval();
-    HttpVerticle http = new HttpVerticle();
-    JsonObject httpConfig = new JsonObject().put("host", settings.bindHost()).put("port", settings.port())
-        .put("token", apiToken).put("relay", relayMode).put("settings", tree);
-    Future<String> deployed = vertx.deployVerticle(new TunnelManagerVerticle(portr, new JschConnector(), knownHosts,
-            Clock.systemUTC(), LimitsConfig.from(tree)))
-        .compose(id -> vertx.deployVerticle(new HealthVerticle(), new DeploymentOptions().setConfig(
-            new JsonObject().put("interval_seconds", healthInterval))))
-        .compose(id -> vertx.deployVerticle(new WebhookVerticle(), new DeploymentOptions().setConfig(tree)))
-        .compose(id -> vertx.deployVerticle(http, new DeploymentOptions().setConfig(httpConfig)));
+    MainVerticle main = new MainVerticle(settings, apiToken, portr, portrPath);
     try {
-      Service.await(deployed, 60, "starting the app-server");
+      // Each stage has its own limit inside; this one only keeps the command from waiting forever.
+      Service.await(vertx.deployVerticle(main), 2 * MainVerticle.STAGE_LIMIT_S + 5, "starting the app-server");
+    } catch (MainVerticle.StartFailure e) {
+      return fail(vertx, 1, (e.stage() == MainVerticle.Stage.EMBEDDED_RELAY ? "the embedded relay could not start: "
+          : "the app-server could not start: ") + RelayCommand.describe(e.getCause()));
     } catch (Exception e) {
       return fail(vertx, 1, "the app-server could not start: " + RelayCommand.describe(e));
     }
-    String listening = "Portr app server listening on http://" + settings.host() + ":" + http.actualPort();
+    String listening = "Portr app server listening on http://" + bind.host() + ":" + main.httpPort();
     System.out.println(listening);
     log.info(listening);
     return Service.awaitSignalThenStop(vertx, () -> shutdown(vertx));

@@ -35,10 +35,20 @@ public final class HealthVerticle extends VerticleBase {
   private final Map<String, Live> live = new HashMap<>();
   private final Set<String> checking = new HashSet<>();
   private HttpClient http;
+  private Integer intervalSeconds;
+
+  /** The interval from {@code config()}: {@code interval_seconds}, default 3. */
+  public HealthVerticle() {
+  }
+
+  /** @param intervalSeconds Portr's effective {@code health_check_interval} */
+  public HealthVerticle(int intervalSeconds) {
+    this.intervalSeconds = intervalSeconds;
+  }
 
   @Override
   public Future<?> start() {
-    long intervalMs = config().getInteger("interval_seconds", 3) * 1000L;
+    long intervalMs = (intervalSeconds != null ? intervalSeconds : config().getInteger("interval_seconds", 3)) * 1000L;
     http = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout((int) PROBE_TIMEOUT_MS)
         .setKeepAlive(false).setTrustAll(false));
     vertx.setPeriodic(intervalMs, id -> round());

@@ -51,8 +51,6 @@ public final class TunnelManagerVerticle extends VerticleBase {
   private final Clock clock;
   private final int maxTunnels;
   private final TunnelRegistry registry;
-  private JsonObject listCache;
-  private long listVersion = -1;
   private final Map<String, Runtime> runtimes = new HashMap<>();
   private PortrServerApi api;
   private boolean shuttingDown;
@@ -107,8 +105,9 @@ public final class TunnelManagerVerticle extends VerticleBase {
   }
 
   /**
-   * Every status, built once per registry version: with a thousand tunnels the list is asked for
-   * far more often than it changes. The bus copies the reply, so the cached one stays untouched.
+   * Every status, or only the version when the caller already holds it: with a thousand tunnels
+   * the list is asked for far more often than it changes. The caller keeps what it built from the
+   * last answer (the HTTP verticle keeps the encoded body), so nothing is cached here.
    */
   private void list(Message<JsonObject> m) {
     long version = registry.version();
@@ -116,13 +115,9 @@ public final class TunnelManagerVerticle extends VerticleBase {
       m.reply(TunnelList.unchanged(version));
       return;
     }
-    if (listVersion != version) {
-      JsonArray out = new JsonArray();
-      registry.list().forEach(s -> out.add(s.toJson()));
-      listCache = TunnelList.of(version, out);
-      listVersion = version;
-    }
-    m.reply(listCache);
+    JsonArray out = new JsonArray();
+    registry.list().forEach(s -> out.add(s.toJson()));
+    m.reply(TunnelList.of(version, out));
   }
 
   private void events(Message<JsonObject> m) {

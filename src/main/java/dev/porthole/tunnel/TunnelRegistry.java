@@ -64,7 +64,7 @@ final class TunnelRegistry {
   private final int stoppedKept;
   private final Deque<TunnelEvent> events = new ArrayDeque<>();
   private long nextSeq = 1;
-  /** Counts every change that a {@link #list()} could show; the list cache's key. */
+  /** Counts every change that a {@link #list()} could show; the version a caller of porthole.tunnels.list holds ({@code if_version}). */
   private long version;
 
   TunnelRegistry() {

@@ -71,9 +71,19 @@ public final class WebhookVerticle extends VerticleBase {
     }
   }
 
+  /** Settings from {@code config()}: the configuration tree, of which it reads {@code webhooks}. */
+  public WebhookVerticle() {
+  }
+
+  public WebhookVerticle(WebhookConfig cfg) {
+    this.cfg = cfg;
+  }
+
   @Override
   public Future<?> start() {
-    cfg = WebhookConfig.from(config());
+    if (cfg == null) {
+      cfg = WebhookConfig.from(config());
+    }
     if (!cfg.secret().isEmpty()) {
       try {
         mac = Mac.getInstance("HmacSHA256");
