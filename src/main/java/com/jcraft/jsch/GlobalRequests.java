@@ -6,7 +6,7 @@ import java.lang.reflect.Method;
 /**
  * Sends an SSH global request with want-reply and reports the answer, which JSch has no public API
  * for. Portr's health check needs it: {@code keepalive@openssh.com} must be answered within 5 s
- * (portr-compat §3.3), and JSch's own keepalive ({@code keepalive@jcraft.com}) ignores the answer.
+ * (portr-protocol §3.3), and JSch's own keepalive ({@code keepalive@jcraft.com}) ignores the answer.
  *
  * <p>It lives in JSch's package because it writes a packet through package-private API, and waits
  * on JSch's private global-request reply slot under the same lock as {@code setPortForwardingR},

@@ -32,7 +32,7 @@ public final class JschChannels {
   /**
    * Sends {@code SSH_MSG_CHANNEL_EOF} without closing the channel. Ending the channel's input
    * stream instead makes JSch close the whole channel right after the EOF, which cuts off the
-   * other direction of a half-closed TCP connection (portr-compat §4.4). Idempotent.
+   * other direction of a half-closed TCP connection (portr-protocol §4.4). Idempotent.
    */
   public static void sendEof(Channel channel) {
     channel.eof();

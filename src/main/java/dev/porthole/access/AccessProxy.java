@@ -34,7 +34,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * {@code /p/{id}/…}: the tunnel's local target through the app-server (port-forward-access.md),
+ * {@code /p/{id}/…}: the tunnel's local target through the app-server (docs/api.md),
  * on vertx-http-proxy. Exactly the {@code /p/{id}} prefix is stripped from the raw path; the rest
  * and the query go on byte for byte. {@code Host} becomes the target's {@code host:port}; {@code
  * X-Forwarded-For} is appended, {@code -Proto}, {@code -Host} and {@code -Prefix} set; hop-by-hop
@@ -186,7 +186,7 @@ final class AccessProxy {
   }
 
   /**
-   * What every request to a tunnel's target gets, plain or WebSocket upgrade (port-forward-access.md),
+   * What every request to a tunnel's target gets, plain or WebSocket upgrade (docs/api.md),
    * applied to {@code h}, a copy of the caller's headers: the headers named in the caller's {@code
    * Connection} header removed (not Upgrade), porthole's access cookie stripped, {@code X-Forwarded-For} appended,
    * {@code X-Forwarded-Proto}, {@code X-Forwarded-Host} (the authority the caller asked for) and

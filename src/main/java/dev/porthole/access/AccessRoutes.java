@@ -25,7 +25,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The access room as the HTTP server sees it (port-forward-access.md): a sub-router for {@code
+ * The access room as the HTTP server sees it (docs/api.md): a sub-router for {@code
  * /p/{id}/…} (mounted at {@code /p/*}), the WebSocket handshakes of {@code /p/} and {@code
  * /ws/port-forward/{id}}, each behind its own step of the {@link Guard} with scope {@code access},
  * and the {@code proxy_url} / {@code websocket_url} every tunnel status names.

@@ -24,7 +24,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code /ws/port-forward/{id}} (port-forward-access.md), the server end of {@link
+ * {@code /ws/port-forward/{id}} (docs/api.md), the server end of {@link
  * PortForwardProtocol}: each WebSocket is one fresh TCP connection to the tunnel's local target. Binary messages are the bytes; the text message {@code
  * {"type":"eof"}} half-closes the target's side; any other text closes with 1003. Both directions
  * use backpressure, and {@code access.ws_max_bytes_per_second} is enforced by pausing reads. Close

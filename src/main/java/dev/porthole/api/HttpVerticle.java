@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The app-server's HTTP API, Portr's {@code app-server} byte for byte where it can be
- * (portr-compat §6.2, §6.3): each handler parses, makes one bus request to the manager, renders.
+ * (portr-protocol §6.2, §6.3): each handler parses, makes one bus request to the manager, renders.
  * Its settings are a {@link Slice} from the composition root, or, deployed with no constructor
  * argument, {@code config()}: {@code host}, {@code port}, {@code token} (empty: none), {@code relay}
  * ({@code embedded} or {@code configured}), and {@code settings}: the porthole configuration tree,

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
-/** {@code POST /api/v1/tunnels} bodies → {@link TunnelRequest}, in portr-compat §6.4's order and words. */
+/** {@code POST /api/v1/tunnels} bodies → {@link TunnelRequest}, in portr-protocol §6.4's order and words. */
 final class TunnelRequests {
   static final String INVALID_JSON = "invalid JSON body";
   /** Not in Portr, which would start that many SSH sessions: a bound against absurd input. */

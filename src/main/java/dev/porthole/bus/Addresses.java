@@ -68,7 +68,7 @@ public final class Addresses {
 
   /**
    * A start waits at most for the version probe (3 s), the shared connection (10 s) and the start
-   * wait (7 s) of portr-compat §6.4, plus slack.
+   * wait (7 s) of portr-protocol §6.4, plus slack.
    */
   public static final long START_TIMEOUT_MS = 25_000;
   /** Stopping a tunnel closes its SSH sessions (bounded by 10 s) and waits for its stopped signal. */

@@ -4,7 +4,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 
 /**
- * A recorded lifecycle event (portr-compat §6.5), as {@code /api/v1/events}, webhooks and the
+ * A recorded lifecycle event (portr-protocol §6.5), as {@code /api/v1/events}, webhooks and the
  * lifecycle address carry it. Values are copied from the tunnel's status after the event applied.
  *
  * @param seq porthole's extension: a monotonic sequence number from 1, written after Portr's keys

@@ -5,7 +5,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.List;
 
 /**
- * {@code POST /api/v1/tunnels} after Portr's defaults and validation (portr-compat §6.4): type
+ * {@code POST /api/v1/tunnels} after Portr's defaults and validation (portr-protocol §6.4): type
  * {@code http} or {@code tcp}, host defaulted, subdomain generated and normalised for http, pool
  * size defaulted, callback URLs deduplicated.
  *

@@ -6,7 +6,7 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * A tunnel as the API shows it (portr-compat §6.5): Portr's keys in Portr's order, empty values
+ * A tunnel as the API shows it (portr-protocol §6.5): Portr's keys in Portr's order, empty values
  * omitted where Portr omits them.
  */
 public record TunnelStatus(String id, String name, String status, String type, String host, int port,

@@ -4,7 +4,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 
 /**
- * What a tunnel worker tells the manager (portr-compat §5): {@code started}, {@code unhealthy},
+ * What a tunnel worker tells the manager (portr-protocol §5): {@code started}, {@code unhealthy},
  * {@code reconnected}, {@code failed}, {@code stopped}. The manager applies §6.6 to decide what is
  * recorded.
  *

@@ -14,7 +14,7 @@ import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /**
- * Portr's client configuration ({@code ~/.portr/config.yaml}, portr-compat §1): where the Portr
+ * Portr's client configuration ({@code ~/.portr/config.yaml}, portr-protocol §1): where the Portr
  * server is and how to talk to it. Read non-strictly (unknown keys ignored) with Portr's defaults;
  * {@link #validate()} gives Portr's messages.
  */
@@ -213,7 +213,7 @@ public final class PortrConfig {
     return null;
   }
 
-  /** {@code http} with use_localhost, else {@code https} (portr-compat §1.4). */
+  /** {@code http} with use_localhost, else {@code https} (portr-protocol §1.4). */
   public String proto() {
     return useLocalhost ? "http" : "https";
   }

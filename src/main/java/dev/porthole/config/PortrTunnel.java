@@ -4,7 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * One tunnel as Portr describes it (portr-compat §1.3): a mutable bag of fields with Portr's
+ * One tunnel as Portr describes it (portr-protocol §1.3): a mutable bag of fields with Portr's
  * {@code SetDefaults} and {@code Validate}, shared by the config file and the app-server API.
  */
 public final class PortrTunnel {

@@ -4,7 +4,7 @@ import java.security.SecureRandom;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
-/** Portr's subdomain rules (portr-compat §1.5). */
+/** Portr's subdomain rules (portr-protocol §1.5). */
 public final class Subdomains {
   private static final Pattern VALID = Pattern.compile("^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$");
   private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz";

@@ -6,7 +6,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 
 /**
- * Portr's basic-auth gate (portr-compat §4.3): the request passes iff it carries {@code
+ * Portr's basic-auth gate (portr-protocol §4.3): the request passes iff it carries {@code
  * Authorization: Basic <base64 of user:password>} whose SHA-256 equals that of the configured
  * value, compared in constant time. A configured value without a colon never matches.
  */

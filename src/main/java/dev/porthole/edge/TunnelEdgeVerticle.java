@@ -22,7 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The client side of an HTTP tunnel (portr-compat §4.2–4.5): a loopback HTTP server that every
+ * The client side of an HTTP tunnel (portr-protocol §4.2–4.5): a loopback HTTP server that every
  * forwarded connection of the tunnel is piped into. Per request, in order: {@code
  * X-Portr-Ping-Request: true} → 200; the basic-auth gate → 401; then the request (WebSocket
  * upgrades included) is proxied to the local service, streamed both ways; when the local service
@@ -75,7 +75,7 @@ public final class TunnelEdgeVerticle extends VerticleBase {
     return server.actualPort();
   }
 
-  /** The tunnel's local service did not answer (portr-compat §4.2). */
+  /** The tunnel's local service did not answer (portr-protocol §4.2). */
   static String localServerNotOnline(String localAddr) {
     return HtmlPages.page("Connection Error",
         "<p>The tunnel is up, but the local service at <code>" + HtmlPages.escape(localAddr) + "</code> did not answer.</p>"

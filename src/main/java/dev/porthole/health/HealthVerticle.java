@@ -16,7 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The health schedule (portr-compat §3.3, §5): keeps the set of live tunnels from the published
+ * The health schedule (portr-protocol §3.3, §5): keeps the set of live tunnels from the published
  * lifecycle events, and every {@code interval_seconds} asks each one's worker for a keepalive on
  * every SSH session (5 s limit; the worker reports a failure as {@code unhealthy} and reconnects).
  * For an HTTP tunnel whose sessions answered, it then pings the public URL end to end; when the

@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
 public final class ApiResponses {
   private static final Logger log = LoggerFactory.getLogger(ApiResponses.class);
 
-  /** The routes whose failures map differently (portr-compat §6.3). */
+  /** The routes whose failures map differently (portr-protocol §6.3). */
   public enum Route { START, TUNNEL, QUERY }
 
   private ApiResponses() {

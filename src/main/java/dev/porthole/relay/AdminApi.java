@@ -17,7 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The relay's admin API, the part of Portr's that its clients use (portr-compat §2.1, §2.2):
+ * The relay's admin API, the part of Portr's that its clients use (portr-protocol §2.1, §2.2):
  * {@code POST /api/v1/connections/} and {@code GET /api/v1/version}, with Portr's statuses and
  * bodies. Other paths and methods get JSON errors.
  */

@@ -17,7 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The relay's connection records and HTTP routes (portr-compat §2.1, §3.1, §8): the single owner
+ * The relay's connection records and HTTP routes (portr-protocol §2.1, §3.1, §8): the single owner
  * of that state. Connections go reserved → active (first forward registered) → closed (last
  * forward gone); a closed id can be re-activated by a new SSH login with the same id (pooled
  * workers reconnecting). Subdomain claims are held by reserved and active connections only.
@@ -125,7 +125,7 @@ public final class ConnectionRegistry {
     this.maxReservedPerKey = maxReservedPerKey;
   }
 
-  /** Creates a reserved connection (portr-compat §2.1); the caller has validated the input's shape. */
+  /** Creates a reserved connection (portr-protocol §2.1); the caller has validated the input's shape. */
   public synchronized Reservation reserve(String secretKey, Type type, String subdomain) {
     SecretKeyEntry owner = keyEntry(secretKey);
     if (owner == null) {
@@ -156,7 +156,7 @@ public final class ConnectionRegistry {
   }
 
   /**
-   * SSH authentication (portr-compat §3.1): the user is {@code <connection_id>:<secret_key>}; the
+   * SSH authentication (portr-protocol §3.1): the user is {@code <connection_id>:<secret_key>}; the
    * connection may be in any state, and its creator's key must equal the second half.
    */
   public synchronized boolean authenticate(String user) {

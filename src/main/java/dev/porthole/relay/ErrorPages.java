@@ -2,7 +2,7 @@ package dev.porthole.relay;
 
 import dev.porthole.httpkit.HtmlPages;
 
-/** The HTML pages the edge answers with when it cannot reach a tunnel (portr-compat §8). */
+/** The HTML pages the edge answers with when it cannot reach a tunnel (portr-protocol §8). */
 final class ErrorPages {
   private static final String FOOTER = "porthole relay";
 

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 /**
  * MINA's NIO2 transport with one change: when a connection accepted on a forward listener reaches
  * end of stream, the tunnel gets {@code SSH_MSG_CHANNEL_EOF} and the socket stays open for the
- * reply (portr-compat §3.1, §4.4: half-close in both directions). MINA 2.20 closes the whole
+ * reply (portr-protocol §3.1, §4.4: half-close in both directions). MINA 2.20 closes the whole
  * session on read EOF instead, which drops the reply of every request-then-half-close protocol.
  * The other direction (channel EOF → socket {@code shutdownOutput}) is MINA's own (SSHD-1055).
  * SSH sessions themselves keep MINA's behaviour.

@@ -16,7 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One per SSH session: grants {@code tcpip-forward} by Portr's rules (portr-compat §3.1) and keeps
+ * One per SSH session: grants {@code tcpip-forward} by Portr's rules (portr-protocol §3.1) and keeps
  * the registry in step with the listeners it binds.
  *
  * <p>Where a listener binds is the relay's choice, not the client's: an HTTP connection's forward is

@@ -25,7 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The relay's public HTTP side (portr-compat §8): routes by {@code Host: <subdomain>.<domain>} to
+ * The relay's public HTTP side (portr-protocol §8): routes by {@code Host: <subdomain>.<domain>} to
  * the subdomain's forward listeners, round robin, on vertx-http-proxy. A replay-safe request
  * (GET/HEAD/OPTIONS, no body, no upgrade) that fails at the transport level before a response head
  * moves on to the next backend, up to three; anything else gets one attempt. A response from a

@@ -16,7 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The reconciliation ping (portr-compat §3.3): for every active connection, at most 16 at a time,
+ * The reconciliation ping (portr-protocol §3.3): for every active connection, at most 16 at a time,
  * an HTTP connection is asked {@code X-Portr-Ping-Request: true} through the relay's own edge and a
  * TCP connection's public port is dialled. Only the edge's own 404 {@code unregistered-subdomain}
  * closes a record; other failures are logged.

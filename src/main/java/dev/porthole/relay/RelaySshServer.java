@@ -36,7 +36,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The relay's SSH server (Apache MINA SSHD), with the Portr server's semantics (portr-compat §3.1):
+ * The relay's SSH server (Apache MINA SSHD), with the Portr server's semantics (portr-protocol §3.1):
  * the user is {@code <connection_id>:<secret_key>} and the password is ignored; only remote
  * forwards ({@code ssh -R}) are granted, by {@link PortrForwarder}; {@code keepalive@openssh.com}
  * succeeds and every other global request fails. No shells, no local forwards.

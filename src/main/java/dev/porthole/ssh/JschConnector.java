@@ -17,7 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Opens Portr tunnel sessions with JSch (portr-compat §3.1): user {@code <connection_id>:<secret>},
+ * Opens Portr tunnel sessions with JSch (portr-protocol §3.1): user {@code <connection_id>:<secret>},
  * empty password, then {@code tcpip-forward} on {@code 0.0.0.0} over ten random candidate ports.
  * Error texts follow Portr's Go client where the two can be compared.
  */

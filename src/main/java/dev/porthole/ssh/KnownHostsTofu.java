@@ -18,7 +18,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Trust on first use against Portr's {@code ~/.portr/known_hosts} (portr-compat §3.2): the first
+ * Trust on first use against Portr's {@code ~/.portr/known_hosts} (portr-protocol §3.2): the first
  * usable line for the host decides; no line → the key is saved and accepted; a different key →
  * rejected with Portr's message. Lines are {@code host keytype base64key}; the host is the SSH
  * address without its port.

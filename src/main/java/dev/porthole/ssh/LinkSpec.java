@@ -3,7 +3,7 @@ package dev.porthole.ssh;
 import java.nio.file.Path;
 
 /**
- * One SSH session of a tunnel (portr-compat §3.1).
+ * One SSH session of a tunnel (portr-protocol §3.1).
  *
  * @param sshUrl {@code host:port} dialled verbatim
  * @param connectionId the Portr connection id; with the secret key it forms the SSH user

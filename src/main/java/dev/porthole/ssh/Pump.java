@@ -15,7 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Splices forwarded connections between their SSH channel and a local TCP target (portr-compat
+ * Splices forwarded connections between their SSH channel and a local TCP target (docs/portr-protocol.md
  * §4.1, §4.4): dial (5 s), copy both directions, pass each end of stream on as a half-close, close
  * both sides when both directions are done or either fails.
  *

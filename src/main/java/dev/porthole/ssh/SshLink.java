@@ -6,7 +6,7 @@ public interface SshLink {
   int remotePort();
 
   /**
-   * {@code keepalive@openssh.com} with a 5 s reply limit (portr-compat §3.3).
+   * {@code keepalive@openssh.com} with a 5 s reply limit (portr-protocol §3.3).
    *
    * @throws SshFailure {@code ssh keepalive timed out}, {@code ssh keepalive rejected}, or the
    *     transport's error when the session is gone

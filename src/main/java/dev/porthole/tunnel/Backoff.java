@@ -3,7 +3,7 @@ package dev.porthole.tunnel;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 
-/** Reconnect delays (portr-compat §5): 1, 2, 4, 8, 16, 16, … s plus 0–499 ms of jitter. */
+/** Reconnect delays (portr-protocol §5): 1, 2, 4, 8, 16, 16, … s plus 0–499 ms of jitter. */
 final class Backoff {
   private Backoff() {
   }

@@ -6,7 +6,7 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
 
 /**
- * The one place that logs recorded tunnel events (portr-compat §6.1): message {@code App-server
+ * The one place that logs recorded tunnel events (portr-protocol §6.1): message {@code App-server
  * tunnel event} with {@code event}, {@code tunnel_id}, {@code connection_type}, {@code host},
  * {@code port}, then the non-empty ones of {@code name}, {@code subdomain}, {@code remote_port},
  * {@code tunnel_url}, {@code error}. Failed → ERROR, unhealthy → WARN, others → INFO.

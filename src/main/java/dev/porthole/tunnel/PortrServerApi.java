@@ -8,7 +8,7 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 
 /**
- * The two calls a Portr client makes to the server's admin API (portr-compat §2.1, §2.2), with the
+ * The two calls a Portr client makes to the server's admin API (portr-protocol §2.1, §2.2), with the
  * Go client's error texts.
  */
 final class PortrServerApi {

@@ -4,7 +4,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Whether a Portr server's version supports pooled HTTP workers (portr-compat §2.2): a leading
+ * Whether a Portr server's version supports pooled HTTP workers (portr-protocol §2.2): a leading
  * {@code v} is dropped, {@code 1} and {@code 1.2} are accepted, and the version must be at least
  * 1.0.0, where a pre-release sorts below its release.
  */

@@ -33,7 +33,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The only owner of tunnel status and the event log (portr-compat §6.3–§6.6). Starts a tunnel by
+ * The only owner of tunnel status and the event log (portr-protocol §6.3–§6.6). Starts a tunnel by
  * deploying its {@link TunnelWorkerVerticle}, answers the start request on the first of the
  * tunnel's {@code started}, its start failure, or 7 s; applies worker signals by Portr's rules and
  * publishes each recorded event on {@link Addresses#TUNNELS_LIFECYCLE}.
@@ -188,7 +188,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
   }
 
   /**
-   * portr-compat §2.2: an http tunnel asking for more than one worker probes the server's version;
+   * portr-protocol §2.2: an http tunnel asking for more than one worker probes the server's version;
    * when pooling is supported one connection is reserved up front for every worker. Returns
    * {workers, shared connection id or null}.
    */
@@ -256,7 +256,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
   }
 
   /**
-   * portr-compat §6.6: mark stopping (later worker signals are ignored), abort a connect in
+   * portr-protocol §6.6: mark stopping (later worker signals are ignored), abort a connect in
    * progress, undeploy the worker (bounded), record {@code stopped}, then stopped_at = updated_at =
    * now. Stopping a stopped tunnel refreshes those times and records nothing.
    */

@@ -19,7 +19,7 @@ import java.util.Optional;
 
 /**
  * Every tunnel's status and the event log, with Portr's rules for what a worker signal changes and
- * what gets recorded (portr-compat §6.6). Plain Java, confined to the manager's event loop.
+ * what gets recorded (portr-protocol §6.6). Plain Java, confined to the manager's event loop.
  *
  * <p>Bounded: at most {@code stoppedKept} stopped tunnels are kept (the most recently stopped), so
  * a daemon that has created a hundred thousand tunnels lists and holds only what is recent. Live

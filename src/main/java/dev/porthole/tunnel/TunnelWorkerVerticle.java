@@ -19,7 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One tunnel's SSH sessions (portr-compat §3, §5), on a worker thread: JSch calls block, each with
+ * One tunnel's SSH sessions (portr-protocol §3, §5), on a worker thread: JSch calls block, each with
  * a time limit. {@code start()} opens the client edge (HTTP tunnels) and every session of the pool,
  * signalling {@code started} as each comes up; a failure fails the deployment with {@code failed to
  * start tunnel '<name>': <cause>}. The health verticle asks it, on its control address, for a
@@ -140,7 +140,7 @@ final class TunnelWorkerVerticle extends VerticleBase {
 
   /**
    * The relay refused the pool's connection id: it no longer knows it (a restarted relay, or one
-   * that expired the reservation, portr-compat §11.18). The next attempt of any session reserves a
+   * that expired the reservation, portr-protocol §11.18). The next attempt of any session reserves a
    * fresh shared connection for the whole pool, once; Portr's client would fail forever here.
    */
   private void forgetSharedId(String refused) {

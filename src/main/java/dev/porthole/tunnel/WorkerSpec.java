@@ -19,7 +19,7 @@ record WorkerSpec(String tunnelId, TunnelRequest request, int workers, String sh
     return request.type();
   }
 
-  /** The public address once a remote port is known (portr-compat §1.4). */
+  /** The public address once a remote port is known (portr-protocol §1.4). */
   String tunnelUrl(int remotePort) {
     return request.isHttp() ? config.httpTunnelUrl(request.subdomain()) : config.tcpTunnelAddr(remotePort);
   }

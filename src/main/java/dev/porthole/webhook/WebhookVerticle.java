@@ -33,7 +33,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Callback delivery (portr-compat §6.7, made dependable): every recorded lifecycle event is POSTed
+ * Callback delivery (portr-protocol §6.7, made dependable): every recorded lifecycle event is POSTed
  * as the same JSON {@code /api/v1/events} shows to each callback URL of its tunnel. Per tunnel and
  * URL the events go out in order, one at a time (a lane); lanes never wait for each other, and at
  * most {@code webhooks.max_concurrency} requests are in flight. Connection errors, timeouts and 5xx
@@ -143,7 +143,7 @@ public final class WebhookVerticle extends VerticleBase {
   private void send(Lane lane) {
     JsonObject event = lane.events.peekFirst();
     lane.attempt++;
-    // Byte for byte what /api/v1/events shows (Go's escaping), as portr-compat §6.7 requires.
+    // Byte for byte what /api/v1/events shows (Go's escaping), as portr-protocol §6.7 requires.
     Buffer body = Buffer.buffer(GoJson.encode(event));
     var request = client.postAbs(lane.url)
         .timeout(cfg.timeout().toMillis())

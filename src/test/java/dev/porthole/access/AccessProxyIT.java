@@ -47,7 +47,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The HTTP view {@code /p/{id}/} of port-forward-access.md, end to end: a real relay, the
+ * The HTTP view {@code /p/{id}/} of docs/api.md, end to end: a real relay, the
  * app-server's verticles in this JVM, a tcp tunnel whose target is a Vert.x server of this test
  * that echoes what it received (uri, headers) and serves a few special paths.
  */

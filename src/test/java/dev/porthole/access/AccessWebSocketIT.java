@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * WebSocket upgrades through the /p/{id}/ view (port-forward-access.md: "WebSocket upgrades on
+ * WebSocket upgrades through the /p/{id}/ view (docs/api.md: "WebSocket upgrades on
  * /p/{id}/… pass through"): the same path, headers and error statuses as plain /p/ requests
  * (statuses only: a rejected Vert.x handshake carries no headers or body, see WebSocketPassthrough).
  */

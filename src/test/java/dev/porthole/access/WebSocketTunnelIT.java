@@ -43,7 +43,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The binary WebSocket tunnel {@code /ws/port-forward/{id}} of port-forward-access.md, end to end:
+ * The binary WebSocket tunnel {@code /ws/port-forward/{id}} of docs/api.md, end to end:
  * a real relay, the app-server's verticles in this JVM, tcp tunnels to TCP targets of this test.
  */
 class WebSocketTunnelIT {

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The real router in front of stub bus consumers ("fake service behind the real router", portr-compat §10.1). */
+/** The real router in front of stub bus consumers ("fake service behind the real router", portr-protocol §10.1). */
 @ExtendWith(VertxExtension.class)
 class HttpVerticleTest {
   private static final Duration WAIT = Timeouts.scaled(Duration.ofSeconds(10));

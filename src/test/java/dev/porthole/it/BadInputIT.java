@@ -546,7 +546,7 @@ class BadInputIT {
     boolean chunked;
     /**
      * Broken chunked framing: the body's length cannot be known, so the server drops the
-     * connection (README, Compatibility); a close is the documented answer.
+     * connection (docs/compatibility.md); a close is the documented answer.
      */
     boolean brokenFraming;
     Integer expect;
@@ -841,7 +841,7 @@ class BadInputIT {
       boolean unknownExpectation = res.status == 417 && r.show().contains("Expect: ") && !r.show().contains("Expect: 100-continue");
       if (unknownExpectation) {
         // Netty's HTTP codec answers an unknown Expect with a bare 417 before porthole sees the
-        // request (README, Compatibility).
+        // request (docs/compatibility.md).
         return;
       }
       if (res.contentType == null || !res.contentType.toLowerCase().startsWith("application/json")) {

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The relay's admin API against portr-compat §2.1/§2.2, row by row, exact statuses and bodies. */
+/** The relay's admin API against portr-protocol §2.1/§2.2, row by row, exact statuses and bodies. */
 class AdminApiIT {
   @TempDir
   static Path dir;

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** JSch, the SSH client porthole's app-server uses, against the relay (portr-compat §3.1, §3.3, §8). */
+/** JSch, the SSH client porthole's app-server uses, against the relay (portr-protocol §3.1, §3.3, §8). */
 class JschRelayIT {
   @TempDir
   static Path dir;

@@ -40,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The app-server end to end through a real relay: HTTP API → manager → JSch workers → relay →
- * public edge → client edge → local service (portr-compat §3–§6, §10, §11).
+ * public edge → client edge → local service (portr-protocol §3–§6, §10, §11).
  */
 class AppServerIT {
   @TempDir

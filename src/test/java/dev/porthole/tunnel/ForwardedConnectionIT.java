@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The ends of one forwarded connection (portr-compat §4.1, §4.4): the local socket is spliced into
+ * The ends of one forwarded connection (portr-protocol §4.1, §4.4): the local socket is spliced into
  * JSch's channel, so what closes one side must close the other, a failed dial must cost only that
  * connection, and nothing may stay behind once a connection is over.
  */

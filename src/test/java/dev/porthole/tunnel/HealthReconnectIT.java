@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Health checks and reconnection end to end (README "Health and reconnect", portr-compat §3.3, §5,
+ * Health checks and reconnection end to end (docs/api.md "Health and reconnect", portr-protocol §3.3, §5,
  * §6.6): relays restarted or gone for good, a stalled link, a relay that forgets a route, many
  * tunnels through many restarts, and {@code ?wait=ready}. Every test brings its own relay.
  */
@@ -332,7 +332,7 @@ class HealthReconnectIT {
         JsonObject listedNever = tunnels(stuck).stream().filter(t -> "never-ready".equals(t.getString("name")))
             .findFirst().orElseThrow(() -> new AssertionError("never-ready not listed"));
         assertThat(listedNever.getString("status")).isNotEqualTo("stopped");
-        assertThat(tookMs).as("504 after timeout=2 s (README: 504 after S seconds)").isBetween(2_000L, 3_500L);
+        assertThat(tookMs).as("504 after timeout=2 s (docs/api.md: 504 after S seconds)").isBetween(2_000L, 3_500L);
       }
     }
   }

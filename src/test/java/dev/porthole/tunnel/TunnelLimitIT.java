@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code limits.max_tunnels} (port-forward-access.md, "Limits and errors of the control API"): live
+ * {@code limits.max_tunnels} (docs/api.md#limits): live
  * tunnels per app-server, POST beyond it → 429 {@code {"message":"tunnel limit reached (N)"}} with
  * {@code Retry-After}. HTTP tunnels with {@code pool_size} 2 go through the asynchronous pool step
  * (a version probe and a reservation on the relay), where concurrent POSTs used to slip past the check.

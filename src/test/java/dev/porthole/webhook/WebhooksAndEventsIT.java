@@ -309,7 +309,7 @@ class WebhooksAndEventsIT {
         assertThat(h.json().getLong("seq")).isPositive();
       }
       // Byte for byte too (the name holds <, & and >, which Go's encoder and /api/v1/events write
-      // as \u003c, \u0026, \u003e; portr-compat §6.7: the body is identical to the events element).
+      // as \u003c, \u0026, \u003e; portr-protocol §6.7: the body is identical to the events element).
       assertThat(hits.stream().map(h -> h.body.toString(StandardCharsets.UTF_8)).toList())
           .as("the callbacks' bytes are the events' bytes in /api/v1/events")
           .containsExactlyElementsOf(rawEvents(listed.body()));
