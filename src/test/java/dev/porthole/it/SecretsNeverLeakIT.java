@@ -111,8 +111,8 @@ class SecretsNeverLeakIT {
     Path logback = work.resolve("logback-trace.xml");
     Files.writeString(logback, String.join("\n",
         "<configuration>",
-        "  <conversionRule conversionWord=\"rmsg\" converterClass=\"dev.porthole.logging.RedactingMessageConverter\"/>",
-        "  <conversionRule conversionWord=\"rex\" converterClass=\"dev.porthole.logging.RedactingThrowableConverter\"/>",
+        "  <conversionRule conversionWord=\"rmsg\" class=\"dev.porthole.logging.RedactingMessageConverter\"/>",
+        "  <conversionRule conversionWord=\"rex\" class=\"dev.porthole.logging.RedactingThrowableConverter\"/>",
         "  <appender name=\"STDERR\" class=\"ch.qos.logback.core.ConsoleAppender\">",
         "    <target>System.err</target>",
         "    <encoder><pattern>%d{HH:mm:ss.SSS} %-5level %logger - %rmsg%n%rex</pattern></encoder>",
