@@ -68,11 +68,6 @@ final class Pump {
     }
   }
 
-  /** Live connections (for tests). */
-  int liveConnections() {
-    return live.size();
-  }
-
   /** One forwarded connection. */
   private final class Splice {
     private final ChannelForwardedTCPIP channel;
