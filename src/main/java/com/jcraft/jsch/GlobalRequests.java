@@ -22,7 +22,7 @@ public final class GlobalRequests {
   }
 
   /** JSch's private reply slot: {@code Session.grr} and the methods of its class. */
-  public record Handles(Field grr, Method setThread, Method getReply, Method setPort) {
+  public record Handles(Field grr, Method setThread, Method getReply, Method setReply, Method setPort) {
   }
 
   /**
@@ -37,6 +37,7 @@ public final class GlobalRequests {
     return new Handles(grr,
         Linkage.method(slot, "setThread", USED_FOR, Thread.class),
         Linkage.method(slot, "getReply", USED_FOR),
+        Linkage.method(slot, "setReply", USED_FOR, int.class),
         Linkage.method(slot, "setPort", USED_FOR, int.class));
   }
 
@@ -58,6 +59,22 @@ public final class GlobalRequests {
       handles = h;
     }
     return h;
+  }
+
+  /**
+   * Ends a global request that is waiting for its reply on a session being closed: JSch's own
+   * {@code tcpip-forward} waits for the reply in ten 1 s sleeps that neither a disconnect nor one
+   * interrupt ends, so the thread (and the session it holds) would stay up to 10 s after a stop.
+   * Marks the reply slot failed; the waiter sees it at its next wake-up (interrupt it). Call only
+   * for a session that is being closed.
+   */
+  public static void abandon(Session session) {
+    try {
+      Handles h = handles();
+      h.setReply().invoke(h.grr().get(session), 0);
+    } catch (ReflectiveOperationException e) {
+      // Resolved by the start-up self-check; nothing to end otherwise.
+    }
   }
 
   /**

@@ -82,6 +82,7 @@ public final class JschConnector implements SshConnector {
     // Until the link is closed, a stop closes this session and its connections at once, whatever
     // the worker is blocked in (the connect, a forward request, a keepalive).
     Runnable unregister = cancel.onCancel(() -> {
+      GlobalRequests.abandon(session); // a forward request in flight ends at its next wake-up
       socket.close();
       session.disconnect();
       pump.close();
