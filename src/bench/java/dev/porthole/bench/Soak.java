@@ -68,6 +68,7 @@ final class Soak {
     try {
       loop(lanes, 0, warmup);
       int threadsBaseline = Bench.settledThreads(pid, Integer.MAX_VALUE);
+      Map<String, Integer> namesBaseline = threadNames(pid);
       // The list first, at both ends: its cache is part of a listed daemon's heap. One unmeasured
       // round before the first: the warm-up never listed, so the JIT has not compiled that path.
       listP99();
@@ -78,6 +79,7 @@ final class Soak {
       loop(lanes, warmup, cycles);
       double seconds = (System.nanoTime() - t0) / 1e9;
       int threadsAfter = Bench.settledThreads(pid, threadsBaseline + 5);
+      threadDiff(namesBaseline, threadNames(pid)).forEach(d -> System.out.println("bench: P8 threads " + d));
       double p99End = listP99();
       long heapAfter = heapAfterGc(pid);
       List<String> grown = grown(histogramBaseline, histogram(pid));
@@ -207,6 +209,37 @@ final class Soak {
       throw new IOException("no heap figure in jcmd GC.heap_info: " + info);
     }
     return Long.parseLong(m.group(1));
+  }
+
+  /** The process's threads by name, digits dropped (pool members count together). */
+  static Map<String, Integer> threadNames(long pid) throws IOException {
+    Map<String, Integer> out = new java.util.TreeMap<>();
+    try (var tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/" + pid + "/task"))) {
+      for (java.nio.file.Path t : tasks.toList()) {
+        try {
+          String name = java.nio.file.Files.readString(t.resolve("comm")).strip().replaceAll("\\d+", "N");
+          out.merge(name, 1, Integer::sum);
+        } catch (IOException ended) {
+          // The thread ended while listed.
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Thread groups whose count changed, as lines: what a thread leak would look like. */
+  static List<String> threadDiff(Map<String, Integer> before, Map<String, Integer> after) {
+    java.util.Set<String> names = new java.util.TreeSet<>(before.keySet());
+    names.addAll(after.keySet());
+    List<String> out = new ArrayList<>();
+    for (String n : names) {
+      int d = after.getOrDefault(n, 0) - before.getOrDefault(n, 0);
+      if (d != 0) {
+        out.add(String.format(java.util.Locale.ROOT, "%+d %s (%d → %d)", d, n, before.getOrDefault(n, 0),
+            after.getOrDefault(n, 0)));
+      }
+    }
+    return out;
   }
 
   /** Live objects by class after a full GC: {instances, bytes}. */
