@@ -1,5 +1,6 @@
 package dev.porthole.bench;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
@@ -133,6 +134,7 @@ final class Soak {
     HttpResponse<String> created = send(HttpRequest.newBuilder(URI.create(api + "/api/v1/tunnels"))
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body.encode())));
     if (created.statusCode() != 201) {
+      stopListed("soak-" + i); // a failed start stays listed as failed until it is stopped, as in Portr
       throw new IOException("POST " + created.statusCode() + " " + created.body());
     }
     JsonObject t = new JsonObject(created.body());
@@ -154,6 +156,18 @@ final class Soak {
       HttpResponse<String> stopped = send(HttpRequest.newBuilder(URI.create(api + "/api/v1/tunnels/" + id)).DELETE());
       if (stopped.statusCode() != 200) {
         record("DELETE " + id + ": " + stopped.statusCode() + " " + stopped.body());
+      }
+    }
+  }
+
+  /** Stops the listed tunnel of that name, as a user would after a failed start. */
+  private void stopListed(String name) throws IOException, InterruptedException {
+    JsonArray tunnels = new JsonObject(send(HttpRequest.newBuilder(URI.create(api + "/api/v1/tunnels"))).body())
+        .getJsonArray("tunnels");
+    for (int k = 0; k < tunnels.size(); k++) {
+      JsonObject t = tunnels.getJsonObject(k);
+      if (name.equals(t.getString("name"))) {
+        send(HttpRequest.newBuilder(URI.create(api + "/api/v1/tunnels/" + t.getString("id"))).DELETE());
       }
     }
   }

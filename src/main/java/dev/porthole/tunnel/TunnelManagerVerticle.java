@@ -272,7 +272,9 @@ public final class TunnelManagerVerticle extends VerticleBase {
     t.stopping = true;
     rt.cancellation.cancel();
     rt.stopping = rt.deployment
-        .transform(ar -> ar.succeeded() ? vertx.undeploy(ar.result()) : Future.<Void>succeededFuture())
+        // A worker whose start failed has undeployed itself already.
+        .transform(ar -> ar.succeeded() && vertx.deploymentIDs().contains(ar.result()) ? vertx.undeploy(ar.result())
+            : Future.<Void>succeededFuture())
         .timeout(STOP_LIMIT_MS, TimeUnit.MILLISECONDS)
         .recover(err -> {
           log.warn("stop(tunnel={}) worker did not stop cleanly: {}", t.id, err.getMessage());

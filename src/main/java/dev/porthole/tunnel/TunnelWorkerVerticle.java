@@ -81,9 +81,9 @@ final class TunnelWorkerVerticle extends VerticleBase {
       target = Future.succeededFuture();
     }
     // The deployment itself always succeeds: a failed start is reported as a FAILED signal and the
-    // verticle stays deployed, idle, until the manager undeploys it. Vert.x never forgets a failed
-    // deployment (it stays in its deployment manager's "deploying" map, verticle and all), which
-    // leaked one worker and its SSH sessions per start that failed or was stopped half-way.
+    // worker then undeploys itself (its edge with it). Vert.x never forgets a failed deployment (it
+    // stays in its deployment manager's "deploying" map, verticle and all), which leaked one worker
+    // and its SSH sessions per start that failed or was stopped half-way.
     target.compose(v -> startLink(0)).onFailure(err -> {
       closeAll();
       if (halted()) {
@@ -92,6 +92,7 @@ final class TunnelWorkerVerticle extends VerticleBase {
       String why = err instanceof SshFailure || err instanceof IllegalStateException ? err.getMessage() : String.valueOf(err);
       vertx.eventBus().send(Addresses.WORKER_SIGNAL, new WorkerSignal(spec.tunnelId(), 0, WorkerSignal.FAILED, 0, "",
           "failed to start tunnel '" + spec.request().displayName() + "': " + why, Instant.now()).toJson());
+      vertx.undeploy(deploymentID());
     });
     return Future.succeededFuture();
   }
