@@ -12,6 +12,7 @@ import dev.porthole.testsupport.TestRelay;
 import dev.porthole.testsupport.Timeouts;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
@@ -577,9 +578,13 @@ class WebSocketTunnelIT {
   private static CompletableFuture<Peer> connectAsync(int port, String id, WebSocketConnectOptions options) {
     CompletableFuture<Peer> f = new CompletableFuture<>();
     options.setHost("127.0.0.1").setPort(port).setURI("/ws/port-forward/" + id);
-    ws.connect(options).onComplete(ar -> {
+    // Handlers first, then connect: a target that answers and hangs up at once can have its bytes
+    // and the close frame arrive before a handler set after the connect would be in place.
+    ClientWebSocket socket = ws.webSocket();
+    Peer peer = new Peer(socket);
+    socket.connect(options).onComplete(ar -> {
       if (ar.succeeded()) {
-        f.complete(new Peer(ar.result()));
+        f.complete(peer);
       } else {
         f.completeExceptionally(ar.cause());
       }
