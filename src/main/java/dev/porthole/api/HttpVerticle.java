@@ -103,19 +103,19 @@ public final class HttpVerticle extends VerticleBase {
     router.routeWithRegex("(?i)^/api/.*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
 
     get(router, "/api/v1/health", rc -> ApiResponses.json(rc, 200, health));
-    router.routeWithRegex(path("/api/v1/health")).handler(rc -> notAllowed(rc, "GET, HEAD"));
+    router.routeWithRegex(path("/api/v1/health")).handler(rc -> ApiResponses.methodNotAllowed(rc, "GET, HEAD"));
 
     get(router, "/api/v1/tunnels", this::list);
     router.routeWithRegex(HttpMethod.POST, path("/api/v1/tunnels")).handler(this::create);
-    router.routeWithRegex(path("/api/v1/tunnels")).handler(rc -> notAllowed(rc, "GET, POST"));
+    router.routeWithRegex(path("/api/v1/tunnels")).handler(rc -> ApiResponses.methodNotAllowed(rc, "GET, POST"));
 
     String one = "/api/v1/tunnels/([^/]+)";
     get(router, one, rc -> ask(rc, Addresses.TUNNELS_GET, id(rc), 200, Route.TUNNEL));
     router.routeWithRegex(HttpMethod.DELETE, path(one)).handler(this::stop);
-    router.routeWithRegex(path(one)).handler(rc -> notAllowed(rc, "GET, DELETE"));
+    router.routeWithRegex(path(one)).handler(rc -> ApiResponses.methodNotAllowed(rc, "GET, DELETE"));
 
     router.routeWithRegex(HttpMethod.POST, path(one + "/shutdown")).handler(this::stop);
-    router.routeWithRegex(path(one + "/shutdown")).handler(rc -> notAllowed(rc, "POST"));
+    router.routeWithRegex(path(one + "/shutdown")).handler(rc -> ApiResponses.methodNotAllowed(rc, "POST"));
 
     get(router, "/api/v1/events", rc -> {
       String tunnelId = rc.queryParams().get("tunnel_id");
@@ -133,15 +133,15 @@ public final class HttpVerticle extends VerticleBase {
         new EventStream(vertx, rc, rc.queryParams().get("tunnel_id"), since).start();
       }
     });
-    router.routeWithRegex(path("/api/v1/events/stream")).handler(rc -> notAllowed(rc, "GET"));
+    router.routeWithRegex(path("/api/v1/events/stream")).handler(rc -> ApiResponses.methodNotAllowed(rc, "GET"));
 
     get(router, "/api/v1/webhooks/deliveries", rc -> {
       String tunnelId = rc.queryParams().get("tunnel_id");
       ask(rc, Addresses.WEBHOOKS_DELIVERIES, new JsonObject().put("tunnel_id", tunnelId == null ? "" : tunnelId), 200,
           Route.QUERY);
     });
-    router.routeWithRegex(path("/api/v1/webhooks/deliveries")).handler(rc -> notAllowed(rc, "GET"));
-    router.routeWithRegex(path("/api/v1/events")).handler(rc -> notAllowed(rc, "GET"));
+    router.routeWithRegex(path("/api/v1/webhooks/deliveries")).handler(rc -> ApiResponses.methodNotAllowed(rc, "GET"));
+    router.routeWithRegex(path("/api/v1/events")).handler(rc -> ApiResponses.methodNotAllowed(rc, "GET"));
 
     router.route().failureHandler(InvalidRequests::routeFailure);
     router.errorHandler(404, rc -> ApiResponses.message(rc, 404,
@@ -227,11 +227,6 @@ public final class HttpVerticle extends VerticleBase {
     }
     ApiResponses.message(rc, 400, "since must be a non-negative integer");
     return null;
-  }
-
-  private static void notAllowed(RoutingContext rc, String allow) {
-    rc.response().putHeader("Allow", allow);
-    ApiResponses.message(rc, 405, "method must be one of: " + allow);
   }
 
   private void create(RoutingContext rc) {

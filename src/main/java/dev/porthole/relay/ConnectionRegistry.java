@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -373,7 +374,7 @@ public final class ConnectionRegistry {
         }
       }
       if (closed.size() > closedKept) {
-        closed.sort(java.util.Comparator.comparing((Conn c) -> c.closedAt));
+        closed.sort(Comparator.comparing((Conn c) -> c.closedAt));
         for (Conn conn : closed.subList(0, closed.size() - closedKept)) {
           forget(conn);
           byId.remove(conn.id);
