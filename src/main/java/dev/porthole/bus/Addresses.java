@@ -67,6 +67,52 @@ public final class Addresses {
   public static final String WEBHOOKS_DRAIN = "porthole.internal.webhooks.drain";
 
   /**
+   * Edge → request log (send, local): one {@link Capture} per HTTP exchange and per WebSocket
+   * session event, with {@link Capture#DELIVERY}. The request log queues it for its writer or, past
+   * its bound, drops and counts it; there is no reply.
+   */
+  public static final String REQUESTS_CAPTURE = "porthole.internal.requests.capture";
+  /**
+   * Request log → everyone (publish): the summary item of each request once it is committed to the
+   * database ({@code RequestItem} shape, plus {@code seq}, porthole's commit order).
+   */
+  public static final String REQUESTS_CAPTURED = "porthole.requests.captured";
+  /**
+   * HTTP → request log: {@code {"tunnel_id"?, "subdomain"?, "filter"?, "limit", "before"?}} →
+   * {@code {"requests":[item…],"next":cursor|null}}, newest first; or {@code {"after_seq":n,
+   * "limit"}} → {@code {"requests":[item+seq…]}} in commit order (the SSE backlog). Fails {@code
+   * INVALID_REQUEST} (bad cursor), {@code LOG_UNAVAILABLE}.
+   */
+  public static final String REQUESTS_LIST = "porthole.requests.list";
+  /** HTTP → request log: {@code {"id"}} → the detail item; fails {@code REQUEST_NOT_FOUND}. */
+  public static final String REQUESTS_GET = "porthole.requests.get";
+  /** HTTP → request log: {@code {"tunnel_id"?|"subdomain"?}} → {@code {"deleted":n}}. */
+  public static final String REQUESTS_DELETE = "porthole.requests.delete";
+  /**
+   * HTTP → request log: {@code {"id", "method"?, "url"?, "headers"?:{name:[v…]}, "body"?:base64}}
+   * → the new detail item once committed; fails {@code REQUEST_NOT_FOUND}, {@code
+   * TUNNEL_NOT_RUNNING}, {@code INVALID_REQUEST}.
+   */
+  public static final String REQUESTS_REPLAY = "porthole.requests.replay";
+  /**
+   * HTTP (health) → request log: {@code {}} → {@code {"enabled","state":"on"|"off"|"disabled",
+   * "reason"?,"path","queued","dropped","written"}}.
+   */
+  public static final String REQUESTS_STATE = "porthole.requests.state";
+  /**
+   * Request log → one HTTP tunnel's edge (request, local): {@code {}} → {@code {"port":n,
+   * "replay_key":k}}, the loopback port to send a replay to and the key that lets it past the
+   * tunnel's basic-auth gate (header {@code X-Porthole-Replay-Key}). No handler: the tunnel has no
+   * running edge.
+   */
+  public static String edgeControl(String tunnelId) {
+    return "porthole.internal.edge." + tunnelId;
+  }
+
+  /** A replay waits for the local service (30 s) and for its capture to be written. */
+  public static final long REPLAY_TIMEOUT_MS = 40_000;
+
+  /**
    * A start waits at most for the version probe (3 s), the shared connection (10 s) and the start
    * wait (7 s) of portr-protocol §6.4, plus slack.
    */

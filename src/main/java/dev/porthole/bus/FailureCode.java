@@ -14,6 +14,12 @@ public enum FailureCode {
   SHUTTING_DOWN(4),
   /** porthole.limits reached. */
   LIMIT_REACHED(5),
+  /** No stored request has that id. */
+  REQUEST_NOT_FOUND(6),
+  /** The request's tunnel is not running in this process (a replay needs it). */
+  TUNNEL_NOT_RUNNING(7),
+  /** The request log is off (disabled, or its database cannot be used; the text says why). */
+  LOG_UNAVAILABLE(8),
   INTERNAL(99);
 
   private final int code;

@@ -30,6 +30,12 @@ public final class PortrConfig {
   public int healthCheckInterval;
   public int healthCheckMaxRetries;
   public Boolean insecureSkipHostKeyVerification;
+  /** Portr's {@code enable_request_logging}: true unless the file says {@code false}. */
+  public boolean enableRequestLogging = true;
+  /** Portr's {@code redact_headers}; empty (absent or an explicit empty list) → {@link #DEFAULT_REDACT_HEADERS}. */
+  public List<String> redactHeaders = new ArrayList<>();
+  public static final List<String> DEFAULT_REDACT_HEADERS =
+      List.of("Authorization", "Cookie", "Set-Cookie", "Proxy-Authorization");
   public final List<PortrTunnel> tunnels = new ArrayList<>();
   public final Map<String, List<String>> groups = new LinkedHashMap<>();
 
@@ -110,6 +116,19 @@ public final class PortrConfig {
     c.dashboardPort = f.integer("dashboard_port");
     c.disableDashboard = f.bool("disable_dashboard", false);
     c.connectionLogRetentionDays = f.integer("connection_log_retention_days");
+    c.enableRequestLogging = f.bool("enable_request_logging", true);
+    Object redact = j.getValue("redact_headers");
+    if (redact != null) {
+      if (!(redact instanceof JsonArray names)) {
+        throw new IOException("invalid config " + file + ": redact_headers must be a list of strings");
+      }
+      for (int i = 0; i < names.size(); i++) {
+        if (!(names.getValue(i) instanceof String name)) {
+          throw new IOException("invalid config " + file + ": redact_headers[" + i + "] must be a string");
+        }
+        c.redactHeaders.add(name);
+      }
+    }
     c.healthCheckInterval = f.integer("health_check_interval");
     c.healthCheckMaxRetries = f.integer("health_check_max_retries");
     c.insecureSkipHostKeyVerification = j.getValue("insecure_skip_host_key_verification") == null ? null
@@ -176,6 +195,9 @@ public final class PortrConfig {
     if (insecureSkipHostKeyVerification == null) {
       insecureSkipHostKeyVerification = true;
     }
+    if (redactHeaders.isEmpty()) {
+      redactHeaders = new ArrayList<>(DEFAULT_REDACT_HEADERS);
+    }
     for (PortrTunnel t : tunnels) {
       t.setDefaults();
     }
@@ -241,6 +263,18 @@ public final class PortrConfig {
   }
 
   /** Runtime interval: ≤ 0 means 3 s. */
+  /**
+   * The header names a tunnel's captures redact (portr-protocol §1.3): the configured list, plus
+   * {@code Authorization} for a tunnel with basic auth when the list lacks it.
+   */
+  public List<String> redactHeadersFor(boolean basicAuth) {
+    List<String> names = new ArrayList<>(redactHeaders.isEmpty() ? DEFAULT_REDACT_HEADERS : redactHeaders);
+    if (basicAuth && names.stream().noneMatch(n -> n.equalsIgnoreCase("Authorization"))) {
+      names.add("Authorization");
+    }
+    return List.copyOf(names);
+  }
+
   public int effectiveHealthCheckInterval() {
     return healthCheckInterval <= 0 ? 3 : healthCheckInterval;
   }

@@ -21,7 +21,7 @@ public final class ApiResponses {
   private static final Logger log = LoggerFactory.getLogger(ApiResponses.class);
 
   /** The routes whose failures map differently (portr-protocol §6.3). */
-  public enum Route { START, TUNNEL, QUERY }
+  public enum Route { START, TUNNEL, QUERY, REQUESTS }
 
   private ApiResponses() {
   }
@@ -84,8 +84,11 @@ public final class ApiResponses {
       return 503;
     }
     return switch (FailureCode.of(re.failureCode())) {
-      case INVALID_REQUEST, START_FAILED -> route == Route.START ? 400 : 500;
-      case TUNNEL_NOT_FOUND -> 404;
+      case INVALID_REQUEST -> route == Route.START || route == Route.REQUESTS ? 400 : 500;
+      case START_FAILED -> route == Route.START ? 400 : 500;
+      case TUNNEL_NOT_FOUND, REQUEST_NOT_FOUND -> 404;
+      case TUNNEL_NOT_RUNNING -> 409;
+      case LOG_UNAVAILABLE -> 503;
       case SHUTTING_DOWN -> 503;
       case LIMIT_REACHED -> 429;
       case INTERNAL -> 500;

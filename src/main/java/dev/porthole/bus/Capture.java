@@ -1,0 +1,137 @@
+package dev.porthole.bus;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageCodec;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the client-side HTTP data path ({@code edge/}) records, sent on {@link
+ * Addresses#REQUESTS_CAPTURE} to the request log (portr-protocol §7). Local only, through a codec
+ * that passes the object itself: bodies are up to 1 MiB and are never copied or encoded on the way.
+ * Headers are already in their stored form: canonical names ({@code Content-Type}), values in
+ * arrival order, the tunnel's redact list applied ({@code [redacted]}), {@code Host} not among
+ * them; the request log writes them as Go's {@code json.Marshal} of {@code map[string][]string}.
+ * Bodies hold at most the first {@link #MAX_BODY} bytes; the byte counts are the full sizes, so a
+ * body is truncated iff its array is shorter than its count.
+ */
+public sealed interface Capture {
+  /** Bodies and WebSocket payloads are stored up to this many bytes each. */
+  int MAX_BODY = 1 << 20;
+
+  String CODEC = "porthole.capture";
+  DeliveryOptions DELIVERY = new DeliveryOptions().setCodecName(CODEC).setLocalOnly(true);
+
+  /** The approximate heap this capture holds, for the request log's byte bound. */
+  long weight();
+
+  /**
+   * One HTTP request and its response (a 401 of the basic-auth gate and a 503 {@code
+   * local-server-not-online} too; pings never).
+   *
+   * @param tunnelId the tunnel of this process that carried it
+   * @param url path and query as received
+   * @param protocol {@code HTTP/1.1}
+   * @param bytesIn full request body size
+   * @param bytesOut full response body size
+   * @param durationMs request start to the response body fully read
+   * @param parentId the first {@code X-Portr-Replayed-Request-Id}, or empty (then not replayed)
+   * @param at when the exchange finished
+   */
+  record Exchange(String id, String tunnelId, String subdomain, int localport, String host, String url,
+      String method, String protocol, Map<String, List<String>> requestHeaders, byte[] requestBody, long bytesIn,
+      int status, Map<String, List<String>> responseHeaders, byte[] responseBody, long bytesOut, long durationMs,
+      String parentId, Instant at) implements Capture {
+
+    public boolean replayed() {
+      return !parentId.isEmpty();
+    }
+
+    @Override
+    public long weight() {
+      return 512L + requestBody.length + responseBody.length;
+    }
+  }
+
+  /**
+   * A WebSocket handshake answered with 101 (its {@link Exchange}, with the same {@code
+   * handshakeRequestId}, comes first).
+   */
+  record WsOpen(String sessionId, String handshakeRequestId, String tunnelId, String subdomain, int localport,
+      String host, String url, String method, Map<String, List<String>> requestHeaders, int status,
+      Map<String, List<String>> responseHeaders, Instant at) implements Capture {
+    @Override
+    public long weight() {
+      return 512;
+    }
+  }
+
+  /**
+   * One frame, either way.
+   *
+   * @param direction {@code client} (public side → local service) or {@code server}
+   * @param payload unmasked, at most {@link #MAX_BODY} bytes
+   * @param payloadLength the frame's full payload length
+   */
+  record WsFrame(String sessionId, String direction, int opcode, boolean fin, byte[] payload, long payloadLength,
+      Instant at) implements Capture {
+    @Override
+    public long weight() {
+      return 128L + payload.length;
+    }
+  }
+
+  /**
+   * The session ended (either side closed the connection).
+   *
+   * @param reason an error text when it ended by an error, else empty
+   */
+  record WsClose(String sessionId, String reason, Instant at) implements Capture {
+    @Override
+    public long weight() {
+      return 128;
+    }
+  }
+
+  /** Registers the pass-through codec; idempotent. */
+  static void registerCodec(EventBus bus) {
+    synchronized (Capture.class) {
+      try {
+        bus.registerCodec(new LocalCodec());
+      } catch (IllegalStateException alreadyRegistered) {
+        // registered by another verticle of this Vert.x instance
+      }
+    }
+  }
+
+  /** Local delivery only: the object is immutable once sent and passed as it is. */
+  final class LocalCodec implements MessageCodec<Capture, Capture> {
+    @Override
+    public void encodeToWire(Buffer buffer, Capture c) {
+      throw new UnsupportedOperationException("captures never leave the process");
+    }
+
+    @Override
+    public Capture decodeFromWire(int pos, Buffer buffer) {
+      throw new UnsupportedOperationException("captures never leave the process");
+    }
+
+    @Override
+    public Capture transform(Capture c) {
+      return c;
+    }
+
+    @Override
+    public String name() {
+      return CODEC;
+    }
+
+    @Override
+    public byte systemCodecID() {
+      return -1;
+    }
+  }
+}
