@@ -26,7 +26,7 @@ final class ApiGuard {
   private static final Logger log = LoggerFactory.getLogger(ApiGuard.class);
   private static final Set<HttpMethod> KNOWN = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.POST, HttpMethod.PUT,
       HttpMethod.DELETE, HttpMethod.CONNECT, HttpMethod.OPTIONS, HttpMethod.TRACE, HttpMethod.PATCH);
-  private static final Pattern READ_PATHS = Pattern.compile("(?i)^/api/v1/(tunnels|events|webhooks)(/.*)?$");
+  private static final Pattern READ_PATHS = Pattern.compile("(?i)^/api/v1/(tunnels|events|webhooks|requests)(/.*)?$");
   private static final Pattern ACCESS_PATHS = Pattern.compile("(?i)^/(p|ws)/.*");
 
   private final Guard guard;

@@ -1,9 +1,8 @@
 package dev.porthole.api;
 
-import dev.porthole.bus.Addresses;
 import dev.porthole.httpkit.ApiResponses;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
@@ -12,25 +11,33 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongFunction;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code GET /api/v1/events/stream}: recorded lifecycle events as Server-Sent Events ({@code id:}
- * = seq, {@code event:} = type, {@code data:} = the event JSON), from after {@code Last-Event-ID}
- * (or {@code ?since=}) on, then live; a comment every 15 s keeps proxies from closing it. It
- * subscribes before fetching the backlog and drops duplicates by seq, so a resume misses nothing
- * and repeats nothing. A client too slow to keep up is disconnected (it resumes with its last id)
- * rather than buffered without bound.
+ * A bus feed as Server-Sent Events ({@code id:} = the item's {@code seq}, {@code event:} = its
+ * name, {@code data:} = its JSON): {@code /api/v1/events/stream} (lifecycle events) and {@code
+ * /api/v1/requests/stream} (captured requests). From after {@code Last-Event-ID} (or {@code
+ * ?since=}) on, then live; a comment every 15 s keeps proxies from closing it. It subscribes before
+ * reading the backlog, reads the backlog page by page until a page is short, and drops duplicates by
+ * seq, so a resume misses nothing and repeats nothing. A client too slow to keep up is disconnected
+ * (it resumes with its last id) rather than buffered without bound.
  */
 final class EventStream {
   private static final Logger log = LoggerFactory.getLogger(EventStream.class);
   static final long HEARTBEAT_MS = 15_000;
 
+  /** What one stream shows. */
+  record Feed(String what, String liveAddress, Predicate<JsonObject> filter, String eventKey, String eventName,
+      int pageSize, LongFunction<Future<JsonArray>> backlogAfter) {
+  }
+
   private final Vertx vertx;
   private final RoutingContext rc;
   private final HttpServerResponse res;
-  private final String tunnelId;
+  private final Feed feed;
   private long lastSeq;
   private boolean backlogDone;
   private final List<JsonObject> early = new ArrayList<>();
@@ -38,12 +45,13 @@ final class EventStream {
   private long heartbeat = -1;
   private boolean closed;
 
-  EventStream(Vertx vertx, RoutingContext rc, String tunnelId, long since) {
+  /** @param since the last seq the client has; null: live items only, no backlog */
+  EventStream(Vertx vertx, RoutingContext rc, Feed feed, Long since) {
     this.vertx = vertx;
     this.rc = rc;
     this.res = rc.response();
-    this.tunnelId = tunnelId == null ? "" : tunnelId;
-    this.lastSeq = since;
+    this.feed = feed;
+    this.lastSeq = since == null ? Long.MAX_VALUE : since;
   }
 
   void start() {
@@ -57,26 +65,15 @@ final class EventStream {
     }
     res.closeHandler(v -> close());
     res.exceptionHandler(err -> close());
-    res.write(": porthole event stream\n\n");
-    consumer = vertx.eventBus().localConsumer(Addresses.TUNNELS_LIFECYCLE, m -> onLive(m.body()));
-    consumer.completion()
-        .compose(v -> vertx.eventBus().<JsonObject>request(Addresses.EVENTS_LIST,
-            new JsonObject().put("tunnel_id", tunnelId).put("since", lastSeq),
-            new DeliveryOptions().setSendTimeout(Addresses.QUERY_TIMEOUT_MS)))
-        .onSuccess(reply -> {
-          JsonArray backlog = reply.body().getJsonArray("events", new JsonArray());
-          for (int i = 0; i < backlog.size(); i++) {
-            send(backlog.getJsonObject(i));
-          }
-          backlogDone = true;
-          early.forEach(this::send);
-          early.clear();
-        })
-        .onFailure(err -> {
-          log.warn("event stream: cannot read the event log: {}", err.getMessage());
-          close();
-          res.reset();
-        });
+    res.write(": porthole " + feed.what() + " stream\n\n");
+    consumer = vertx.eventBus().localConsumer(feed.liveAddress(), m -> onLive(m.body()));
+    if (lastSeq == Long.MAX_VALUE) {
+      // Live only: the first live item sets where the stream is.
+      lastSeq = -1;
+      backlogDone = true;
+    } else {
+      consumer.completion().onSuccess(v -> readBacklog());
+    }
     heartbeat = vertx.setPeriodic(HEARTBEAT_MS, id -> {
       if (!closed && !res.writeQueueFull()) {
         res.write(": heartbeat\n\n");
@@ -84,31 +81,61 @@ final class EventStream {
     });
   }
 
-  private void onLive(JsonObject event) {
-    if (closed || (!tunnelId.isEmpty() && !tunnelId.equals(event.getString("tunnel_id")))) {
+  private void readBacklog() {
+    if (closed) {
+      return;
+    }
+    feed.backlogAfter().apply(lastSeq)
+        .onSuccess(page -> {
+          for (int i = 0; i < page.size(); i++) {
+            JsonObject item = page.getJsonObject(i);
+            if (feed.filter().test(item)) {
+              send(item);
+            } else {
+              lastSeq = Math.max(lastSeq, item.getLong("seq", 0L));
+            }
+          }
+          if (page.size() >= feed.pageSize() && !closed) {
+            readBacklog();
+            return;
+          }
+          backlogDone = true;
+          early.forEach(this::send);
+          early.clear();
+        })
+        .onFailure(err -> {
+          log.warn("{} stream: cannot read the backlog: {}", feed.what(), err.getMessage());
+          close();
+          res.reset();
+        });
+  }
+
+  private void onLive(JsonObject item) {
+    if (closed || !feed.filter().test(item)) {
       return;
     }
     if (backlogDone) {
-      send(event);
+      send(item);
     } else {
-      early.add(event);
+      early.add(item);
     }
   }
 
-  private void send(JsonObject event) {
-    long seq = event.getLong("seq", 0L);
+  private void send(JsonObject item) {
+    long seq = item.getLong("seq", 0L);
     if (closed || seq <= lastSeq) {
       return;
     }
     if (res.writeQueueFull()) {
-      log.info("event stream: client too slow at seq {}; disconnecting it (it can resume with Last-Event-ID)", lastSeq);
+      log.info("{} stream: client too slow at seq {}; disconnecting it (it can resume with Last-Event-ID)",
+          feed.what(), lastSeq);
       close();
       res.end();
       return;
     }
     lastSeq = seq;
-    res.write("id: " + seq + "\nevent: " + event.getString("type") + "\ndata: "
-        + ApiResponses.goEncode(event) + "\n\n");
+    String name = feed.eventKey() == null ? feed.eventName() : item.getString(feed.eventKey());
+    res.write("id: " + seq + "\nevent: " + name + "\ndata: " + ApiResponses.goEncode(item) + "\n\n");
   }
 
   private void close() {

@@ -24,6 +24,7 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -44,6 +45,8 @@ public final class HttpVerticle extends VerticleBase {
   static final int BODY_LIMIT = 4 * 1024 * 1024;
 
   static final long DEFAULT_READY_TIMEOUT_S = 30;
+  /** Health asks the request log for its state, briefly: health must answer even when it cannot. */
+  static final long HEALTH_ASK_MS = 1_000;
   static final long MAX_READY_TIMEOUT_S = 600;
 
   private HttpServer server;
@@ -102,7 +105,11 @@ public final class HttpVerticle extends VerticleBase {
     // Only the API's own bodies are read here; /p/ streams them to the tunnel's target.
     router.routeWithRegex("(?i)^/api/.*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
 
-    get(router, "/api/v1/health", rc -> ApiResponses.json(rc, 200, health));
+    get(router, "/api/v1/health", rc -> vertx.eventBus().<JsonObject>request(Addresses.REQUESTS_STATE,
+            new JsonObject(), new DeliveryOptions().setSendTimeout(HEALTH_ASK_MS))
+        .onComplete(ar -> ApiResponses.json(rc, 200, health.copy().put("request_log",
+            ar.succeeded() ? ar.result().body() : new JsonObject().put("state", "unknown")
+                .put("reason", "the request log did not answer")))));
     router.routeWithRegex(path("/api/v1/health")).handler(rc -> ApiResponses.methodNotAllowed(rc, "GET, HEAD"));
 
     get(router, "/api/v1/tunnels", this::list);
@@ -130,7 +137,7 @@ public final class HttpVerticle extends VerticleBase {
       String resume = rc.request().getHeader("Last-Event-ID");
       Long since = since(rc, resume != null ? resume : rc.queryParams().get("since"));
       if (since != null) {
-        new EventStream(vertx, rc, rc.queryParams().get("tunnel_id"), since).start();
+        new EventStream(vertx, rc, lifecycleFeed(rc.queryParams().get("tunnel_id")), since).start();
       }
     });
     router.routeWithRegex(path("/api/v1/events/stream")).handler(rc -> ApiResponses.methodNotAllowed(rc, "GET"));
@@ -142,6 +149,8 @@ public final class HttpVerticle extends VerticleBase {
     });
     router.routeWithRegex(path("/api/v1/webhooks/deliveries")).handler(rc -> ApiResponses.methodNotAllowed(rc, "GET"));
     router.routeWithRegex(path("/api/v1/events")).handler(rc -> ApiResponses.methodNotAllowed(rc, "GET"));
+
+    new RequestRoutes(vertx).mount(router);
 
     router.route().failureHandler(InvalidRequests::routeFailure);
     router.errorHandler(404, rc -> ApiResponses.message(rc, 404,
@@ -167,6 +176,17 @@ public final class HttpVerticle extends VerticleBase {
           server = s;
           advertised = hostForUrls(cfg.bindHost()) + ":" + s.actualPort();
         });
+  }
+
+  /** Recorded lifecycle events, of one tunnel or all. */
+  private EventStream.Feed lifecycleFeed(String tunnelId) {
+    String only = tunnelId == null ? "" : tunnelId;
+    return new EventStream.Feed("event", Addresses.TUNNELS_LIFECYCLE,
+        e -> only.isEmpty() || only.equals(e.getString("tunnel_id")), "type", null, Integer.MAX_VALUE,
+        since -> vertx.eventBus().<JsonObject>request(Addresses.EVENTS_LIST,
+                new JsonObject().put("tunnel_id", only).put("since", since),
+                new DeliveryOptions().setSendTimeout(Addresses.QUERY_TIMEOUT_MS))
+            .map(m -> m.body().getJsonArray("events", new JsonArray())));
   }
 
   /** A tunnel status, or each of a list, with the access room's URLs added. */
@@ -200,11 +220,11 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   /** Portr routes: case-insensitive, trailing slash optional. */
-  private static String path(String p) {
+  static String path(String p) {
     return "(?i)" + p + "/?";
   }
 
-  private static void get(Router router, String p, io.vertx.core.Handler<RoutingContext> h) {
+  static void get(Router router, String p, io.vertx.core.Handler<RoutingContext> h) {
     router.routeWithRegex(path(p)).method(HttpMethod.GET).method(HttpMethod.HEAD).handler(h);
   }
 

@@ -107,9 +107,10 @@ public final class ApiResponses {
       return;
     }
     if (unanswered(re)) {
-      log.warn("{} {}: the tunnel manager did not answer ({})", rc.request().method(), rc.request().path(),
+      String who = route == Route.REQUESTS ? "request log" : "tunnel manager";
+      log.warn("{} {}: the {} did not answer ({})", rc.request().method(), rc.request().path(), who,
           re.failureType());
-      message(rc, 503, "tunnel manager unavailable");
+      message(rc, 503, who + " unavailable");
       return;
     }
     int status = status(err, route);
