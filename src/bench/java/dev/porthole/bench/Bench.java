@@ -33,7 +33,7 @@ import java.util.regex.Pattern;
 
 /**
  * The performance harness of issue 7: starts a relay, app-servers, local targets and load
- * generators on loopback, runs the scenarios P1–P8, each side by side with its anchor in the same
+ * generators on loopback, runs the scenarios P1–P11, each side by side with its anchor in the same
  * run (A B A B …, medians of {@value #ROUNDS} rounds), and writes {@code report.md} and
  * {@code report.json}. Started by {@code src/bench/run.sh}.
  */
@@ -127,6 +127,9 @@ public final class Bench {
         scenario("P3", () -> httpThroughput(api, target));
       } finally {
         procs.stop(app);
+      }
+      if (only.isEmpty() || only.contains("P9") || only.contains("P10") || only.contains("P11")) {
+        scenario("P9", this::requestLog);
       }
       scenario("P2", this::tcpBulkDelayed);
       scenario("P5", this::scale);
@@ -390,6 +393,186 @@ public final class Bench {
     List<Double> c = new ArrayList<>();
     rows.forEach(r -> c.add(r[i]));
     return c;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // P9–P11: the request log (issue 15). Two app-servers on the same relay, one capturing (the
+  // default) and one with enable_request_logging: false, each with an http tunnel to the same
+  // 1 KiB service.
+
+  private void requestLog() throws Exception {
+    int target = startHttpTarget();
+    int onPort = freePort();
+    int offPort = freePort();
+    Process on = startAppServer("app-server-log-on", onPort, portrConfig("portr-log-on.yaml", sshPort), 16);
+    Process off = startAppServer("app-server-log-off", offPort,
+        withLine(portrConfig("portr-log-off.yaml", sshPort), "enable_request_logging: false"), 16);
+    String onApi = "http://127.0.0.1:" + onPort;
+    String offApi = "http://127.0.0.1:" + offPort;
+    String edge = "http://127.0.0.1:" + edgePort + "/";
+    String onHost = "bench-log-on.localhost:" + edgePort;
+    String offHost = "bench-log-off.localhost:" + edgePort;
+    String onId = null;
+    String offId = null;
+    try {
+      onId = createTunnel(onApi, new JsonObject().put("port", target).put("subdomain", "bench-log-on")
+          .put("pool_size", 1)).getString("id");
+      offId = createTunnel(offApi, new JsonObject().put("port", target).put("subdomain", "bench-log-off")
+          .put("pool_size", 1)).getString("id");
+      awaitRoute(edge, onHost, null);
+      awaitRoute(edge, offHost, null);
+      if (only.isEmpty() || only.contains("P9")) {
+        captureCost(edge, onHost, offHost);
+      }
+      if (only.isEmpty() || only.contains("P10")) {
+        sustained(onApi, edge, onHost);
+      }
+      if (only.isEmpty() || only.contains("P11")) {
+        listWithFullLog(onApi, edge, onHost);
+      }
+    } finally {
+      deleteTunnel(onApi, onId);
+      deleteTunnel(offApi, offId);
+      procs.stop(on);
+      procs.stop(off);
+    }
+  }
+
+  /** P9: P3's load with capture on and off, alternating. */
+  private void captureCost(String edge, String onHost, String offHost) throws Exception {
+    int seconds = quick ? 3 : 10;
+    for (String host : new String[] {onHost, offHost, onHost, offHost}) {
+      wrk("P9", edge, host, quick ? 4 : 6, 32);
+    }
+    List<double[]> on = new ArrayList<>();
+    List<double[]> off = new ArrayList<>();
+    for (int r = 0; r < ROUNDS; r++) {
+      on.add(wrk("P9", edge, onHost, seconds, 32));
+      off.add(wrk("P9", edge, offHost, seconds, 32));
+    }
+    report.compare("P9", "HTTP 1 KiB responses through a tunnel, capture on (SQLite) vs off, wrk -c 32", "req/s",
+        column(on, 0), "capture off", column(off, 0), null, Report.Better.HIGHER, 0.9, "≥ 0.9 × off");
+    report.compare("P9", "p99 latency, same runs", "ms", column(on, 1), "capture off", column(off, 1), null,
+        Report.Better.LOWER, 1.1, "≤ 1.1 × off");
+  }
+
+  /**
+   * P10: 2 000 req/s of 1 KiB POSTs for 30 s, every one captured; then the same load while another
+   * connection holds the database's write lock, so the writer stalls and the drops show in health.
+   */
+  private void sustained(String api, String edge, String host) throws Exception {
+    int seconds = quick ? 10 : 30;
+    JsonObject before = requestLogState(api);
+    long[] sent = paced(edge, host, 2_000, seconds);
+    JsonObject after = awaitWritten(api, before.getLong("written") + sent[0], Duration.ofSeconds(60));
+    long dropped = after.getLong("dropped") - before.getLong("dropped");
+    report.single("P10", String.format(Locale.ROOT, "%d req/s × %d s of 1 KiB POSTs (%d sent, %d failed, %d written): "
+            + "captures dropped", 2_000, seconds, sent[0], sent[1], after.getLong("written") - before.getLong("written")),
+        "captures", dropped + sent[1], Report.Better.LOWER, 0, "0");
+    Path db = work.resolve(".portr/db.sqlite");
+    long stall = quick ? 8 : 15;
+    try (java.sql.Connection lock = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db)) {
+      lock.createStatement().execute("BEGIN EXCLUSIVE");
+      long[] stalled = paced(edge, host, 2_000, (int) stall);
+      JsonObject during = requestLogState(api);
+      lock.createStatement().execute("ROLLBACK");
+      long shown = during.getLong("dropped") - after.getLong("dropped");
+      System.out.println("bench: P10 writer stalled: " + during.encode());
+      report.single("P10", String.format(Locale.ROOT, "the same load with the database locked for %d s (%d sent, %d "
+              + "failed): drops counted in /api/v1/health, traffic unaffected", stall, stalled[0], stalled[1]),
+          "captures", shown, Report.Better.HIGHER, 1, "> 0 counted, 0 failed");
+      if (stalled[1] > 0) {
+        report.error("P10", stalled[1] + " requests failed while the writer was stalled");
+      }
+    }
+  }
+
+  /** P11: the list API with the log at its row cap (100 000 rows). */
+  private void listWithFullLog(String api, String edge, String host) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+    while (requestLogState(api).getLong("written") < 100_000 && System.nanoTime() < deadline) {
+      wrk("P11-fill", edge, host, 10, 32);
+    }
+    awaitWritten(api, 100_000, Duration.ofSeconds(60));
+    int seconds = quick ? 3 : 10;
+    String first = api + "/api/v1/requests?limit=50";
+    JsonObject page = new JsonObject(get(first).body());
+    int rows = page.getJsonArray("requests").size();
+    String next = page.getString("next");
+    wrk("P11", first, null, 3, 4);
+    double[] newest = wrk("P11", first, null, seconds, 4);
+    double[] paged = wrk("P11", first + "&before=" + next, null, seconds, 4);
+    double[] filtered = wrk("P11", first + "&subdomain=bench-log-on&filter=%2F", null, seconds, 4);
+    report.single("P11", String.format(Locale.ROOT, "GET /api/v1/requests?limit=50 (%d items) at 100 000 stored rows, "
+        + "wrk -c 4: p99 (%.0f req/s)", rows, newest[0]), "ms", newest[1], Report.Better.LOWER, 20, "≤ 20 ms");
+    report.single("P11", "… the next page (before=cursor): p99", "ms", paged[1], Report.Better.LOWER, 20, "≤ 20 ms");
+    report.single("P11", "… filtered by subdomain and url: p99", "ms", filtered[1], Report.Better.LOWER, 20, "≤ 20 ms");
+  }
+
+  private JsonObject requestLogState(String api) throws Exception {
+    JsonObject health = new JsonObject(get(api + "/api/v1/health").body());
+    JsonObject state = health.getJsonObject("request_log");
+    if (state == null || !state.containsKey("written")) {
+      throw new IOException("no request_log state in /api/v1/health: " + health.encode());
+    }
+    return state;
+  }
+
+  /** Polls health until {@code written} reaches {@code target} and the writer is on again. */
+  private JsonObject awaitWritten(String api, long target, Duration limit) throws Exception {
+    long deadline = System.nanoTime() + limit.toNanos();
+    JsonObject state = requestLogState(api);
+    while ((state.getLong("written") < target || !"on".equals(state.getString("state")))
+        && System.nanoTime() < deadline) {
+      TimeUnit.MILLISECONDS.sleep(200); // polling interval
+      state = requestLogState(api);
+    }
+    return state;
+  }
+
+  /** {@code rate} POSTs of 1 KiB per second for {@code seconds} s, paced every 10 ms: {sent, failed}. */
+  private long[] paced(String edge, String host, int rate, int seconds) throws Exception {
+    io.vertx.core.http.HttpClient client = vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions()
+        .setKeepAlive(true), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(128));
+    Buffer body = Buffer.buffer("p".repeat(1024));
+    java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
+    URI uri = URI.create(edge);
+    long perTick = rate / 100;
+    long total = (long) rate * seconds;
+    CompletableFuture<Void> finished = new CompletableFuture<>();
+    long timer = vertx.setPeriodic(10, id -> {
+      for (int i = 0; i < perTick && sent.get() < total; i++) {
+        sent.incrementAndGet();
+        client.request(new io.vertx.core.http.RequestOptions().setMethod(io.vertx.core.http.HttpMethod.POST)
+                .setServer(io.vertx.core.net.SocketAddress.inetSocketAddress(uri.getPort(), uri.getHost()))
+                .setHost(host.substring(0, host.lastIndexOf(':'))).setPort(uri.getPort())
+                .setURI("/hook?n=" + sent.get()).putHeader("Content-Type", "application/json").setTimeout(10_000))
+            .compose(req -> req.send(body))
+            .compose(res -> res.body().map(b -> res.statusCode()))
+            .onComplete(ar -> {
+              if (ar.failed() || ar.result() != 200) {
+                failed.incrementAndGet();
+              }
+              if (done.incrementAndGet() == total) {
+                finished.complete(null);
+              }
+            });
+      }
+    });
+    try {
+      finished.get(seconds + 60L, TimeUnit.SECONDS);
+    } finally {
+      vertx.cancelTimer(timer);
+      client.close();
+    }
+    return new long[] {sent.get(), failed.get()};
+  }
+
+  private static Path withLine(Path file, String line) throws IOException {
+    Files.writeString(file, Files.readString(file) + line + "\n");
+    return file;
   }
 
   // ---------------------------------------------------------------------------------------------
