@@ -268,13 +268,17 @@ public final class HttpVerticle extends VerticleBase {
         return;
       }
     }
-    TunnelRequest req;
-    try {
-      req = TunnelRequests.parse(rc.request().getHeader("Content-Type"), rc.body().buffer());
-    } catch (TunnelRequests.BadRequest e) {
-      ApiResponses.message(rc, 400, e.getMessage());
-      return;
-    }
+    long waitSeconds = timeoutSeconds;
+    TunnelRequests.parse(vertx, rc.request().getHeader("Content-Type"), rc.body().buffer()).onComplete(ar -> {
+      if (ar.failed()) {
+        ApiResponses.message(rc, 400, ar.cause().getMessage());
+      } else {
+        start(rc, ar.result(), wait, waitSeconds);
+      }
+    });
+  }
+
+  private void start(RoutingContext rc, TunnelRequest req, String wait, long timeoutSeconds) {
     if (wait == null) {
       ask(rc, Addresses.TUNNELS_START, req.toJson(), 201, Route.START, Addresses.START_TIMEOUT_MS);
       return;

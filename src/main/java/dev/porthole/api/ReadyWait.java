@@ -105,7 +105,7 @@ final class ReadyWait {
     }
 
     private void probe(int r, JsonObject status) {
-      Future<Probes.Result> probe = "http".equals(status.getString("type"))
+      Future<Probes.Result> probe = !"tcp".equals(status.getString("type"))
           ? Probes.http(http, status.getString("tunnel_url"), PROBE_TIMEOUT_MS)
           : Probes.tcp(tcp, status.getString("tunnel_url"));
       probe.onComplete(ar -> {

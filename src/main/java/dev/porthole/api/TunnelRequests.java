@@ -1,9 +1,13 @@
 package dev.porthole.api;
 
 import dev.porthole.bus.TunnelRequest;
+import dev.porthole.config.GoQuote;
 import dev.porthole.config.PortrTunnel;
 import dev.porthole.json.GoJson;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import java.nio.file.Path;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.ArrayList;
@@ -11,6 +15,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /** {@code POST /api/v1/tunnels} bodies → {@link TunnelRequest}, in portr-protocol §6.4's order and words. */
 final class TunnelRequests {
@@ -19,6 +24,8 @@ final class TunnelRequests {
   static final int MAX_POOL_SIZE = 64;
   /** Not in Portr: names and hosts end up in logs, events and pages, so they are kept printable. */
   static final int MAX_TEXT = 253;
+  /** Not in Portr: a template file on a hung file system must not hold the POST forever. */
+  static final long TEMPLATE_READ_LIMIT_MS = 5_000;
 
   /** The request is refused with this message (400). */
   static final class BadRequest extends Exception {
@@ -30,11 +37,64 @@ final class TunnelRequests {
   private TunnelRequests() {
   }
 
-  static TunnelRequest parse(String contentType, Buffer body) throws BadRequest {
-    PortrTunnel t = new PortrTunnel();
+  /** A decoded body after Portr's SetDefaults and the stub template source check (§6.4 steps 1–2). */
+  static final class Draft {
+    final PortrTunnel tunnel = new PortrTunnel();
+    long port;
     String callbackUrl;
     List<String> callbackUrls;
-    long port;
+
+    /** The template still has to be read from its file (blocking I/O) before {@link #finish}. */
+    boolean needsTemplateFile() {
+      return tunnel.needsTemplateFile();
+    }
+  }
+
+  /**
+   * Parses and validates a body whose template file, if any, is read on this thread: for tests and
+   * for callers off the event loop. {@link #parse(Vertx, String, Buffer)} is the event loop's.
+   */
+  static TunnelRequest parse(String contentType, Buffer body) throws BadRequest {
+    Draft d = decode(contentType, body);
+    if (d.needsTemplateFile()) {
+      readTemplate(d);
+    }
+    return finish(d);
+  }
+
+  /**
+   * As {@link #parse(String, Buffer)}, with a {@code response_tmpl_file} read on a worker thread,
+   * bounded in time; fails with {@link BadRequest}.
+   */
+  static Future<TunnelRequest> parse(Vertx vertx, String contentType, Buffer body) {
+    Draft d;
+    try {
+      d = decode(contentType, body);
+      if (!d.needsTemplateFile()) {
+        return Future.succeededFuture(finish(d));
+      }
+    } catch (BadRequest e) {
+      return Future.failedFuture(e);
+    }
+    return vertx.executeBlocking(() -> {
+      readTemplate(d);
+      return finish(d);
+    }, false).timeout(TEMPLATE_READ_LIMIT_MS, TimeUnit.MILLISECONDS).recover(err -> {
+      if (err instanceof BadRequest) {
+        return Future.failedFuture(err);
+      }
+      // Vert.x's timeout fails with its own (internal) timeout exception.
+      String why = err.getClass().getSimpleName().contains("Timeout") ? "timed out after " + TEMPLATE_READ_LIMIT_MS + " ms"
+          : String.valueOf(err.getMessage());
+      return Future.failedFuture(new BadRequest("failed to read response_tmpl_file " + GoQuote.q(d.tunnel.responseTmplFile)
+          + ": " + why));
+    });
+  }
+
+  /** Steps 1–2: decoding, Portr's SetDefaults, the stub template's source (one of inline or file). */
+  static Draft decode(String contentType, Buffer body) throws BadRequest {
+    Draft d = new Draft();
+    PortrTunnel t = d.tunnel;
     long poolSize;
     try {
       GoJson.Body o = GoJson.object(contentType, body);
@@ -42,7 +102,7 @@ final class TunnelRequests {
       t.type = GoJson.string(o, "type", "");
       t.host = GoJson.string(o, "host", "");
       Long p = GoJson.integer(o, "port");
-      port = p == null ? 0 : p;
+      d.port = p == null ? 0 : p;
       t.subdomain = GoJson.string(o, "subdomain", "");
       Long ps = GoJson.integer(o, "pool_size");
       poolSize = ps == null ? 0 : ps;
@@ -50,20 +110,38 @@ final class TunnelRequests {
       t.responseTmpl = GoJson.string(o, "response_tmpl", "");
       t.responseTmplFile = GoJson.string(o, "response_tmpl_file", "");
       t.basicAuth = GoJson.string(o, "basic_auth", "");
-      callbackUrl = GoJson.string(o, "callback_url", "");
-      callbackUrls = GoJson.strings(o, "callback_urls");
+      d.callbackUrl = GoJson.string(o, "callback_url", "");
+      d.callbackUrls = GoJson.strings(o, "callback_urls");
     } catch (GoJson.InvalidBody e) {
       throw new BadRequest(INVALID_JSON);
     }
     checkText("name", t.name);
     checkText("host", t.host);
-    t.port = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, port));
+    t.port = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, d.port));
     t.poolSize = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, poolSize));
     t.setDefaults();
-    if (!t.type.equals("http") && !t.type.equals("tcp")) {
-      throw new BadRequest("type must be http or tcp");
+    String problem = t.stubTemplateSourceProblem();
+    if (problem != null) {
+      throw new BadRequest(problem);
     }
-    if (port <= 0 || port > 65535) {
+    return d;
+  }
+
+  /** Step 2's file read, relative to the app-server's working directory. Blocking. */
+  static void readTemplate(Draft d) throws BadRequest {
+    String problem = d.tunnel.readTemplateFile(Path.of("."));
+    if (problem != null) {
+      throw new BadRequest(problem);
+    }
+  }
+
+  /** Steps 3–6: type, port (not for stub), Portr's Validate, callback URLs. */
+  static TunnelRequest finish(Draft d) throws BadRequest {
+    PortrTunnel t = d.tunnel;
+    if (!t.type.equals(TunnelRequest.HTTP) && !t.type.equals(TunnelRequest.TCP) && !t.type.equals(TunnelRequest.STUB)) {
+      throw new BadRequest("type must be http, tcp, or stub");
+    }
+    if (!t.type.equals(TunnelRequest.STUB) && (d.port <= 0 || d.port > 65535)) {
       throw new BadRequest("port must be between 1 and 65535");
     }
     String problem = t.validate();
@@ -73,11 +151,13 @@ final class TunnelRequests {
     if (t.poolSize > MAX_POOL_SIZE) {
       throw new BadRequest("pool_size must be at most " + MAX_POOL_SIZE);
     }
-    List<String> urls = callbackUrls(callbackUrl, callbackUrls);
+    List<String> urls = callbackUrls(d.callbackUrl, d.callbackUrls);
     for (String url : urls) {
       checkCallbackUrl(url);
     }
-    return new TunnelRequest(t.name, t.type, t.host, t.port, t.subdomain, t.poolSize, t.trimmedBasicAuth(), urls);
+    boolean stub = t.type.equals(TunnelRequest.STUB);
+    return new TunnelRequest(t.name, t.type, t.host, t.port, t.subdomain, t.poolSize, t.trimmedBasicAuth(), urls,
+        stub ? t.responseFormat : "", stub ? t.responseTmpl : "");
   }
 
   static void checkText(String field, String value) throws BadRequest {

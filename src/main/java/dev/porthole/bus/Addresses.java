@@ -60,6 +60,15 @@ public final class Addresses {
   /** Worker → manager (send, local): {@link WorkerSignal}. */
   public static final String WORKER_SIGNAL = "porthole.internal.worker-signal";
 
+  /**
+   * Manager → stub responder (request, local): {@link StubRoute} → {@code {"port":n}}, the
+   * responder's loopback port, once the route is in its table; fails {@code START_FAILED} with
+   * {@code stub responder route for subdomain "<sub>" already exists}.
+   */
+  public static final String STUB_REGISTER = "porthole.internal.stub.register";
+  /** Manager → stub responder (request, local): {@code {"subdomain"}} → {@code {}} once the route is gone. */
+  public static final String STUB_UNREGISTER = "porthole.internal.stub.unregister";
+
   /** HTTP → webhook: {@code {"tunnel_id"?}} → {@code {"deliveries":[…]}}, oldest first. */
   public static final String WEBHOOKS_DELIVERIES = "porthole.webhooks.deliveries";
 

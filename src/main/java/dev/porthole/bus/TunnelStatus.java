@@ -7,11 +7,12 @@ import java.util.List;
 
 /**
  * A tunnel as the API shows it (portr-protocol §6.5): Portr's keys in Portr's order, empty values
- * omitted where Portr omits them.
+ * omitted where Portr omits them. A stub shows the host and port its caller sent (normally
+ * {@code ""} and 0), never its responder's address, and its {@code response_format}.
  */
 public record TunnelStatus(String id, String name, String status, String type, String host, int port,
-    String subdomain, int remotePort, String tunnelUrl, List<String> callbackUrls, Instant startedAt,
-    Instant updatedAt, Instant stoppedAt, String lastError) {
+    String subdomain, int remotePort, String tunnelUrl, String responseFormat, List<String> callbackUrls,
+    Instant startedAt, Instant updatedAt, Instant stoppedAt, String lastError) {
 
   public static final String STARTING = "starting";
   public static final String RUNNING = "running";
@@ -32,6 +33,7 @@ public record TunnelStatus(String id, String name, String status, String type, S
       j.put("remote_port", remotePort);
     }
     putIfNotEmpty(j, "tunnel_url", tunnelUrl);
+    putIfNotEmpty(j, "response_format", responseFormat);
     if (!callbackUrls.isEmpty()) {
       j.put("callback_urls", new JsonArray(callbackUrls));
     }
@@ -46,7 +48,7 @@ public record TunnelStatus(String id, String name, String status, String type, S
   public static TunnelStatus fromJson(JsonObject j) {
     return new TunnelStatus(j.getString("id"), j.getString("name", ""), j.getString("status"), j.getString("type"),
         j.getString("host"), j.getInteger("port"), j.getString("subdomain", ""), j.getInteger("remote_port", 0),
-        j.getString("tunnel_url", ""), j.getJsonArray("callback_urls", new JsonArray()).getList(),
+        j.getString("tunnel_url", ""), j.getString("response_format", ""), j.getJsonArray("callback_urls", new JsonArray()).getList(),
         Times.parse(j.getString("started_at")), Times.parse(j.getString("updated_at")),
         j.containsKey("stopped_at") ? Times.parse(j.getString("stopped_at")) : null, j.getString("last_error", ""));
   }

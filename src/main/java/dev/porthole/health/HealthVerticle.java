@@ -80,7 +80,7 @@ public final class HealthVerticle extends VerticleBase {
     return vertx.eventBus().<JsonObject>request(control, new JsonObject().put("op", Addresses.OP_CHECK),
             new DeliveryOptions().setSendTimeout(Addresses.CHECK_TIMEOUT_MS).setLocalOnly(true))
         .compose(reply -> {
-          if (reply.body().getInteger("failed", 0) > 0 || !"http".equals(tunnel.type()) || tunnel.tunnelUrl().isEmpty()) {
+          if (reply.body().getInteger("failed", 0) > 0 || "tcp".equals(tunnel.type()) || tunnel.tunnelUrl().isEmpty()) {
             return Future.<Void>succeededFuture();
           }
           return Probes.http(http, tunnel.tunnelUrl(), PROBE_TIMEOUT_MS).compose(result -> {

@@ -2,6 +2,7 @@ package dev.porthole.tunnel;
 
 import dev.porthole.bus.Addresses;
 import dev.porthole.bus.FailureCode;
+import dev.porthole.bus.StubRoute;
 import dev.porthole.bus.TunnelEvent;
 import dev.porthole.bus.TunnelList;
 import dev.porthole.bus.TunnelRequest;
@@ -11,6 +12,7 @@ import dev.porthole.config.LimitsConfig;
 import dev.porthole.config.PortrConfig;
 import dev.porthole.ssh.Cancellation;
 import dev.porthole.ssh.SshConnector;
+import dev.porthole.stub.StubResponderVerticle;
 import dev.porthole.tunnel.TunnelRegistry.Tunnel;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -56,6 +58,8 @@ public final class TunnelManagerVerticle extends VerticleBase {
   private boolean shuttingDown;
   /** Start requests between the limit check and their registration (the asynchronous pool step). */
   private int pendingStarts;
+  /** The shared stub responder's deployment, made on the first stub tunnel; null until then or after it failed. */
+  private Future<String> stubResponder;
 
   /** A live tunnel's moving parts: its worker deployment, start waiter and stop progress. */
   private static final class Runtime {
@@ -64,6 +68,13 @@ public final class TunnelManagerVerticle extends VerticleBase {
     Message<JsonObject> waiter;
     long waitTimer = -1;
     Future<Void> stopping;
+    /** A stub's route on the stub responder while it is registered, else null. */
+    String stubSubdomain;
+    boolean everStarted;
+  }
+
+  /** What a start needs before its tunnel is registered: workers, the pool's connection, a stub's responder port. */
+  private record Prepared(int workers, String sharedConnectionId, int stubPort) {
   }
 
   /**
@@ -148,18 +159,25 @@ public final class TunnelManagerVerticle extends VerticleBase {
       return;
     }
     pendingStarts++;
-    pool(req).onComplete(ar -> {
+    // portr-protocol §6.4 step 7 (a stub's route), then step 8 (the pool; a stub never pools).
+    Future<Prepared> prepared = req.isStub() ? registerStub(req).map(port -> new Prepared(1, null, port))
+        : pool(req).map(p -> new Prepared(Integer.parseInt(p[0]), p[1], 0));
+    prepared.onComplete(ar -> {
       pendingStarts--;
       if (ar.failed()) {
         m.fail(FailureCode.START_FAILED.code(), ar.cause().getMessage());
         return;
       }
       if (shuttingDown) {
+        if (req.isStub()) {
+          unregisterStub(req.subdomain());
+        }
         m.fail(FailureCode.SHUTTING_DOWN.code(), "app-server is shutting down");
         return;
       }
       Tunnel t = registry.create(req, clock.instant());
       Runtime rt = new Runtime();
+      rt.stubSubdomain = req.isStub() ? req.subdomain() : null;
       runtimes.put(t.id, rt);
       if (Addresses.REPLY_ON_REGISTERED.equals(m.headers().get(Addresses.REPLY_ON_HEADER))) {
         m.reply(t.view().toJson());
@@ -167,11 +185,14 @@ public final class TunnelManagerVerticle extends VerticleBase {
         rt.waiter = m;
         rt.waitTimer = vertx.setTimer(START_WAIT_MS, id -> release(t, null));
       }
-      String[] pool = ar.result();
-      int workers = Integer.parseInt(pool[0]);
+      Prepared p = ar.result();
+      // A stub's worker targets the shared responder; its status keeps what the caller sent.
+      String targetHost = req.isStub() ? "127.0.0.1" : req.host();
+      int targetPort = req.isStub() ? p.stubPort() : req.port();
       log.info("start(tunnel={}, type={}, subdomain={}, local={}:{}, workers={})", t.id, req.type(),
-          req.subdomain().isEmpty() ? "-" : req.subdomain(), req.host(), req.port(), workers);
-      WorkerSpec spec = new WorkerSpec(t.id, req, workers, pool[1], config, knownHosts);
+          req.subdomain().isEmpty() ? "-" : req.subdomain(), targetHost, targetPort, p.workers());
+      WorkerSpec spec = new WorkerSpec(t.id, req, p.workers(), p.sharedConnectionId(), config, knownHosts, targetHost,
+          targetPort);
       rt.deployment = vertx.deployVerticle(new TunnelWorkerVerticle(spec, connector, api, rt.cancellation),
           new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)
               .setWorkerPoolName(WORKER_POOL).setWorkerPoolSize(WORKER_POOL_SIZE)
@@ -181,6 +202,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
           return;
         }
         log.warn("start(tunnel={}) failed: {}", t.id, err.getMessage());
+        releaseStub(rt);
         onSignal(new WorkerSignal(t.id, 0, WorkerSignal.FAILED, 0, "", err.getMessage(), clock.instant()));
         release(t, err.getMessage());
       });
@@ -207,6 +229,46 @@ public final class TunnelManagerVerticle extends VerticleBase {
     });
   }
 
+  /**
+   * portr-protocol §6.4 step 7: the stub's route on the shared responder (deployed on first use);
+   * the responder's port, or the failure whose message is the 400's.
+   */
+  private Future<Integer> registerStub(TunnelRequest req) {
+    if (stubResponder == null) {
+      stubResponder = vertx.deployVerticle(new StubResponderVerticle());
+      stubResponder.onFailure(err -> {
+        log.warn("stub responder did not start: {}", err.getMessage());
+        stubResponder = null; // the next stub tries again
+      });
+    }
+    StubRoute route = new StubRoute(req.subdomain(), req.responseFormat(), req.responseTmpl());
+    return stubResponder
+        .recover(err -> Future.failedFuture(new IllegalStateException("start stub responder: " + err.getMessage())))
+        .compose(id -> vertx.eventBus().<JsonObject>request(Addresses.STUB_REGISTER, route.toJson(),
+            new DeliveryOptions().setSendTimeout(Addresses.QUERY_TIMEOUT_MS).setLocalOnly(true)))
+        .map(reply -> reply.body().getInteger("port"));
+  }
+
+  /** The tunnel's stub route, if it still has one, is taken off the responder (once). */
+  private Future<Void> releaseStub(Runtime rt) {
+    if (rt == null || rt.stubSubdomain == null) {
+      return Future.succeededFuture();
+    }
+    String subdomain = rt.stubSubdomain;
+    rt.stubSubdomain = null;
+    return unregisterStub(subdomain);
+  }
+
+  private Future<Void> unregisterStub(String subdomain) {
+    return vertx.eventBus().<JsonObject>request(Addresses.STUB_UNREGISTER, StubRoute.unregister(subdomain),
+            new DeliveryOptions().setSendTimeout(Addresses.QUERY_TIMEOUT_MS).setLocalOnly(true))
+        .<Void>mapEmpty()
+        .recover(err -> {
+          log.warn("stub route {} not unregistered: {}", subdomain, err.getMessage());
+          return Future.succeededFuture();
+        });
+  }
+
   /** Answers a pending start request: its status, or its start failure (400). */
   private void release(Tunnel t, String failure) {
     Runtime rt = runtimes.get(t.id);
@@ -228,6 +290,12 @@ public final class TunnelManagerVerticle extends VerticleBase {
     Tunnel t = registry.get(s.tunnelId());
     if (t == null || t.stopping) {
       return;
+    }
+    Runtime rt = runtimes.get(t.id);
+    if (rt != null && (s.type().equals(WorkerSignal.STARTED) || s.type().equals(WorkerSignal.RECONNECTED))) {
+      rt.everStarted = true;
+    } else if (rt != null && s.type().equals(WorkerSignal.FAILED) && !rt.everStarted) {
+      releaseStub(rt); // Portr's handleStartFailure: a stub that never started gives its subdomain back
     }
     if (s.type().equals(WorkerSignal.STARTED) && t.status.equals(TunnelStatus.RUNNING)) {
       release(t, null);
@@ -280,6 +348,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
           log.warn("stop(tunnel={}) worker did not stop cleanly: {}", t.id, err.getMessage());
           return Future.succeededFuture();
         })
+        .compose(v -> releaseStub(rt))
         .map(v -> {
           onSignal(new WorkerSignal(t.id, 0, WorkerSignal.STOPPED, 0, "", "", clock.instant()));
           finishStop(t);

@@ -49,7 +49,8 @@ final class TunnelRegistry {
 
     TunnelStatus view() {
       return new TunnelStatus(id, request.name(), status, request.type(), request.host(), request.port(),
-          request.subdomain(), remotePort, tunnelUrl, request.callbackUrls(), startedAt, updatedAt, stoppedAt, lastError);
+          request.subdomain(), remotePort, tunnelUrl, request.responseFormat(), request.callbackUrls(), startedAt,
+          updatedAt, stoppedAt, lastError);
     }
 
     boolean isLive() {

@@ -68,7 +68,7 @@ final class TunnelWorkerVerticle extends VerticleBase {
     vertx.eventBus().<JsonObject>localConsumer(Addresses.workerControl(spec.tunnelId()), this::control);
     Future<Void> target;
     if (spec.request().isHttp()) {
-      TunnelEdgeVerticle edge = new TunnelEdgeVerticle(spec.tunnelId(), spec.request().host(), spec.request().port(),
+      TunnelEdgeVerticle edge = new TunnelEdgeVerticle(spec.tunnelId(), spec.targetHost(), spec.targetPort(),
           spec.request().basicAuth());
       target = vertx.deployVerticle(edge).map(id -> {
         targetHost = "127.0.0.1";
@@ -76,8 +76,8 @@ final class TunnelWorkerVerticle extends VerticleBase {
         return null;
       });
     } else {
-      targetHost = spec.request().host();
-      targetPort = spec.request().port();
+      targetHost = spec.targetHost();
+      targetPort = spec.targetPort();
       target = Future.succeededFuture();
     }
     // The deployment itself always succeeds: a failed start is reported as a FAILED signal and the

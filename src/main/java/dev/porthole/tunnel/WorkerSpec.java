@@ -11,12 +11,15 @@ import java.nio.file.Path;
  * @param workers SSH sessions to open (pool size when the server supports pooling, else 1)
  * @param sharedConnectionId the pool's connection id, or null: each (re)connect reserves a new one
  * @param knownHosts Portr's known_hosts for trust on first use, or null for insecure mode
+ * @param targetHost where forwarded connections go: the request's host, or for a stub the shared
+ *     stub responder (127.0.0.1)
+ * @param targetPort the request's port, or the stub responder's
  */
 record WorkerSpec(String tunnelId, TunnelRequest request, int workers, String sharedConnectionId,
-    PortrConfig config, Path knownHosts) {
+    PortrConfig config, Path knownHosts, String targetHost, int targetPort) {
 
   String wireType() {
-    return request.type();
+    return request.wireType();
   }
 
   /** The public address once a remote port is known (portr-protocol §1.4). */

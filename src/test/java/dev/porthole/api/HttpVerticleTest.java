@@ -78,7 +78,7 @@ class HttpVerticleTest {
 
   private static TunnelStatus status(String id, String name, String state) {
     Instant now = Instant.parse("2024-05-01T10:00:00.123456789Z");
-    return new TunnelStatus(id, name, state, "http", "localhost", 3000, "my-app", 0, "",
+    return new TunnelStatus(id, name, state, "http", "localhost", 3000, "my-app", 0, "", "",
         List.of("http://example.test/hook"), now, now, null, "");
   }
 

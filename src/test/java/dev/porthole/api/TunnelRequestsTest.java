@@ -165,25 +165,18 @@ class TunnelRequestsTest {
     assertRejected("{\"port\":3000,\"subdomain\":\"   \"}", INVALID_SUBDOMAIN_EMPTY);
   }
 
-  // §6.4 step 3: type (porthole: http or tcp only)
+  // §6.4 step 3: type
 
   @Test
-  @DisplayName("§11.3 type is case-sensitive: \"HTTP\" → type must be http or tcp")
+  @DisplayName("§11.3 type is case-sensitive: \"HTTP\" → type must be http, tcp, or stub")
   void typeUpperCase() {
-    assertRejected("{\"port\":3000,\"type\":\"HTTP\"}", "type must be http or tcp");
+    assertRejected("{\"port\":3000,\"type\":\"HTTP\"}", "type must be http, tcp, or stub");
   }
 
   @Test
-  @DisplayName("§11.3 type \"static\" → type must be http or tcp")
+  @DisplayName("§11.3 type \"static\" → type must be http, tcp, or stub")
   void typeStatic() {
-    assertRejected("{\"port\":3000,\"type\":\"static\"}", "type must be http or tcp");
-  }
-
-  @Test
-  @DisplayName("porthole deviation: type \"stub\" → type must be http or tcp")
-  void typeStub() {
-    assertRejected("{\"port\":3000,\"type\":\"stub\",\"subdomain\":\"s\",\"response_format\":\"json\","
-        + "\"response_tmpl\":\"{}\"}", "type must be http or tcp");
+    assertRejected("{\"port\":3000,\"type\":\"static\"}", "type must be http, tcp, or stub");
   }
 
   @Test

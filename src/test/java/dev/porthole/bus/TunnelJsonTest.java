@@ -17,12 +17,12 @@ class TunnelJsonTest {
 
   private static TunnelStatus full() {
     return new TunnelStatus("01HZYR9VK2C0G6KTX4TK9Z5T6S", "web", "stopped", "http", "localhost", 3000, "my-app",
-        20123, "https://my-app.example.com", List.of("http://example.test/a", "http://example.test/b"), STARTED,
+        20123, "https://my-app.example.com", "", List.of("http://example.test/a", "http://example.test/b"), STARTED,
         UPDATED, STOPPED, "boom");
   }
 
   private static TunnelStatus minimal() {
-    return new TunnelStatus("01HZYR9VK2C0G6KTX4TK9Z5T6S", "", "starting", "tcp", "", 0, "", 0, "", List.of(),
+    return new TunnelStatus("01HZYR9VK2C0G6KTX4TK9Z5T6S", "", "starting", "tcp", "", 0, "", 0, "", "", List.of(),
         STARTED, UPDATED, null, "");
   }
 
@@ -48,6 +48,20 @@ class TunnelJsonTest {
         + "\"callback_urls\":[\"http://example.test/a\",\"http://example.test/b\"],"
         + "\"started_at\":\"2026-01-02T03:04:05.12Z\",\"updated_at\":\"2026-01-02T03:04:06Z\","
         + "\"stopped_at\":\"2026-01-02T03:04:07.000000001Z\",\"last_error\":\"boom\"}");
+  }
+
+  @Test
+  @DisplayName("§6.5 a stub's status: type stub, the caller's host \"\" and port 0, response_format right after tunnel_url")
+  void stubStatus() {
+    TunnelStatus s = new TunnelStatus("01HZYR9VK2C0G6KTX4TK9Z5T6S", "", "running", "stub", "", 0, "pay", 20123,
+        "https://pay.example.com", "application/json", List.of("http://example.test/a"), STARTED, UPDATED, null, "");
+    JsonObject j = s.toJson();
+    assertThat(j.fieldNames()).containsExactly("id", "status", "type", "host", "port", "subdomain", "remote_port",
+        "tunnel_url", "response_format", "callback_urls", "started_at", "updated_at");
+    assertThat(j.encode()).startsWith("{\"id\":\"01HZYR9VK2C0G6KTX4TK9Z5T6S\",\"status\":\"running\",\"type\":\"stub\","
+        + "\"host\":\"\",\"port\":0,\"subdomain\":\"pay\",\"remote_port\":20123,\"tunnel_url\":\"https://pay.example.com\","
+        + "\"response_format\":\"application/json\",\"callback_urls\"");
+    assertThat(TunnelStatus.fromJson(j)).isEqualTo(s);
   }
 
   @Test

@@ -1175,9 +1175,9 @@ class BadInputIT {
     String message;
     switch (kind) {
       case 0 -> {
-        set(f, "type", q(pick(rnd, List.of("HTTP", "Tcp", "stub", "static", "udp", " http", "http ", "http\u0000", "tcp\n",
+        set(f, "type", q(pick(rnd, List.of("HTTP", "Tcp", "Stub", "static", "udp", " http", "http ", "http\u0000", "tcp\n",
             "h\u0435tp", "x".repeat(1000)))));
-        message = "type must be http or tcp";
+        message = "type must be http, tcp, or stub";
       }
       case 1 -> {
         set(f, "type", q("http"));

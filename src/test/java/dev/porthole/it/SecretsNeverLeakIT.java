@@ -403,7 +403,7 @@ class SecretsNeverLeakIT {
         "basic_auth username cannot be empty");
     invalid.put(new JsonObject().put("port", 3000).put("basic_auth", jwtSecret + ":"),
         "basic_auth password cannot be empty");
-    invalid.put(new JsonObject().put("type", apiToken).put("port", 3000), "type must be http or tcp");
+    invalid.put(new JsonObject().put("type", apiToken).put("port", 3000), "type must be http, tcp, or stub");
     invalid.put(new JsonObject().put("port", 3000).put("name", relayKey + "\u0001"), "name must not contain control characters");
     invalid.put(new JsonObject().put("port", 3000).put("host", basicPassword + "\n"), "host must not contain control characters");
     invalid.put(new JsonObject().put("port", 70000).put("basic_auth", basicCredential), "port must be between 1 and 65535");
