@@ -77,7 +77,7 @@ final class CaptureWriter {
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong written = new AtomicLong();
   private volatile String state = "off";
-  private volatile String reason = "not opened yet";
+  private volatile String reason;
   private volatile int pendingCount;
 
   // writer thread only
@@ -99,6 +99,7 @@ final class CaptureWriter {
     this.clock = clock;
     this.retryMs = retryMs;
     this.busyTimeoutMs = busyTimeoutMs;
+    this.reason = "opening " + path;
     this.thread = new Thread(this::loop, THREAD);
     thread.setDaemon(true);
   }
@@ -219,8 +220,9 @@ final class CaptureWriter {
         boolean stopping;
         lock.lock();
         try {
-          while (running && queue.isEmpty() && tasks.isEmpty() && pending == null && !maintenanceDue()) {
-            long waitMs = Math.max(1, nextMaintenanceAt - now());
+          while (running && queue.isEmpty() && tasks.isEmpty() && pending == null && !maintenanceDue()
+              && !(conn == null && now() >= nextOpenAt)) {
+            long waitMs = Math.max(1, (conn == null ? nextOpenAt : nextMaintenanceAt) - now());
             wake.await(Math.min(waitMs, 60_000), TimeUnit.MILLISECONDS);
           }
           stopping = !running;

@@ -62,6 +62,11 @@ public final class RequestLogVerticle extends VerticleBase {
     this.busyTimeoutMs = busyTimeoutMs;
   }
 
+  /** This verticle's context, where {@link #awaitCommitted} is called. */
+  public Context context() {
+    return context;
+  }
+
   /** The writer, for tests (its stall hook). */
   CaptureWriter writer() {
     return writer;
