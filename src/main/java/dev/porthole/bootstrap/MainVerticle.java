@@ -7,6 +7,7 @@ import dev.porthole.config.PortrConfig;
 import dev.porthole.health.HealthVerticle;
 import dev.porthole.logging.Redactor;
 import dev.porthole.relay.EmbeddedRelay;
+import dev.porthole.requestlog.RequestLogVerticle;
 import dev.porthole.ssh.JschConnector;
 import dev.porthole.tunnel.TunnelManagerVerticle;
 import dev.porthole.webhook.WebhookVerticle;
@@ -24,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * The app-server's composition root: given the settings parsed once ({@link AppServerSettings})
  * and the Portr client config (or none), it deploys the verticles in dependency order, each with
  * its own slice, so that HTTP never answers before the bus has handlers: [the embedded {@link
- * EmbeddedRelay}, only without a Portr config] → {@link TunnelManagerVerticle} → {@link
+ * EmbeddedRelay}, only without a Portr config] → {@link RequestLogVerticle} → {@link TunnelManagerVerticle} → {@link
  * HealthVerticle} → {@link WebhookVerticle} → {@link HttpVerticle}. They are its children: undeploying
  * it undeploys them. Process concerns (flags, signals, exit codes, printing) stay in the command.
  */
@@ -105,8 +106,9 @@ public final class MainVerticle extends VerticleBase {
         ? null : Paths.home().resolve(".portr").resolve("known_hosts");
     http = new HttpVerticle(new HttpVerticle.Slice(settings.app().bindHost(), settings.app().port(), apiToken,
         configured != null ? "configured" : "embedded", settings.auth(), settings.access()));
-    return vertx.deployVerticle(new TunnelManagerVerticle(portr, new JschConnector(), knownHosts, Clock.systemUTC(),
-            settings.limits()))
+    return vertx.deployVerticle(new RequestLogVerticle(settings.requestLog().withPortr(portr)))
+        .compose(id -> vertx.deployVerticle(new TunnelManagerVerticle(portr, new JschConnector(), knownHosts, Clock.systemUTC(),
+            settings.limits())))
         .compose(id -> vertx.deployVerticle(new HealthVerticle(portr.effectiveHealthCheckInterval())))
         .compose(id -> vertx.deployVerticle(new WebhookVerticle(settings.webhooks())))
         .compose(id -> vertx.deployVerticle(http));

@@ -84,6 +84,8 @@ final class Replayer {
         .onFailure(err -> {
           if (err instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
             msg.fail(re.failureCode(), re.getMessage());
+          } else if (err instanceof java.util.concurrent.TimeoutException) {
+            msg.fail(FailureCode.LOG_UNAVAILABLE.code(), "the request was replayed, but " + err.getMessage());
           } else {
             log.warn("replay of request {} failed: {}", id, err.getMessage());
             msg.fail(FailureCode.INTERNAL.code(), "replay failed: " + err.getMessage());

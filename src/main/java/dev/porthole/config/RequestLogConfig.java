@@ -1,0 +1,30 @@
+package dev.porthole.config;
+
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+
+/**
+ * The request log's slice: {@code request_log.*} from porthole's config, and Portr's {@code
+ * enable_request_logging} and {@code connection_log_retention_days} (portr-protocol §7) from the
+ * Portr client config once it is known ({@link #withPortr}).
+ *
+ * @param path the SQLite file ({@code ~/.portr/db.sqlite}, where Portr keeps it)
+ * @param maxRows requests kept at most, the oldest pruned first; 0 = no cap
+ * @param queueSize captures waiting for the writer at most (and 64 MiB of them); more are dropped
+ * @param enabled Portr's {@code enable_request_logging}
+ * @param retentionDays Portr's {@code connection_log_retention_days}; 0 = keep
+ */
+public record RequestLogConfig(Path path, long maxRows, int queueSize, boolean enabled, int retentionDays) {
+
+  public static RequestLogConfig from(JsonObject root) {
+    Reader in = new Reader("request_log",
+        root.getJsonObject("request_log", ConfigDefaults.tree().getJsonObject("request_log")));
+    return new RequestLogConfig(Paths.expandHome(in.string("path", false)), in.number("max_rows", 0, 100_000_000L),
+        in.integer("queue_size", 1, 1_000_000), true, 0);
+  }
+
+  public RequestLogConfig withPortr(PortrConfig portr) {
+    return new RequestLogConfig(path, maxRows, queueSize, portr.enableRequestLogging,
+        Math.max(0, portr.connectionLogRetentionDays));
+  }
+}

@@ -1,0 +1,537 @@
+package dev.porthole.requestlog;
+
+import dev.porthole.bus.Capture;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteErrorCode;
+import org.sqlite.SQLiteException;
+
+/**
+ * The one thread that writes the request log: a bounded queue (captures and bytes), batched
+ * transactions, the running row count and its cap, retention, and the database's state. Callers
+ * never wait: {@link #offer} queues or drops (and counts). While the database cannot be used, the
+ * writer tries again every {@code retryMs}, the queue fills up to its bound, and the rest is dropped.
+ */
+final class CaptureWriter {
+  private static final Logger log = LoggerFactory.getLogger(CaptureWriter.class);
+  static final String THREAD = "porthole-requestlog-writer";
+  static final int BATCH = 500;
+  static final long MAX_QUEUED_BYTES = 64L << 20;
+  static final long MAINTENANCE_MS = 3_600_000;
+
+  /** What {@code porthole.requests.state} reports. */
+  record State(String state, String reason, int queued, long dropped, long written) {
+  }
+
+  /** A request row committed, with its commit order and the time it was stored with. */
+  record Committed(Capture.Exchange exchange, long seq, Instant loggedAt) {
+  }
+
+  /** Work for the writer's connection (a delete from the API), run in its own transaction. */
+  interface Work<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  interface Listener {
+    /** Called on the writer thread after each commit that stored requests. */
+    void committed(List<Committed> batch);
+  }
+
+  private final Path path;
+  private final int maxQueued;
+  private final long maxBytes;
+  private final long maxRows;
+  private final int retentionDays;
+  private final Listener listener;
+  private final Clock clock;
+  final long retryMs;
+  final int busyTimeoutMs;
+  /** Test hook: while set, the writer waits on it before taking a batch. */
+  volatile CountDownLatch stall;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition wake = lock.newCondition();
+  private final ArrayDeque<Capture> queue = new ArrayDeque<>();
+  private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
+  private long queuedBytes;
+  private boolean running = true;
+  private boolean dropping;
+  private long burstDrops;
+
+  private final AtomicLong dropped = new AtomicLong();
+  private final AtomicLong written = new AtomicLong();
+  private volatile String state = "off";
+  private volatile String reason;
+  private volatile int pendingCount;
+
+  // writer thread only
+  private Connection conn;
+  private long rowCount;
+  private long nextOpenAt;
+  private long nextMaintenanceAt;
+  private List<Capture> pending;
+  private final Thread thread;
+
+  CaptureWriter(Path path, int maxQueued, long maxRows, int retentionDays, Listener listener, Clock clock,
+      long retryMs, int busyTimeoutMs) {
+    this.path = path;
+    this.maxQueued = maxQueued;
+    this.maxBytes = MAX_QUEUED_BYTES;
+    this.maxRows = maxRows;
+    this.retentionDays = retentionDays;
+    this.listener = listener;
+    this.clock = clock;
+    this.retryMs = retryMs;
+    this.busyTimeoutMs = busyTimeoutMs;
+    this.reason = "opening " + path;
+    this.thread = new Thread(this::loop, THREAD);
+    thread.setDaemon(true);
+  }
+
+  void start() {
+    thread.start();
+  }
+
+  /**
+   * Queues a capture, or drops and counts it when the queue is at its bound; false when dropped.
+   * Holds the queue's lock for a moment only.
+   */
+  boolean offer(Capture c) {
+    long w = c.weight();
+    boolean logStart = false;
+    long burstOver = -1;
+    lock.lock();
+    try {
+      if (!running || queue.size() >= maxQueued || queuedBytes + w > maxBytes) {
+        dropped.incrementAndGet();
+        burstDrops++;
+        if (!dropping) {
+          dropping = true;
+          logStart = true;
+        }
+      } else {
+        if (dropping) {
+          dropping = false;
+          burstOver = burstDrops;
+          burstDrops = 0;
+        }
+        queue.add(c);
+        queuedBytes += w;
+        wake.signal();
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (logStart) {
+      log.warn("request log: the capture queue is full ({} captures, {} bytes at most): dropping captures",
+          maxQueued, maxBytes);
+    }
+    if (burstOver >= 0) {
+      log.info("request log: the capture queue takes captures again; {} were dropped", burstOver);
+    }
+    return !logStart && (burstOver >= 0 || !dropping);
+  }
+
+  /** Runs work on the writer's connection; fails with the state's reason while it is off. */
+  <T> CompletableFuture<T> submit(Work<T> work) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    Runnable task = () -> {
+      if (conn == null) {
+        result.completeExceptionally(new IllegalStateException(reason));
+        return;
+      }
+      try {
+        conn.setAutoCommit(false);
+        T value = work.run(conn);
+        conn.commit();
+        result.complete(value);
+      } catch (SQLException | RuntimeException e) {
+        rollback();
+        result.completeExceptionally(new IllegalStateException("cannot write " + path + ": " + message(e)));
+      } finally {
+        autoCommit();
+      }
+    };
+    lock.lock();
+    try {
+      if (!running) {
+        result.completeExceptionally(new IllegalStateException("the request log is stopping"));
+      } else {
+        tasks.add(task);
+        wake.signal();
+      }
+    } finally {
+      lock.unlock();
+    }
+    return result;
+  }
+
+  State state() {
+    int queued;
+    lock.lock();
+    try {
+      queued = queue.size();
+    } finally {
+      lock.unlock();
+    }
+    return new State(state, "on".equals(state) ? null : reason, queued + pendingCount, dropped.get(), written.get());
+  }
+
+  /**
+   * Stops taking captures, writes what is queued while the database works and time remains, closes
+   * the connection and joins the thread. Blocking.
+   */
+  boolean stop(long timeoutMs) throws InterruptedException {
+    lock.lock();
+    try {
+      running = false;
+      wake.signal();
+    } finally {
+      lock.unlock();
+    }
+    CountDownLatch s = stall;
+    if (s != null) {
+      s.countDown();
+    }
+    thread.join(timeoutMs);
+    return !thread.isAlive();
+  }
+
+  private void loop() {
+    try {
+      while (true) {
+        List<Runnable> work = new ArrayList<>();
+        boolean stopping;
+        lock.lock();
+        try {
+          while (running && queue.isEmpty() && tasks.isEmpty() && pending == null && !maintenanceDue()
+              && !(conn == null && now() >= nextOpenAt)) {
+            long waitMs = Math.max(1, (conn == null ? nextOpenAt : nextMaintenanceAt) - now());
+            wake.await(Math.min(waitMs, 60_000), TimeUnit.MILLISECONDS);
+          }
+          stopping = !running;
+          work.addAll(tasks);
+          tasks.clear();
+        } finally {
+          lock.unlock();
+        }
+        CountDownLatch s = stall;
+        if (s != null && !stopping) {
+          s.await(30, TimeUnit.SECONDS);
+        }
+        if (conn == null && (!stopping || !work.isEmpty()) && now() >= nextOpenAt) {
+          open();
+        }
+        work.forEach(Runnable::run);
+        if (conn == null) {
+          if (stopping) {
+            return;
+          }
+          waitForRetry();
+          continue;
+        }
+        if (pending == null) {
+          pending = take();
+        }
+        if (!pending.isEmpty() && !write(pending)) {
+          if (stopping) {
+            return;
+          }
+          continue;
+        }
+        pending = null;
+        pendingCount = 0;
+        if (maintenanceDue()) {
+          maintain();
+        }
+        if (stopping && queueEmpty()) {
+          return;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException | Error e) {
+      log.error("request log: the writer stopped", e);
+      setOff("the writer stopped: " + e);
+    } finally {
+      closeConnection();
+    }
+  }
+
+  private boolean queueEmpty() {
+    lock.lock();
+    try {
+      return queue.isEmpty();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Waits until the next open attempt, a stop, or new work for a stop to flush. */
+  private void waitForRetry() throws InterruptedException {
+    lock.lock();
+    try {
+      long wait = nextOpenAt - now();
+      while (running && wait > 0 && tasks.isEmpty()) {
+        wake.await(wait, TimeUnit.MILLISECONDS);
+        wait = nextOpenAt - now();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private List<Capture> take() {
+    List<Capture> batch = new ArrayList<>();
+    lock.lock();
+    try {
+      while (batch.size() < BATCH && !queue.isEmpty()) {
+        Capture c = queue.poll();
+        queuedBytes -= c.weight();
+        batch.add(c);
+      }
+    } finally {
+      lock.unlock();
+    }
+    pendingCount = batch.size();
+    return batch;
+  }
+
+  private void open() {
+    try {
+      Path parent = path.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      conn = Schema.open(path.toString(), true, false, busyTimeoutMs);
+      rowCount = Store.count(conn);
+      nextMaintenanceAt = 0;
+      maintain();
+      if (conn != null) {
+        setOn();
+      }
+    } catch (SQLException | java.io.IOException | RuntimeException e) {
+      closeConnection();
+      setOff("cannot open " + path + ": " + message(e));
+      nextOpenAt = now() + retryMs;
+    }
+  }
+
+  /** Writes a batch in one transaction; false (state off, retry later) when the database fails. */
+  private boolean write(List<Capture> batch) {
+    List<Committed> committed = new ArrayList<>();
+    try {
+      conn.setAutoCommit(false);
+      for (Capture c : batch) {
+        writeOne(c, committed);
+      }
+      conn.commit();
+    } catch (SQLException e) {
+      rollback();
+      committed.clear();
+      if (!isConstraint(e)) {
+        return failed(e);
+      }
+      // one capture the database refuses (a duplicate id): write the others one by one
+      try {
+        for (Capture c : batch) {
+          try {
+            writeOne(c, committed);
+            conn.commit();
+          } catch (SQLException one) {
+            rollback();
+            if (!isConstraint(one)) {
+              throw one;
+            }
+            dropped.incrementAndGet();
+            log.warn("request log: a capture was refused: {}", message(one));
+          }
+        }
+      } catch (SQLException e2) {
+        return failed(e2);
+      }
+    } finally {
+      autoCommit();
+    }
+    written.addAndGet(batch.size());
+    if (!"on".equals(state)) {
+      setOn();
+    }
+    if (!committed.isEmpty()) {
+      rowCount += committed.size();
+      try {
+        listener.committed(committed);
+      } catch (RuntimeException e) {
+        log.warn("request log: a commit listener failed", e);
+      }
+      prune();
+    }
+    return true;
+  }
+
+  private void writeOne(Capture c, List<Committed> committed) throws SQLException {
+    Instant at = clock.instant();
+    String now = GoFormats.dbTime(at);
+    if (c instanceof Capture.Exchange e) {
+      committed.add(new Committed(e, Store.insertExchange(conn, e, now), at));
+    } else if (c instanceof Capture.WsOpen o) {
+      Store.insertSession(conn, o, now);
+    } else if (c instanceof Capture.WsFrame f) {
+      Store.insertFrame(conn, f, now);
+    } else if (c instanceof Capture.WsClose w) {
+      Store.closeSession(conn, w, now);
+    }
+  }
+
+  private boolean failed(SQLException e) {
+    setOff("cannot write " + path + ": " + message(e));
+    closeConnection();
+    nextOpenAt = now() + retryMs;
+    return false;
+  }
+
+  /** The row cap: the oldest rows beyond it go, a chunk per transaction. */
+  private void prune() {
+    if (maxRows <= 0 || rowCount <= maxRows) {
+      return;
+    }
+    try {
+      while (rowCount > maxRows) {
+        conn.setAutoCommit(false);
+        int n = Store.deleteOldest(conn, Math.min(rowCount - maxRows, 5_000));
+        conn.commit();
+        if (n == 0) {
+          rowCount = Store.count(conn);
+          break;
+        }
+        rowCount -= n;
+      }
+    } catch (SQLException e) {
+      rollback();
+      log.warn("request log: pruning beyond {} rows failed: {}", maxRows, message(e));
+    } finally {
+      autoCommit();
+    }
+  }
+
+  private boolean maintenanceDue() {
+    return conn != null && now() >= nextMaintenanceAt;
+  }
+
+  /** At open and hourly: retention, orphan side rows, the count again, the cap. */
+  private void maintain() {
+    nextMaintenanceAt = now() + MAINTENANCE_MS;
+    try {
+      conn.setAutoCommit(false);
+      if (retentionDays > 0) {
+        int n = Store.deleteOlderThan(conn, clock.instant().minus(Duration.ofDays(retentionDays)));
+        if (n > 0) {
+          log.info("request log: deleted {} rows older than {} days", n, retentionDays);
+        }
+      }
+      Store.deleteOrphans(conn);
+      conn.commit();
+      rowCount = Store.count(conn);
+    } catch (SQLException e) {
+      rollback();
+      log.warn("request log: retention failed: {}", message(e));
+    } finally {
+      autoCommit();
+    }
+    prune();
+  }
+
+  /** Runs a delete for the API and keeps the count. */
+  CompletableFuture<Integer> delete(Work<Integer> work) {
+    return submit(c -> {
+      int n = work.run(c);
+      rowCount -= n;
+      return n;
+    });
+  }
+
+  private void setOn() {
+    if (!"on".equals(state)) {
+      state = "on";
+      reason = null;
+      log.info("request log: on, writing to {}", path);
+    }
+  }
+
+  private void setOff(String why) {
+    if (!"off".equals(state) || !why.equals(reason)) {
+      state = "off";
+      reason = why;
+      log.warn("request log: off: {} (trying again every {} s)", why, retryMs / 1000);
+    }
+  }
+
+  private static boolean isConstraint(SQLException e) {
+    return e instanceof SQLiteException s && (s.getResultCode() == SQLiteErrorCode.SQLITE_CONSTRAINT
+        || s.getResultCode().name().startsWith("SQLITE_CONSTRAINT"));
+  }
+
+  static String message(Throwable e) {
+    if (e instanceof SQLException s) {
+      return Schema.message(s);
+    }
+    if (e instanceof java.nio.file.AccessDeniedException a) {
+      return "permission denied: " + a.getFile();
+    }
+    if (e instanceof java.nio.file.FileSystemException f) {
+      return f.getReason() == null ? f.toString() : f.getFile() + ": " + f.getReason();
+    }
+    return String.valueOf(e.getMessage());
+  }
+
+  private void rollback() {
+    try {
+      if (conn != null && !conn.getAutoCommit()) {
+        conn.rollback();
+      }
+    } catch (SQLException ignored) {
+      // the connection is closed or broken; the next open starts over
+    }
+  }
+
+  private void autoCommit() {
+    try {
+      if (conn != null) {
+        conn.setAutoCommit(true);
+      }
+    } catch (SQLException ignored) {
+      // as above
+    }
+  }
+
+  private void closeConnection() {
+    if (conn != null) {
+      try {
+        conn.close();
+      } catch (SQLException ignored) {
+        // closing a broken connection
+      }
+      conn = null;
+    }
+  }
+
+  private long now() {
+    return System.nanoTime() / 1_000_000;
+  }
+}

@@ -1,0 +1,109 @@
+package dev.porthole.requestlog;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Properties;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteException;
+
+/**
+ * Portr's request-log schema, exactly as gorm's AutoMigrate with the glebarez/sqlite dialect
+ * creates it from Portr's structs (internal/client/db/db.go: string → text, int → integer, bool →
+ * numeric, time → datetime, []byte → blob, datatypes.JSON → JSON, the primary key as a table
+ * constraint, indexes created after the table under gorm's names). {@code IF NOT EXISTS} everywhere,
+ * so a database Portr made is used as it is and Portr's AutoMigrate finds nothing to change in ours.
+ * Plus porthole's side table and the indexes its queries need, which Portr ignores.
+ */
+public final class Schema {
+  private Schema() {
+  }
+
+  /** Portr's {@code SQLITE_PRAGMAS}, in its order. */
+  public static final List<String> PRAGMAS = List.of(
+      "PRAGMA foreign_keys = ON;",
+      "PRAGMA journal_mode = WAL;",
+      "PRAGMA synchronous = NORMAL;",
+      "PRAGMA busy_timeout = 5000;",
+      "PRAGMA temp_store = MEMORY;",
+      "PRAGMA mmap_size = 134217728;",
+      "PRAGMA journal_size_limit = 67108864;",
+      "PRAGMA cache_size = 2000;");
+
+  /** The tables and indexes gorm creates for Portr's three structs. */
+  public static final List<String> PORTR_DDL = List.of(
+      "CREATE TABLE IF NOT EXISTS `requests` (`id` text,`subdomain` text,`localport` integer,`host` text,"
+          + "`url` text,`method` text,`headers` JSON,`body` blob,`response_headers` JSON,`response_body` blob,"
+          + "`response_status_code` integer,`logged_at` datetime,`is_replayed` numeric,`parent_id` text,"
+          + "`duration_ms` integer,`bytes_in` integer,`bytes_out` integer,`protocol` text,PRIMARY KEY (`id`))",
+      "CREATE INDEX IF NOT EXISTS `idx_requests_tunnel` ON `requests`(`subdomain`,`localport`,`logged_at`)",
+      "CREATE TABLE IF NOT EXISTS `web_socket_sessions` (`id` text,`handshake_request_id` text,`subdomain` text,"
+          + "`localport` integer,`host` text,`url` text,`method` text,`request_headers` JSON,"
+          + "`response_status_code` integer,`response_headers` JSON,`started_at` datetime,`last_event_at` datetime,"
+          + "`closed_at` datetime,`close_code` integer,`close_reason` text,`event_count` integer,"
+          + "`client_event_count` integer,`server_event_count` integer,PRIMARY KEY (`id`))",
+      "CREATE INDEX IF NOT EXISTS `idx_websocket_sessions_tunnel` ON `web_socket_sessions`(`subdomain`,`localport`)",
+      "CREATE INDEX IF NOT EXISTS `idx_web_socket_sessions_handshake_request_id` ON `web_socket_sessions`"
+          + "(`handshake_request_id`)",
+      "CREATE INDEX IF NOT EXISTS `idx_web_socket_sessions_started_at` ON `web_socket_sessions`(`started_at`)",
+      "CREATE TABLE IF NOT EXISTS `web_socket_events` (`id` text,`session_id` text,`direction` text,`opcode` integer,"
+          + "`opcode_name` text,`is_final` numeric,`payload` blob,`payload_length` integer,`logged_at` datetime,"
+          + "PRIMARY KEY (`id`))",
+      "CREATE INDEX IF NOT EXISTS `idx_web_socket_events_session_id` ON `web_socket_events`(`session_id`)",
+      "CREATE INDEX IF NOT EXISTS `idx_web_socket_events_logged_at` ON `web_socket_events`(`logged_at`)");
+
+  /** porthole's own: commit order and tunnel of the rows it captured, and the paging indexes. */
+  public static final List<String> PORTHOLE_DDL = List.of(
+      "CREATE TABLE IF NOT EXISTS porthole_requests (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+          + "request_id TEXT NOT NULL UNIQUE, tunnel_id TEXT NOT NULL, logged_at datetime NOT NULL)",
+      "CREATE INDEX IF NOT EXISTS idx_porthole_requests_tunnel ON porthole_requests(tunnel_id, logged_at, request_id)",
+      "CREATE INDEX IF NOT EXISTS idx_porthole_requests_logged_at ON porthole_requests(logged_at)",
+      "CREATE INDEX IF NOT EXISTS idx_porthole_requests_logged ON requests(logged_at, id)",
+      "CREATE INDEX IF NOT EXISTS idx_porthole_requests_subdomain ON requests(subdomain, logged_at, id)");
+
+  /**
+   * Opens a connection with Portr's pragmas ({@code busy_timeout} may be shortened by tests).
+   *
+   * @param create whether to create the tables (the writer) or leave the file as it is (readers)
+   */
+  static Connection open(String path, boolean create, boolean readOnly, int busyTimeoutMs) throws SQLException {
+    SQLiteConfig config = new SQLiteConfig();
+    config.setReadOnly(readOnly);
+    Properties props = config.toProperties();
+    Connection c = DriverManager.getConnection("jdbc:sqlite:" + path, props);
+    try (Statement s = c.createStatement()) {
+      for (String pragma : PRAGMAS) {
+        if (readOnly && pragma.contains("journal_mode")) {
+          continue; // changing the journal mode is a write
+        }
+        s.execute(pragma.startsWith("PRAGMA busy_timeout") ? "PRAGMA busy_timeout = " + busyTimeoutMs + ";" : pragma);
+      }
+      if (create) {
+        for (String ddl : PORTR_DDL) {
+          s.execute(ddl);
+        }
+        for (String ddl : PORTHOLE_DDL) {
+          s.execute(ddl);
+        }
+      }
+      return c;
+    } catch (SQLException | RuntimeException e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  /** SQLite's own message ({@code attempt to write a readonly database}), without the driver's decoration. */
+  static String message(SQLException e) {
+    String m = e.getMessage() == null ? e.toString() : e.getMessage();
+    if (e instanceof SQLiteException) {
+      int open = m.lastIndexOf('(');
+      if (m.endsWith(")") && open >= 0) {
+        return m.substring(open + 1, m.length() - 1);
+      }
+    }
+    return m;
+  }
+}

@@ -1,0 +1,577 @@
+package dev.porthole.requestlog;
+
+import com.github.f4b6a3.ulid.UlidCreator;
+import dev.porthole.bus.Capture;
+import dev.porthole.bus.Times;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+/** The SQL of the request log: writes (the writer's connection) and queries (a reader's). */
+final class Store {
+  private Store() {
+  }
+
+  static final int QUERY_TIMEOUT_S = 5;
+  static final int MAX_EVENTS = 1000;
+
+  // ---- writes ----
+
+  static final String INSERT_REQUEST = "INSERT INTO requests (id,subdomain,localport,host,url,method,headers,body,"
+      + "response_headers,response_body,response_status_code,logged_at,is_replayed,parent_id,duration_ms,bytes_in,"
+      + "bytes_out,protocol) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  static final String INSERT_SIDE =
+      "INSERT INTO porthole_requests (request_id,tunnel_id,logged_at) VALUES (?,?,?) RETURNING seq";
+
+  /** Writes one exchange and its side row; returns its seq. */
+  static long insertExchange(Connection c, Capture.Exchange e, String loggedAt) throws SQLException {
+    try (PreparedStatement s = c.prepareStatement(INSERT_REQUEST)) {
+      s.setString(1, e.id());
+      s.setString(2, e.subdomain());
+      s.setInt(3, e.localport());
+      s.setString(4, e.host());
+      s.setString(5, e.url());
+      s.setString(6, e.method());
+      s.setString(7, GoFormats.headersJson(e.requestHeaders()));
+      s.setBytes(8, e.requestBody());
+      s.setString(9, GoFormats.headersJson(e.responseHeaders()));
+      s.setBytes(10, e.responseBody());
+      s.setInt(11, e.status());
+      s.setString(12, loggedAt);
+      s.setInt(13, e.replayed() ? 1 : 0);
+      s.setString(14, e.parentId());
+      s.setLong(15, e.durationMs());
+      s.setLong(16, e.bytesIn());
+      s.setLong(17, e.bytesOut());
+      s.setString(18, e.protocol());
+      s.executeUpdate();
+    }
+    try (PreparedStatement s = c.prepareStatement(INSERT_SIDE)) {
+      s.setString(1, e.id());
+      s.setString(2, e.tunnelId());
+      s.setString(3, loggedAt);
+      try (ResultSet rs = s.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  /** Portr's {@code logWebSocketSessionWithID}: the session with zero counters, open. */
+  static void insertSession(Connection c, Capture.WsOpen o, String now) throws SQLException {
+    try (PreparedStatement s = c.prepareStatement("INSERT INTO web_socket_sessions (id,handshake_request_id,subdomain,"
+        + "localport,host,url,method,request_headers,response_status_code,response_headers,started_at,last_event_at,"
+        + "closed_at,close_code,close_reason,event_count,client_event_count,server_event_count) "
+        + "VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL,NULL,NULL,'',0,0,0)")) {
+      s.setString(1, o.sessionId());
+      s.setString(2, o.handshakeRequestId());
+      s.setString(3, o.subdomain());
+      s.setInt(4, o.localport());
+      s.setString(5, o.host());
+      s.setString(6, o.url());
+      s.setString(7, o.method());
+      s.setString(8, GoFormats.headersJson(o.requestHeaders()));
+      s.setInt(9, o.status());
+      s.setString(10, GoFormats.headersJson(o.responseHeaders()));
+      s.setString(11, now);
+      s.executeUpdate();
+    }
+  }
+
+  static String opcodeName(int opcode) {
+    return switch (opcode) {
+      case 0x0 -> "continuation";
+      case 0x1 -> "text";
+      case 0x2 -> "binary";
+      case 0x8 -> "close";
+      case 0x9 -> "ping";
+      case 0xA -> "pong";
+      default -> "unknown";
+    };
+  }
+
+  /** Portr's {@code recordWebSocketEvent}: the event, then the session's counters (and close on opcode 8). */
+  static void insertFrame(Connection c, Capture.WsFrame f, String now) throws SQLException {
+    try (PreparedStatement s = c.prepareStatement("INSERT INTO web_socket_events (id,session_id,direction,opcode,"
+        + "opcode_name,is_final,payload,payload_length,logged_at) VALUES (?,?,?,?,?,?,?,?,?)")) {
+      s.setString(1, UlidCreator.getMonotonicUlid().toString());
+      s.setString(2, f.sessionId());
+      s.setString(3, f.direction());
+      s.setInt(4, f.opcode());
+      s.setString(5, opcodeName(f.opcode()));
+      s.setInt(6, f.fin() ? 1 : 0);
+      s.setBytes(7, f.payload());
+      s.setLong(8, f.payloadLength());
+      s.setString(9, now);
+      s.executeUpdate();
+    }
+    String counter = "client".equals(f.direction()) ? "client_event_count" : "server_event_count";
+    StringBuilder sql = new StringBuilder("UPDATE web_socket_sessions SET last_event_at=?, event_count=event_count+1, ")
+        .append(counter).append('=').append(counter).append("+1");
+    byte[] p = f.payload();
+    boolean close = f.opcode() == 0x8;
+    if (close) {
+      sql.append(", closed_at=?");
+      if (p.length >= 2) {
+        sql.append(", close_code=?");
+        if (p.length > 2) {
+          sql.append(", close_reason=?");
+        }
+      }
+    }
+    sql.append(" WHERE id=?");
+    try (PreparedStatement s = c.prepareStatement(sql.toString())) {
+      int i = 1;
+      s.setString(i++, now);
+      if (close) {
+        s.setString(i++, now);
+        if (p.length >= 2) {
+          s.setInt(i++, ((p[0] & 0xFF) << 8) | (p[1] & 0xFF));
+          if (p.length > 2) {
+            s.setString(i++, new String(p, 2, p.length - 2, StandardCharsets.UTF_8));
+          }
+        }
+      }
+      s.setString(i, f.sessionId());
+      s.executeUpdate();
+    }
+  }
+
+  /** Portr's {@code closeWebSocketSession}: closed_at once, the reason only for an error. */
+  static void closeSession(Connection c, Capture.WsClose w, String now) throws SQLException {
+    boolean reason = !w.reason().isEmpty();
+    try (PreparedStatement s = c.prepareStatement("UPDATE web_socket_sessions SET closed_at=?"
+        + (reason ? ", close_reason=?" : "") + " WHERE id=? AND closed_at IS NULL")) {
+      int i = 1;
+      s.setString(i++, now);
+      if (reason) {
+        s.setString(i++, w.reason());
+      }
+      s.setString(i, w.sessionId());
+      s.executeUpdate();
+    }
+  }
+
+  static long count(Connection c) throws SQLException {
+    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM requests")) {
+      return rs.next() ? rs.getLong(1) : 0;
+    }
+  }
+
+  /** Deletes the oldest {@code n} requests by (logged_at, id), with their side rows and closed sessions. */
+  static int deleteOldest(Connection c, long n) throws SQLException {
+    List<String> ids = new ArrayList<>();
+    try (PreparedStatement s = c.prepareStatement("SELECT id FROM requests ORDER BY logged_at, id LIMIT ?")) {
+      s.setLong(1, n);
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next()) {
+          ids.add(rs.getString(1));
+        }
+      }
+    }
+    int deleted = 0;
+    try (PreparedStatement events = c.prepareStatement("DELETE FROM web_socket_events WHERE session_id IN "
+            + "(SELECT id FROM web_socket_sessions WHERE handshake_request_id=? AND closed_at IS NOT NULL)");
+        PreparedStatement sessions = c.prepareStatement(
+            "DELETE FROM web_socket_sessions WHERE handshake_request_id=? AND closed_at IS NOT NULL");
+        PreparedStatement side = c.prepareStatement("DELETE FROM porthole_requests WHERE request_id=?");
+        PreparedStatement req = c.prepareStatement("DELETE FROM requests WHERE id=?")) {
+      for (String id : ids) {
+        events.setString(1, id);
+        events.executeUpdate();
+        sessions.setString(1, id);
+        sessions.executeUpdate();
+        side.setString(1, id);
+        side.executeUpdate();
+        req.setString(1, id);
+        deleted += req.executeUpdate();
+      }
+    }
+    return deleted;
+  }
+
+  /**
+   * Portr's {@code DeleteRequestsOlderThan} (closed sessions whose last activity is older, their
+   * events, older requests), plus porthole's side rows of those requests.
+   */
+  static int deleteOlderThan(Connection c, Instant cutoff) throws SQLException {
+    String t = GoFormats.dbTime(cutoff);
+    int n = 0;
+    String sessions = "closed_at IS NOT NULL AND COALESCE(last_event_at, started_at) < ?";
+    n += update(c, "DELETE FROM web_socket_events WHERE session_id IN (SELECT id FROM web_socket_sessions WHERE "
+        + sessions + ")", t);
+    n += update(c, "DELETE FROM web_socket_sessions WHERE " + sessions, t);
+    update(c, "DELETE FROM porthole_requests WHERE logged_at < ?", t);
+    n += update(c, "DELETE FROM requests WHERE logged_at < ?", t);
+    return n;
+  }
+
+  /** Side rows whose request is gone (deleted by Portr's CLI, say). */
+  static int deleteOrphans(Connection c) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      return s.executeUpdate("DELETE FROM porthole_requests WHERE NOT EXISTS "
+          + "(SELECT 1 FROM requests r WHERE r.id = porthole_requests.request_id)");
+    }
+  }
+
+  static int deleteByTunnel(Connection c, String tunnelId) throws SQLException {
+    String ids = "SELECT request_id FROM porthole_requests WHERE tunnel_id=?";
+    update(c, "DELETE FROM web_socket_events WHERE session_id IN (SELECT id FROM web_socket_sessions WHERE "
+        + "handshake_request_id IN (" + ids + "))", tunnelId);
+    update(c, "DELETE FROM web_socket_sessions WHERE handshake_request_id IN (" + ids + ")", tunnelId);
+    int n = update(c, "DELETE FROM requests WHERE id IN (" + ids + ")", tunnelId);
+    update(c, "DELETE FROM porthole_requests WHERE tunnel_id=?", tunnelId);
+    return n;
+  }
+
+  static int deleteBySubdomain(Connection c, String subdomain) throws SQLException {
+    update(c, "DELETE FROM web_socket_events WHERE session_id IN (SELECT id FROM web_socket_sessions WHERE "
+        + "subdomain=?)", subdomain);
+    update(c, "DELETE FROM web_socket_sessions WHERE subdomain=?", subdomain);
+    update(c, "DELETE FROM porthole_requests WHERE request_id IN (SELECT id FROM requests WHERE subdomain=?)",
+        subdomain);
+    return update(c, "DELETE FROM requests WHERE subdomain=?", subdomain);
+  }
+
+  private static int update(Connection c, String sql, String arg) throws SQLException {
+    try (PreparedStatement s = c.prepareStatement(sql)) {
+      s.setString(1, arg);
+      return s.executeUpdate();
+    }
+  }
+
+  // ---- queries ----
+
+  static final String SUMMARY_COLUMNS = "r.id, p.tunnel_id, r.subdomain, r.localport, r.host, r.method, r.url, "
+      + "r.response_status_code, r.duration_ms, r.bytes_in, r.bytes_out, r.protocol, r.logged_at, r.is_replayed, "
+      + "r.parent_id";
+
+  /** A page of the list, newest first, and the cursor of its last row when there are more. */
+  record Page(List<JsonObject> items, Cursor next) {
+  }
+
+  /** A position in the (logged_at desc, id desc) order. */
+  record Cursor(String loggedAt, String id) {
+    String encode() {
+      return Base64.getUrlEncoder().withoutPadding()
+          .encodeToString((loggedAt + "\n" + id).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** @throws IllegalArgumentException when it is not one of ours */
+    static Cursor decode(String s) {
+      String text;
+      try {
+        text = new String(Base64.getUrlDecoder().decode(s), StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("invalid cursor");
+      }
+      int nl = text.indexOf('\n');
+      if (nl <= 0 || nl == text.length() - 1 || text.indexOf('\n', nl + 1) >= 0) {
+        throw new IllegalArgumentException("invalid cursor");
+      }
+      String at = text.substring(0, nl);
+      try {
+        GoFormats.parseDbTime(at);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("invalid cursor");
+      }
+      return new Cursor(at, text.substring(nl + 1));
+    }
+  }
+
+  static Page list(Connection c, String tunnelId, String subdomain, String filter, int limit, Cursor before)
+      throws SQLException {
+    boolean byTunnel = tunnelId != null && !tunnelId.isEmpty();
+    // with a tunnel the side table leads (its index has tunnel_id, logged_at, request_id)
+    String at = byTunnel ? "p.logged_at" : "r.logged_at";
+    String id = byTunnel ? "p.request_id" : "r.id";
+    StringBuilder sql = new StringBuilder("SELECT ").append(SUMMARY_COLUMNS).append(byTunnel
+        ? " FROM porthole_requests p JOIN requests r ON r.id = p.request_id WHERE p.tunnel_id = ?"
+        : " FROM requests r LEFT JOIN porthole_requests p ON p.request_id = r.id WHERE 1=1");
+    List<Object> args = new ArrayList<>();
+    if (byTunnel) {
+      args.add(tunnelId);
+    }
+    if (subdomain != null && !subdomain.isEmpty()) {
+      sql.append(" AND r.subdomain = ?");
+      args.add(subdomain);
+    }
+    if (filter != null && !filter.isBlank()) {
+      sql.append(" AND LOWER(r.url) LIKE ? ESCAPE '\\'");
+      args.add(likePattern(filter.strip()));
+    }
+    if (before != null) {
+      sql.append(" AND (").append(at).append(", ").append(id).append(") < (?, ?)");
+      args.add(before.loggedAt());
+      args.add(before.id());
+    }
+    sql.append(" ORDER BY ").append(at).append(" DESC, ").append(id).append(" DESC LIMIT ?");
+    args.add(limit + 1);
+    List<JsonObject> items = new ArrayList<>();
+    Cursor next = null;
+    try (PreparedStatement s = c.prepareStatement(sql.toString())) {
+      s.setQueryTimeout(QUERY_TIMEOUT_S);
+      bind(s, args);
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next()) {
+          if (items.size() == limit) {
+            JsonObject last = items.get(items.size() - 1);
+            next = new Cursor(last.getString("_logged_at_raw"), last.getString("id"));
+            break;
+          }
+          items.add(summary(rs, true));
+        }
+      }
+    }
+    items.forEach(i -> i.remove("_logged_at_raw"));
+    return new Page(items, next);
+  }
+
+  /** porthole's own rows with seq above {@code afterSeq}, in commit order, each with its seq. */
+  static List<JsonObject> afterSeq(Connection c, long afterSeq, int limit) throws SQLException {
+    List<JsonObject> items = new ArrayList<>();
+    try (PreparedStatement s = c.prepareStatement("SELECT " + SUMMARY_COLUMNS + ", p.seq FROM porthole_requests p "
+        + "JOIN requests r ON r.id = p.request_id WHERE p.seq > ? ORDER BY p.seq LIMIT ?")) {
+      s.setQueryTimeout(QUERY_TIMEOUT_S);
+      s.setLong(1, afterSeq);
+      s.setInt(2, limit);
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next()) {
+          items.add(summary(rs, false).put("seq", rs.getLong("seq")));
+        }
+      }
+    }
+    return items;
+  }
+
+  /** The detail item, or null. */
+  static JsonObject get(Connection c, String requestId) throws SQLException {
+    JsonObject item;
+    try (PreparedStatement s = c.prepareStatement("SELECT " + SUMMARY_COLUMNS + ", r.headers, r.response_headers, "
+        + "r.body, r.response_body FROM requests r LEFT JOIN porthole_requests p ON p.request_id = r.id "
+        + "WHERE r.id = ?")) {
+      s.setQueryTimeout(QUERY_TIMEOUT_S);
+      s.setString(1, requestId);
+      try (ResultSet rs = s.executeQuery()) {
+        if (!rs.next()) {
+          return null;
+        }
+        item = summary(rs, false);
+        item.put("headers", headers(rs.getString("headers")));
+        item.put("response_headers", headers(rs.getString("response_headers")));
+        byte[] body = bytes(rs.getBytes("body"));
+        byte[] responseBody = bytes(rs.getBytes("response_body"));
+        bodies(item, body, item.getLong("bytes_in"), responseBody, item.getLong("bytes_out"));
+      }
+    }
+    JsonObject ws = websocket(c, requestId);
+    if (ws != null) {
+      item.put("websocket", ws);
+    }
+    return item;
+  }
+
+  /** The detail item's body fields. */
+  static void bodies(JsonObject item, byte[] body, long bytesIn, byte[] responseBody, long bytesOut) {
+    Base64.Encoder b64 = Base64.getEncoder();
+    item.put("body", b64.encodeToString(body));
+    item.put("response_body", b64.encodeToString(responseBody));
+    String text = GoFormats.utf8(body);
+    if (text != null) {
+      item.put("body_text", text);
+    }
+    String responseText = GoFormats.utf8(responseBody);
+    if (responseText != null) {
+      item.put("response_body_text", responseText);
+    }
+    item.put("body_truncated", body.length < bytesIn);
+    item.put("response_body_truncated", responseBody.length < bytesOut);
+  }
+
+  private static JsonObject websocket(Connection c, String requestId) throws SQLException {
+    JsonObject ws;
+    try (PreparedStatement s = c.prepareStatement(
+        "SELECT * FROM web_socket_sessions WHERE handshake_request_id = ? ORDER BY started_at LIMIT 1")) {
+      s.setQueryTimeout(QUERY_TIMEOUT_S);
+      s.setString(1, requestId);
+      try (ResultSet rs = s.executeQuery()) {
+        if (!rs.next()) {
+          return null;
+        }
+        ws = new JsonObject()
+            .put("id", str(rs, "id"))
+            .put("handshake_request_id", str(rs, "handshake_request_id"))
+            .put("subdomain", str(rs, "subdomain"))
+            .put("localport", rs.getInt("localport"))
+            .put("host", str(rs, "host"))
+            .put("url", str(rs, "url"))
+            .put("method", str(rs, "method"))
+            .put("request_headers", headers(rs.getString("request_headers")))
+            .put("status", rs.getInt("response_status_code"))
+            .put("response_headers", headers(rs.getString("response_headers")))
+            .put("started_at", time(rs.getString("started_at")));
+        putTime(ws, "last_event_at", rs.getString("last_event_at"));
+        putTime(ws, "closed_at", rs.getString("closed_at"));
+        int code = rs.getInt("close_code");
+        if (!rs.wasNull()) {
+          ws.put("close_code", code);
+        }
+        String reason = str(rs, "close_reason");
+        if (!reason.isEmpty()) {
+          ws.put("close_reason", reason);
+        }
+        ws.put("event_count", rs.getLong("event_count"))
+            .put("client_event_count", rs.getLong("client_event_count"))
+            .put("server_event_count", rs.getLong("server_event_count"));
+      }
+    }
+    JsonArray events = new JsonArray();
+    try (PreparedStatement s = c.prepareStatement(
+        "SELECT * FROM web_socket_events WHERE session_id = ? ORDER BY logged_at, id LIMIT " + MAX_EVENTS)) {
+      s.setQueryTimeout(QUERY_TIMEOUT_S);
+      s.setString(1, ws.getString("id"));
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next()) {
+          byte[] payload = bytes(rs.getBytes("payload"));
+          JsonObject e = new JsonObject()
+              .put("id", str(rs, "id"))
+              .put("direction", str(rs, "direction"))
+              .put("opcode", rs.getInt("opcode"))
+              .put("opcode_name", str(rs, "opcode_name"))
+              .put("is_final", rs.getInt("is_final") != 0)
+              .put("payload", Base64.getEncoder().encodeToString(payload))
+              .put("payload_length", rs.getLong("payload_length"));
+          String text = GoFormats.utf8(payload);
+          if (text != null) {
+            e.put("payload_text", text);
+          }
+          events.add(e.put("logged_at", time(rs.getString("logged_at"))));
+        }
+      }
+    }
+    return ws.put("events", events);
+  }
+
+  private static JsonObject summary(ResultSet rs, boolean keepRawTime) throws SQLException {
+    JsonObject o = new JsonObject().put("id", str(rs, "id"));
+    String tunnel = rs.getString("tunnel_id");
+    if (tunnel != null) {
+      o.put("tunnel_id", tunnel);
+    }
+    String at = rs.getString("logged_at");
+    o.put("subdomain", str(rs, "subdomain"))
+        .put("localport", rs.getInt("localport"))
+        .put("host", str(rs, "host"))
+        .put("method", str(rs, "method"))
+        .put("url", str(rs, "url"))
+        .put("status", rs.getInt("response_status_code"))
+        .put("duration_ms", rs.getLong("duration_ms"))
+        .put("bytes_in", rs.getLong("bytes_in"))
+        .put("bytes_out", rs.getLong("bytes_out"))
+        .put("protocol", str(rs, "protocol"))
+        .put("logged_at", time(at))
+        .put("is_replayed", rs.getInt("is_replayed") != 0);
+    String parent = str(rs, "parent_id");
+    if (!parent.isEmpty()) {
+      o.put("parent_id", parent);
+    }
+    if (keepRawTime) {
+      o.put("_logged_at_raw", at == null ? "" : at);
+    }
+    return o;
+  }
+
+  /** The summary of a capture just committed (what the live feed publishes). */
+  static JsonObject summary(Capture.Exchange e, Instant loggedAt, long seq) {
+    JsonObject o = new JsonObject().put("id", e.id()).put("tunnel_id", e.tunnelId())
+        .put("subdomain", e.subdomain())
+        .put("localport", e.localport())
+        .put("host", e.host())
+        .put("method", e.method())
+        .put("url", e.url())
+        .put("status", e.status())
+        .put("duration_ms", e.durationMs())
+        .put("bytes_in", e.bytesIn())
+        .put("bytes_out", e.bytesOut())
+        .put("protocol", e.protocol())
+        .put("logged_at", Times.format(loggedAt))
+        .put("is_replayed", e.replayed());
+    if (!e.parentId().isEmpty()) {
+      o.put("parent_id", e.parentId());
+    }
+    return o.put("seq", seq);
+  }
+
+  /** The detail item of a capture just committed (what a replay waits for). */
+  static JsonObject detail(Capture.Exchange e, Instant loggedAt) {
+    JsonObject o = summary(e, loggedAt, 0);
+    o.remove("seq");
+    o.put("headers", new JsonObject(GoFormats.headersJson(e.requestHeaders())));
+    o.put("response_headers", new JsonObject(GoFormats.headersJson(e.responseHeaders())));
+    bodies(o, e.requestBody(), e.bytesIn(), e.responseBody(), e.bytesOut());
+    return o;
+  }
+
+  static String likePattern(String value) {
+    String escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
+    return "%" + escaped.toLowerCase(java.util.Locale.ROOT) + "%";
+  }
+
+  private static void bind(PreparedStatement s, List<Object> args) throws SQLException {
+    for (int i = 0; i < args.size(); i++) {
+      Object a = args.get(i);
+      if (a instanceof Integer n) {
+        s.setInt(i + 1, n);
+      } else {
+        s.setString(i + 1, (String) a);
+      }
+    }
+  }
+
+  private static JsonObject headers(String json) {
+    if (json == null || json.isBlank()) {
+      return new JsonObject();
+    }
+    try {
+      return new JsonObject(json);
+    } catch (RuntimeException e) {
+      return new JsonObject();
+    }
+  }
+
+  private static void putTime(JsonObject o, String key, String value) {
+    if (value != null && !value.isEmpty()) {
+      o.put(key, time(value));
+    }
+  }
+
+  /** A stored time as the API shows it (RFC 3339 in UTC), or the stored text when it is not a time. */
+  static String time(String stored) {
+    if (stored == null) {
+      return "";
+    }
+    try {
+      return Times.format(GoFormats.parseDbTime(stored).toInstant());
+    } catch (RuntimeException e) {
+      return stored;
+    }
+  }
+
+  static byte[] bytes(byte[] b) {
+    return b == null ? new byte[0] : b;
+  }
+
+  private static String str(ResultSet rs, String column) throws SQLException {
+    String s = rs.getString(column);
+    return s == null ? "" : s;
+  }
+}

@@ -1,0 +1,391 @@
+package dev.porthole.requestlog;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.porthole.bus.Addresses;
+import dev.porthole.bus.Capture;
+import dev.porthole.bus.FailureCode;
+import dev.porthole.config.RequestLogConfig;
+import dev.porthole.testsupport.Timeouts;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The request log on real SQLite files: writer, queries, state, faults and pruning. */
+class RequestLogVerticleTest {
+  @TempDir
+  Path dir;
+  Vertx vertx;
+  Path db;
+  int next;
+
+  @BeforeEach
+  void setUp() {
+    vertx = Vertx.vertx();
+    db = dir.resolve("sub").resolve("db.sqlite");
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+  }
+
+  static <T> T await(Future<T> f) throws Exception {
+    try {
+      return f.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      throw (Exception) e.getCause();
+    }
+  }
+
+  RequestLogVerticle deploy(RequestLogConfig config, Clock clock) throws Exception {
+    RequestLogVerticle v = new RequestLogVerticle(config, clock, 200, 300);
+    await(vertx.deployVerticle(v));
+    return v;
+  }
+
+  RequestLogVerticle deploy(long maxRows, int queueSize) throws Exception {
+    return deploy(new RequestLogConfig(db, maxRows, queueSize, true, 0), Clock.systemUTC());
+  }
+
+  Capture.Exchange exchange(String tunnel, String subdomain, String url, byte[] body, long bytesIn) {
+    Map<String, List<String>> headers = new LinkedHashMap<>();
+    headers.put("User-Agent", List.of("test"));
+    headers.put("Accept", List.of("a/b", "<c>"));
+    String id = String.format("01REQ%05d", next++);
+    return new Capture.Exchange(id, tunnel, subdomain, 3000, subdomain + ".example.com", url, "POST", "HTTP/1.1",
+        headers, body, bytesIn, 201, Map.of("Content-Type", List.of("text/plain")), "done".getBytes(), 4, 7, "",
+        Instant.now());
+  }
+
+  void send(Capture c) {
+    vertx.eventBus().send(Addresses.REQUESTS_CAPTURE, c, Capture.DELIVERY);
+  }
+
+  JsonObject request(String address, JsonObject body) throws Exception {
+    return await(vertx.eventBus().<JsonObject>request(address, body)).body();
+  }
+
+  JsonObject state() {
+    try {
+      return request(Addresses.REQUESTS_STATE, new JsonObject());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  void awaitState(String state) {
+    Timeouts.pollUntil(Duration.ofSeconds(10), "state " + state, () -> {
+      try {
+        return state.equals(state().getString("state"));
+      } catch (Exception e) {
+        return false;
+      }
+    });
+  }
+
+  void awaitReason(String prefix) {
+    Timeouts.pollUntil(Duration.ofSeconds(10), "reason " + prefix,
+        () -> state().getString("reason", "").startsWith(prefix));
+  }
+
+  long written() {
+    return state().getLong("written");
+  }
+
+  @Test
+  void writes_in_portrs_form_publishes_in_commit_order_and_reads_back() throws Exception {
+    deploy(0, 100);
+    List<JsonObject> published = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(Addresses.REQUESTS_CAPTURED, m -> published.add(m.body()));
+    byte[] big = new byte[10];
+    Arrays.fill(big, (byte) 'x');
+    List<Capture.Exchange> sent = List.of(exchange("t1", "web", "/a?q=1", "hello".getBytes(), 5),
+        exchange("t1", "web", "/b", big, 20), exchange("t2", "api", "/c", new byte[] {(byte) 0xff}, 1));
+    sent.forEach(this::send);
+    Timeouts.pollUntil(Duration.ofSeconds(10), "3 published", () -> published.size() == 3);
+    assertThat(published).extracting(j -> j.getString("id")).containsExactly(sent.get(0).id(), sent.get(1).id(),
+        sent.get(2).id());
+    assertThat(published).extracting(j -> j.getLong("seq")).isSorted().doesNotHaveDuplicates();
+    assertThat(new ArrayList<>(published.get(0).fieldNames())).containsExactly("id", "tunnel_id", "subdomain",
+        "localport", "host", "method", "url", "status", "duration_ms", "bytes_in", "bytes_out", "protocol", "logged_at",
+        "is_replayed", "seq");
+
+    // stored as Portr stores it
+    List<String> row = SchemaTest.rows(db, "SELECT headers, typeof(body), logged_at, is_replayed, parent_id "
+        + "FROM requests WHERE id = '" + sent.get(0).id() + "'");
+    assertThat(row.get(0)).startsWith("{\"Accept\":[\"a/b\",\"\\u003cc\\u003e\"],\"User-Agent\":[\"test\"]}|blob|")
+        .matches(".*\\|\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(\\.\\d*[1-9])?\\+00:00\\|0\\|$");
+
+    JsonObject list = request(Addresses.REQUESTS_LIST, new JsonObject().put("limit", 10));
+    assertThat(list.getJsonArray("requests").stream().map(o -> ((JsonObject) o).getString("id")).toList())
+        .containsExactly(sent.get(2).id(), sent.get(1).id(), sent.get(0).id());
+    assertThat(list.getValue("next")).isNull();
+
+    JsonObject detail = request(Addresses.REQUESTS_GET, new JsonObject().put("id", sent.get(1).id()));
+    assertThat(detail.getString("tunnel_id")).isEqualTo("t1");
+    assertThat(detail.getJsonObject("headers")).isEqualTo(new JsonObject()
+        .put("Accept", new JsonArray().add("a/b").add("<c>")).put("User-Agent", new JsonArray().add("test")));
+    assertThat(detail.getString("body_text")).isEqualTo("xxxxxxxxxx");
+    assertThat(detail.getBoolean("body_truncated")).isTrue();
+    assertThat(detail.getBoolean("response_body_truncated")).isFalse();
+    assertThat(detail.getString("response_body_text")).isEqualTo("done");
+    JsonObject binary = request(Addresses.REQUESTS_GET, new JsonObject().put("id", sent.get(2).id()));
+    assertThat(binary.getString("body")).isEqualTo("/w==");
+    assertThat(binary.containsKey("body_text")).isFalse();
+    assertThatThrownBy(() -> request(Addresses.REQUESTS_GET, new JsonObject().put("id", "nope")))
+        .isInstanceOfSatisfying(ReplyException.class,
+            e -> assertThat(e.failureCode()).isEqualTo(FailureCode.REQUEST_NOT_FOUND.code()));
+  }
+
+  @Test
+  void pages_newest_first_with_cursors_filters_and_the_seq_backlog() throws Exception {
+    deploy(0, 100);
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 7; i++) {
+      Capture.Exchange e = exchange(i % 2 == 0 ? "t1" : "t2", i < 5 ? "web" : "api", "/Item_" + i, new byte[0], 0);
+      ids.add(e.id());
+      send(e);
+    }
+    Timeouts.pollUntil(Duration.ofSeconds(10), "7 written", () -> written() == 7);
+    List<String> seen = new ArrayList<>();
+    String cursor = null;
+    int pages = 0;
+    do {
+      JsonObject q = new JsonObject().put("limit", 3);
+      if (cursor != null) {
+        q.put("before", cursor);
+      }
+      JsonObject page = request(Addresses.REQUESTS_LIST, q);
+      page.getJsonArray("requests").forEach(o -> seen.add(((JsonObject) o).getString("id")));
+      cursor = page.getString("next");
+      pages++;
+    } while (cursor != null);
+    assertThat(pages).isEqualTo(3);
+    List<String> newestFirst = new ArrayList<>(ids);
+    java.util.Collections.reverse(newestFirst);
+    assertThat(seen).containsExactlyElementsOf(newestFirst);
+
+    assertThat(ids(request(Addresses.REQUESTS_LIST, new JsonObject().put("tunnel_id", "t2").put("limit", 50))))
+        .containsExactly(ids.get(5), ids.get(3), ids.get(1));
+    assertThat(ids(request(Addresses.REQUESTS_LIST, new JsonObject().put("subdomain", "api"))))
+        .containsExactly(ids.get(6), ids.get(5));
+    assertThat(ids(request(Addresses.REQUESTS_LIST, new JsonObject().put("filter", "item_3"))))
+        .containsExactly(ids.get(3));
+    assertThat(ids(request(Addresses.REQUESTS_LIST, new JsonObject().put("filter", "m%"))))
+        .isEmpty();
+    JsonObject t1Page = request(Addresses.REQUESTS_LIST, new JsonObject().put("tunnel_id", "t1").put("limit", 2));
+    assertThat(ids(request(Addresses.REQUESTS_LIST, new JsonObject().put("tunnel_id", "t1").put("limit", 2)
+        .put("before", t1Page.getString("next"))))).containsExactly(ids.get(2), ids.get(0));
+
+    JsonObject backlog = request(Addresses.REQUESTS_LIST, new JsonObject().put("after_seq", 0).put("limit", 100));
+    List<Long> seqs = backlog.getJsonArray("requests").stream().map(o -> ((JsonObject) o).getLong("seq")).toList();
+    assertThat(ids(backlog)).containsExactlyElementsOf(ids);
+    assertThat(ids(request(Addresses.REQUESTS_LIST, new JsonObject().put("after_seq", seqs.get(4)).put("limit", 1))))
+        .containsExactly(ids.get(5));
+
+    for (String bad : List.of("garbage!", "Zm9v", java.util.Base64.getUrlEncoder().encodeToString("x\ny".getBytes()))) {
+      assertThatThrownBy(() -> request(Addresses.REQUESTS_LIST, new JsonObject().put("before", bad)))
+          .isInstanceOfSatisfying(ReplyException.class, e -> {
+            assertThat(e.failureCode()).isEqualTo(FailureCode.INVALID_REQUEST.code());
+            assertThat(e.getMessage()).isEqualTo("invalid cursor");
+          });
+    }
+    assertThatThrownBy(() -> request(Addresses.REQUESTS_LIST, new JsonObject().put("limit", 501)))
+        .isInstanceOfSatisfying(ReplyException.class,
+            e -> assertThat(e.failureCode()).isEqualTo(FailureCode.INVALID_REQUEST.code()));
+
+    assertThat(request(Addresses.REQUESTS_DELETE, new JsonObject().put("tunnel_id", "t2")).getInteger("deleted"))
+        .isEqualTo(3);
+    assertThat(request(Addresses.REQUESTS_DELETE, new JsonObject().put("subdomain", "api")).getInteger("deleted"))
+        .isEqualTo(1);
+    assertThat(ids(request(Addresses.REQUESTS_LIST, new JsonObject()))).containsExactly(ids.get(4), ids.get(2),
+        ids.get(0));
+    assertThat(SchemaTest.rows(db, "SELECT COUNT(*) FROM porthole_requests")).containsExactly("3");
+  }
+
+  static List<String> ids(JsonObject list) {
+    return list.getJsonArray("requests").stream().map(o -> ((JsonObject) o).getString("id")).toList();
+  }
+
+  @Test
+  void a_stalled_writer_drops_and_counts_past_the_bound_without_blocking() throws Exception {
+    RequestLogVerticle v = deploy(0, 5);
+    awaitState("on");
+    CountDownLatch stall = new CountDownLatch(1);
+    v.writer().stall = stall;
+    long t0 = System.nanoTime();
+    for (int i = 0; i < 12; i++) {
+      send(exchange("t1", "web", "/" + i, new byte[0], 0));
+    }
+    Timeouts.pollUntil(Duration.ofSeconds(10), "7 dropped", () -> state().getLong("dropped") == 7);
+    assertThat(state().getInteger("queued")).isEqualTo(5);
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+    v.writer().stall = null;
+    stall.countDown();
+    Timeouts.pollUntil(Duration.ofSeconds(10), "5 written", () -> written() == 5);
+    assertThat(state()).isEqualTo(new JsonObject().put("enabled", true).put("state", "on").put("path", db.toString())
+        .put("queued", 0).put("dropped", 7L).put("written", 5L));
+  }
+
+  @Test
+  void an_unusable_path_is_reported_off_and_captures_return_at_once() throws Exception {
+    Files.writeString(dir.resolve("file"), "not a directory");
+    Path bad = dir.resolve("file").resolve("db.sqlite");
+    deploy(new RequestLogConfig(bad, 0, 3, true, 0), Clock.systemUTC());
+    awaitReason("cannot open " + bad + ": ");
+    for (int i = 0; i < 5; i++) {
+      send(exchange("t1", "web", "/", new byte[0], 0));
+    }
+    Timeouts.pollUntil(Duration.ofSeconds(10), "2 dropped", () -> state().getLong("dropped") == 2);
+    assertThatThrownBy(() -> request(Addresses.REQUESTS_LIST, new JsonObject()))
+        .isInstanceOfSatisfying(ReplyException.class,
+            e -> assertThat(e.failureCode()).isEqualTo(FailureCode.LOG_UNAVAILABLE.code()));
+  }
+
+  @Test
+  void a_file_that_is_not_a_database_is_reported() throws Exception {
+    Files.createDirectories(db.getParent());
+    byte[] junk = new byte[8192];
+    Arrays.fill(junk, (byte) 7);
+    Files.write(db, junk);
+    deploy(0, 10);
+    awaitReason("cannot open " + db + ": file is not a database");
+    assertThat(state().getString("state")).isEqualTo("off");
+  }
+
+  @Test
+  void a_database_locked_beyond_the_busy_timeout_is_reported_and_recovers() throws Exception {
+    deploy(0, 100);
+    awaitState("on");
+    try (Connection other = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = other.createStatement()) {
+      s.execute("BEGIN IMMEDIATE");
+      s.execute("DELETE FROM porthole_requests WHERE seq < 0");
+      send(exchange("t1", "web", "/locked", new byte[0], 0));
+      awaitReason("cannot write " + db + ": database is locked");
+      assertThat(state().getString("state")).isEqualTo("off");
+      s.execute("COMMIT");
+    }
+    awaitState("on");
+    Timeouts.pollUntil(Duration.ofSeconds(10), "written", () -> written() == 1);
+    assertThat(SchemaTest.rows(db, "SELECT url FROM requests")).containsExactly("/locked");
+  }
+
+  @Test
+  void the_row_cap_prunes_the_oldest_with_their_side_rows() throws Exception {
+    deploy(5, 100);
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      Capture.Exchange e = exchange("t1", "web", "/" + i, new byte[0], 0);
+      ids.add(e.id());
+      send(e);
+      Timeouts.pollUntil(Duration.ofSeconds(10), "written", () -> written() == ids.size());
+    }
+    assertThat(SchemaTest.rows(db, "SELECT id FROM requests ORDER BY logged_at, id"))
+        .containsExactlyElementsOf(ids.subList(3, 8));
+    assertThat(SchemaTest.rows(db, "SELECT request_id FROM porthole_requests ORDER BY seq"))
+        .containsExactlyElementsOf(ids.subList(3, 8));
+  }
+
+  @Test
+  void retention_deletes_older_rows_and_closed_sessions_at_open() throws Exception {
+    Instant old = Instant.now().minus(Duration.ofDays(10));
+    RequestLogConfig config = new RequestLogConfig(db, 0, 100, true, 3);
+    RequestLogVerticle first = deploy(new RequestLogConfig(db, 0, 100, true, 0), Clock.fixed(old, ZoneOffset.UTC));
+    Capture.Exchange e = exchange("t1", "web", "/old", new byte[0], 0);
+    send(e);
+    send(new Capture.WsOpen("ws1", e.id(), "t1", "web", 3000, "h", "/ws", "GET", Map.of(), 101, Map.of(), old));
+    send(new Capture.WsClose("ws1", "", old));
+    Timeouts.pollUntil(Duration.ofSeconds(10), "written", () -> written() == 3);
+    await(vertx.undeploy(first.deploymentID()));
+    deploy(config, Clock.systemUTC());
+    send(exchange("t1", "web", "/new", new byte[0], 0));
+    Timeouts.pollUntil(Duration.ofSeconds(10), "written", () -> written() == 1);
+    assertThat(SchemaTest.rows(db, "SELECT url FROM requests")).containsExactly("/new");
+    assertThat(SchemaTest.rows(db, "SELECT COUNT(*) FROM web_socket_sessions")).containsExactly("0");
+    assertThat(SchemaTest.rows(db, "SELECT COUNT(*) FROM porthole_requests")).containsExactly("1");
+  }
+
+  @Test
+  void websocket_sessions_and_frames_follow_portrs_rules() throws Exception {
+    deploy(0, 100);
+    Capture.Exchange hs = exchange("t1", "web", "/ws", new byte[0], 0);
+    Instant now = Instant.now();
+    send(hs);
+    send(new Capture.WsOpen("ws1", hs.id(), "t1", "web", 3000, "web.example.com", "/ws", "GET",
+        Map.of("Upgrade", List.of("websocket")), 101, Map.of(), now));
+    send(new Capture.WsFrame("ws1", "client", 1, true, "hi".getBytes(StandardCharsets.UTF_8), 2, now));
+    send(new Capture.WsFrame("ws1", "server", 2, true, new byte[] {(byte) 0xff}, 3, now));
+    byte[] close = {0x03, (byte) 0xE8, 'b', 'y', 'e'};
+    send(new Capture.WsFrame("ws1", "server", 8, true, close, 5, now));
+    send(new Capture.WsClose("ws1", "boom", now));
+    Timeouts.pollUntil(Duration.ofSeconds(10), "written", () -> written() == 6);
+    JsonObject ws = request(Addresses.REQUESTS_GET, new JsonObject().put("id", hs.id())).getJsonObject("websocket");
+    assertThat(ws.getString("id")).isEqualTo("ws1");
+    assertThat(ws.getLong("event_count")).isEqualTo(3);
+    assertThat(ws.getLong("client_event_count")).isEqualTo(1);
+    assertThat(ws.getLong("server_event_count")).isEqualTo(2);
+    assertThat(ws.getInteger("close_code")).isEqualTo(1000);
+    assertThat(ws.getString("close_reason")).isEqualTo("bye"); // closed by the frame already: the close keeps it
+    assertThat(ws.getString("closed_at")).isNotEmpty();
+    JsonArray events = ws.getJsonArray("events");
+    assertThat(events).hasSize(3);
+    assertThat(events.getJsonObject(0).getString("payload_text")).isEqualTo("hi");
+    assertThat(events.getJsonObject(1).getString("opcode_name")).isEqualTo("binary");
+    assertThat(events.getJsonObject(1).containsKey("payload_text")).isFalse();
+    assertThat(events.getJsonObject(1).getLong("payload_length")).isEqualTo(3);
+    assertThat(events.getJsonObject(2).getString("opcode_name")).isEqualTo("close");
+  }
+
+  @Test
+  void a_replay_waits_for_its_row_and_a_disabled_log_says_so() throws Exception {
+    RequestLogVerticle v = deploy(0, 100);
+    Capture.Exchange e = exchange("t1", "web", "/replayed", new byte[0], 0);
+    Future<JsonObject> waited = Future.future(p -> v.context().runOnContext(x ->
+        v.awaitCommitted(e.id(), 10_000).onComplete(p)));
+    Future<JsonObject> timesOut = Future.future(p -> v.context().runOnContext(x ->
+        v.awaitCommitted("never", 50).onComplete(p)));
+    // both waits are queued on the verticle's context before the commit can reach it
+    send(e);
+    assertThat(await(waited).getString("id")).isEqualTo(e.id());
+    assertThatThrownBy(() -> await(timesOut)).isInstanceOf(java.util.concurrent.TimeoutException.class);
+
+    Vertx other = Vertx.vertx();
+    try {
+      RequestLogVerticle off = new RequestLogVerticle(new RequestLogConfig(dir.resolve("x.sqlite"), 0, 10, false, 0));
+      await(other.deployVerticle(off));
+      JsonObject s = await(other.eventBus().<JsonObject>request(Addresses.REQUESTS_STATE, new JsonObject())).body();
+      assertThat(s.getString("state")).isEqualTo("disabled");
+      assertThat(s.getBoolean("enabled")).isFalse();
+      assertThat(Files.exists(dir.resolve("x.sqlite"))).isFalse();
+    } finally {
+      await(other.close());
+    }
+  }
+}

@@ -1,0 +1,115 @@
+package dev.porthole.requestlog;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SchemaTest {
+  /** What gorm's AutoMigrate (glebarez/sqlite) runs for Portr's three structs, verbatim. */
+  static final List<String> GORM_DDL = List.of(
+      "CREATE TABLE `requests` (`id` text,`subdomain` text,`localport` integer,`host` text,`url` text,`method` text,"
+          + "`headers` JSON,`body` blob,`response_headers` JSON,`response_body` blob,`response_status_code` integer,"
+          + "`logged_at` datetime,`is_replayed` numeric,`parent_id` text,`duration_ms` integer,`bytes_in` integer,"
+          + "`bytes_out` integer,`protocol` text,PRIMARY KEY (`id`))",
+      "CREATE INDEX `idx_requests_tunnel` ON `requests`(`subdomain`,`localport`,`logged_at`)",
+      "CREATE TABLE `web_socket_sessions` (`id` text,`handshake_request_id` text,`subdomain` text,`localport` integer,"
+          + "`host` text,`url` text,`method` text,`request_headers` JSON,`response_status_code` integer,"
+          + "`response_headers` JSON,`started_at` datetime,`last_event_at` datetime,`closed_at` datetime,"
+          + "`close_code` integer,`close_reason` text,`event_count` integer,`client_event_count` integer,"
+          + "`server_event_count` integer,PRIMARY KEY (`id`))",
+      "CREATE INDEX `idx_websocket_sessions_tunnel` ON `web_socket_sessions`(`subdomain`,`localport`)",
+      "CREATE INDEX `idx_web_socket_sessions_handshake_request_id` ON `web_socket_sessions`(`handshake_request_id`)",
+      "CREATE INDEX `idx_web_socket_sessions_started_at` ON `web_socket_sessions`(`started_at`)",
+      "CREATE TABLE `web_socket_events` (`id` text,`session_id` text,`direction` text,`opcode` integer,"
+          + "`opcode_name` text,`is_final` numeric,`payload` blob,`payload_length` integer,`logged_at` datetime,"
+          + "PRIMARY KEY (`id`))",
+      "CREATE INDEX `idx_web_socket_events_session_id` ON `web_socket_events`(`session_id`)",
+      "CREATE INDEX `idx_web_socket_events_logged_at` ON `web_socket_events`(`logged_at`)");
+
+  static Path portrDb(Path dir) throws SQLException {
+    Path file = dir.resolve("portr.sqlite");
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement s = c.createStatement()) {
+      for (String ddl : GORM_DDL) {
+        s.execute(ddl);
+      }
+    }
+    return file;
+  }
+
+  @Test
+  void porthole_creates_portrs_tables_columns_types_and_indexes(@TempDir Path dir) throws Exception {
+    Path ours = dir.resolve("ours.sqlite");
+    Schema.open(ours.toString(), true, false, 5000).close();
+    Path theirs = portrDb(dir);
+    for (String table : List.of("requests", "web_socket_sessions", "web_socket_events")) {
+      assertThat(describe(ours, table)).as(table).isEqualTo(describe(theirs, table));
+      assertThat(sql(ours, table)).isEqualTo(sql(theirs, table));
+    }
+    // Portr's indexes, named as gorm names them, with their columns in order
+    for (String index : List.of("idx_requests_tunnel", "idx_websocket_sessions_tunnel",
+        "idx_web_socket_sessions_handshake_request_id", "idx_web_socket_sessions_started_at",
+        "idx_web_socket_events_session_id", "idx_web_socket_events_logged_at")) {
+      assertThat(rows(ours, "PRAGMA index_info(`" + index + "`)")).as(index)
+          .isEqualTo(rows(theirs, "PRAGMA index_info(`" + index + "`)")).isNotEmpty();
+      assertThat(sql(ours, index)).isEqualTo(sql(theirs, index));
+    }
+  }
+
+  @Test
+  void a_database_portr_made_is_used_as_it_is(@TempDir Path dir) throws Exception {
+    Path theirs = portrDb(dir);
+    List<String> before = rows(theirs, "SELECT sql FROM sqlite_master WHERE name NOT LIKE '%porthole%' AND name <> 'sqlite_sequence' ORDER BY name");
+    Schema.open(theirs.toString(), true, false, 5000).close();
+    assertThat(rows(theirs, "SELECT sql FROM sqlite_master WHERE name NOT LIKE '%porthole%' AND name <> 'sqlite_sequence' ORDER BY name"))
+        .isEqualTo(before);
+    assertThat(rows(theirs, "PRAGMA journal_mode")).containsExactly("wal");
+    assertThat(rows(theirs, "SELECT name FROM sqlite_master WHERE name LIKE '%porthole%' ORDER BY name"))
+        .containsExactly("idx_porthole_requests_logged", "idx_porthole_requests_logged_at",
+            "idx_porthole_requests_subdomain", "idx_porthole_requests_tunnel", "porthole_requests",
+            "sqlite_autoindex_porthole_requests_1");
+  }
+
+  @Test
+  void pragmas_are_portrs_in_order() {
+    assertThat(Schema.PRAGMAS).containsExactly("PRAGMA foreign_keys = ON;", "PRAGMA journal_mode = WAL;",
+        "PRAGMA synchronous = NORMAL;", "PRAGMA busy_timeout = 5000;", "PRAGMA temp_store = MEMORY;",
+        "PRAGMA mmap_size = 134217728;", "PRAGMA journal_size_limit = 67108864;", "PRAGMA cache_size = 2000;");
+  }
+
+  private static String sql(Path db, String name) throws SQLException {
+    return rows(db, "SELECT sql FROM sqlite_master WHERE name = '" + name + "'").get(0);
+  }
+
+  private static List<String> describe(Path db, String table) throws SQLException {
+    List<String> out = rows(db, "PRAGMA table_info(`" + table + "`)");
+    out.add("indexes:");
+    out.addAll(rows(db, "SELECT name, origin, \"unique\" FROM pragma_index_list('" + table + "') "
+        + "WHERE name NOT LIKE 'idx_porthole%' ORDER BY name"));
+    return out;
+  }
+
+  static List<String> rows(Path db, String query) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(query)) {
+      int n = rs.getMetaData().getColumnCount();
+      while (rs.next()) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 1; i <= n; i++) {
+          b.append(i > 1 ? "|" : "").append(rs.getString(i));
+        }
+        out.add(b.toString());
+      }
+    }
+    return out;
+  }
+}
