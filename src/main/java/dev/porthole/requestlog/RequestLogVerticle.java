@@ -55,7 +55,7 @@ public final class RequestLogVerticle extends VerticleBase {
   private Context context;
 
   public RequestLogVerticle(RequestLogConfig config) {
-    this(config, Clock.systemUTC(), 30_000, 5_000);
+    this(config, Clock.systemUTC(), config.retrySeconds() * 1000L, 5_000);
   }
 
   RequestLogVerticle(RequestLogConfig config, Clock clock, long retryMs, int busyTimeoutMs) {
