@@ -22,6 +22,13 @@ public sealed interface Capture {
   /** Bodies and WebSocket payloads are stored up to this many bytes each. */
   int MAX_BODY = 1 << 20;
 
+  /** Portr's replay marker: its first value is a capture's parent id; forwarded, never stored. */
+  String REPLAYED_HEADER = "X-Portr-Replayed-Request-Id";
+  /** A replay's pass past the tunnel's basic-auth gate (the edge's key); never forwarded or stored. */
+  String REPLAY_KEY_HEADER = "X-Porthole-Replay-Key";
+  /** On the response to a request carrying {@link #REPLAYED_HEADER}: the new capture's id. */
+  String REQUEST_ID_HEADER = "X-Porthole-Request-Id";
+
   String CODEC = "porthole.capture";
   DeliveryOptions DELIVERY = new DeliveryOptions().setCodecName(CODEC).setLocalOnly(true);
 

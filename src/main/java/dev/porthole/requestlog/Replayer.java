@@ -1,6 +1,7 @@
 package dev.porthole.requestlog;
 
 import dev.porthole.bus.Addresses;
+import dev.porthole.bus.Capture;
 import dev.porthole.bus.FailureCode;
 import dev.porthole.bus.TunnelList;
 import dev.porthole.bus.TunnelStatus;
@@ -42,9 +43,9 @@ import org.slf4j.LoggerFactory;
  */
 final class Replayer {
   private static final Logger log = LoggerFactory.getLogger(Replayer.class);
-  static final String REPLAYED_HEADER = "X-Portr-Replayed-Request-Id";
-  static final String REPLAY_KEY_HEADER = "X-Porthole-Replay-Key";
-  static final String NEW_ID_HEADER = "X-Porthole-Request-Id";
+  static final String REPLAYED_HEADER = Capture.REPLAYED_HEADER;
+  static final String REPLAY_KEY_HEADER = Capture.REPLAY_KEY_HEADER;
+  static final String NEW_ID_HEADER = Capture.REQUEST_ID_HEADER;
   static final long SEND_TIMEOUT_MS = 30_000;
   static final long COMMIT_TIMEOUT_MS = 8_000;
   private static final Set<String> NOT_REPLAYED = Set.of("host", "connection", "keep-alive", "proxy-connection",

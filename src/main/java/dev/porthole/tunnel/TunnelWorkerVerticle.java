@@ -69,7 +69,7 @@ final class TunnelWorkerVerticle extends VerticleBase {
     Future<Void> target;
     if (spec.request().isHttp()) {
       TunnelEdgeVerticle edge = new TunnelEdgeVerticle(spec.tunnelId(), spec.targetHost(), spec.targetPort(),
-          spec.request().basicAuth());
+          spec.request().basicAuth(), spec.captureSettings());
       target = vertx.deployVerticle(edge).map(id -> {
         targetHost = "127.0.0.1";
         targetPort = edge.port();

@@ -2,6 +2,7 @@ package dev.porthole.tunnel;
 
 import dev.porthole.bus.TunnelRequest;
 import dev.porthole.config.PortrConfig;
+import dev.porthole.edge.CaptureSettings;
 import java.nio.file.Path;
 
 /**
@@ -25,6 +26,12 @@ record WorkerSpec(String tunnelId, TunnelRequest request, int workers, String sh
   /** The public address once a remote port is known (portr-protocol §1.4). */
   String tunnelUrl(int remotePort) {
     return request.isHttp() ? config.httpTunnelUrl(request.subdomain()) : config.tcpTunnelAddr(remotePort);
+  }
+
+  /** What the tunnel's edge records: Portr's request-logging settings, the redact list with Authorization under basic auth. */
+  CaptureSettings captureSettings() {
+    return new CaptureSettings(config.enableRequestLogging, tunnelId, request.subdomain(), targetPort,
+        config.redactHeadersFor(!request.basicAuth().isEmpty()));
   }
 
   @Override
