@@ -132,7 +132,7 @@ final class Replayer {
 
   private static <T> Future<T> notRunning(String subdomain) {
     return Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, FailureCode.TUNNEL_NOT_RUNNING.code(),
-        "no tunnel for subdomain \"" + subdomain + "\" is running in this app-server"));
+        "the tunnel for subdomain \"" + subdomain + "\" is not running in this app-server"));
   }
 
   private static ReplyException invalid(String message) {

@@ -52,7 +52,6 @@ import org.junit.jupiter.api.io.TempDir;
 class RequestLogJarIT {
   static final int MIB = 1024 * 1024;
 
-  @TempDir
   Path home;
   Vertx vertx;
   HttpServer local;
@@ -66,7 +65,8 @@ class RequestLogJarIT {
       .version(java.net.http.HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
   @BeforeAll
-  void start() throws Exception {
+  void start(@TempDir Path dir) throws Exception {
+    home = dir;
     vertx = Vertx.vertx();
     client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false));
     local = vertx.createHttpServer()
@@ -256,8 +256,8 @@ class RequestLogJarIT {
   void webSocket() throws Exception {
     tunnel("rl-ws", null);
     WebSocket ws = vertx.createWebSocketClient().connect(new WebSocketConnectOptions()
-            .setServer(SocketAddress.inetSocketAddress(edgePort, "127.0.0.1")).setHost("rl-ws.localhost")
-            .setPort(edgePort).setURI("/ws?room=1"))
+            .setHost("127.0.0.1").setPort(edgePort).addHeader("Host", "rl-ws.localhost:" + edgePort)
+            .setURI("/ws?room=1"))
         .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
     CompletableFuture<String> echoed = new CompletableFuture<>();
     ws.textMessageHandler(echoed::complete);
