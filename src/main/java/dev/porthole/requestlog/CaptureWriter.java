@@ -82,6 +82,8 @@ final class CaptureWriter {
 
   // writer thread only
   private Connection conn;
+  /** {@link #conn} with its statements. */
+  private Prepared prepared;
   private long rowCount;
   private long nextOpenAt;
   private long nextMaintenanceAt;
@@ -320,6 +322,7 @@ final class CaptureWriter {
         Files.createDirectories(parent);
       }
       conn = Schema.open(path.toString(), true, false, busyTimeoutMs);
+      prepared = new Prepared(conn);
       rowCount = Store.count(conn);
       nextMaintenanceAt = 0;
       maintain();
@@ -389,13 +392,13 @@ final class CaptureWriter {
     Instant at = clock.instant();
     String now = GoFormats.dbTime(at);
     if (c instanceof Capture.Exchange e) {
-      committed.add(new Committed(e, Store.insertExchange(conn, e, now), at));
+      committed.add(new Committed(e, Store.insertExchange(prepared, e, now), at));
     } else if (c instanceof Capture.WsOpen o) {
-      Store.insertSession(conn, o, now);
+      Store.insertSession(prepared, o, now);
     } else if (c instanceof Capture.WsFrame f) {
-      Store.insertFrame(conn, f, now);
+      Store.insertFrame(prepared, f, now);
     } else if (c instanceof Capture.WsClose w) {
-      Store.closeSession(conn, w, now);
+      Store.closeSession(prepared, w, now);
     }
   }
 
@@ -523,11 +526,16 @@ final class CaptureWriter {
   private void closeConnection() {
     if (conn != null) {
       try {
-        conn.close();
+        if (prepared != null) {
+          prepared.close();
+        } else {
+          conn.close();
+        }
       } catch (SQLException ignored) {
         // closing a broken connection
       }
       conn = null;
+      prepared = null;
     }
   }
 

@@ -59,7 +59,6 @@ public final class Schema {
       "CREATE TABLE IF NOT EXISTS porthole_requests (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
           + "request_id TEXT NOT NULL UNIQUE, tunnel_id TEXT NOT NULL, logged_at datetime NOT NULL)",
       "CREATE INDEX IF NOT EXISTS idx_porthole_requests_tunnel ON porthole_requests(tunnel_id, logged_at, request_id)",
-      "CREATE INDEX IF NOT EXISTS idx_porthole_requests_logged_at ON porthole_requests(logged_at)",
       "CREATE INDEX IF NOT EXISTS idx_porthole_requests_logged ON requests(logged_at, id)",
       "CREATE INDEX IF NOT EXISTS idx_porthole_requests_subdomain ON requests(subdomain, logged_at, id)");
 

@@ -33,8 +33,9 @@ final class Store {
       "INSERT INTO porthole_requests (request_id,tunnel_id,logged_at) VALUES (?,?,?) RETURNING seq";
 
   /** Writes one exchange and its side row; returns its seq. */
-  static long insertExchange(Connection c, Capture.Exchange e, String loggedAt) throws SQLException {
-    try (PreparedStatement s = c.prepareStatement(INSERT_REQUEST)) {
+  static long insertExchange(Prepared c, Capture.Exchange e, String loggedAt) throws SQLException {
+    {
+      PreparedStatement s = c.get(INSERT_REQUEST);
       s.setString(1, e.id());
       s.setString(2, e.subdomain());
       s.setInt(3, e.localport());
@@ -55,7 +56,8 @@ final class Store {
       s.setString(18, e.protocol());
       s.executeUpdate();
     }
-    try (PreparedStatement s = c.prepareStatement(INSERT_SIDE)) {
+    {
+      PreparedStatement s = c.get(INSERT_SIDE);
       s.setString(1, e.id());
       s.setString(2, e.tunnelId());
       s.setString(3, loggedAt);
@@ -67,11 +69,12 @@ final class Store {
   }
 
   /** Portr's {@code logWebSocketSessionWithID}: the session with zero counters, open. */
-  static void insertSession(Connection c, Capture.WsOpen o, String now) throws SQLException {
-    try (PreparedStatement s = c.prepareStatement("INSERT INTO web_socket_sessions (id,handshake_request_id,subdomain,"
+  static void insertSession(Prepared c, Capture.WsOpen o, String now) throws SQLException {
+    {
+      PreparedStatement s = c.get("INSERT INTO web_socket_sessions (id,handshake_request_id,subdomain,"
         + "localport,host,url,method,request_headers,response_status_code,response_headers,started_at,last_event_at,"
         + "closed_at,close_code,close_reason,event_count,client_event_count,server_event_count) "
-        + "VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL,NULL,NULL,'',0,0,0)")) {
+        + "VALUES (?,?,?,?,?,?,?,?,?,?,?,NULL,NULL,NULL,'',0,0,0)");
       s.setString(1, o.sessionId());
       s.setString(2, o.handshakeRequestId());
       s.setString(3, o.subdomain());
@@ -100,9 +103,10 @@ final class Store {
   }
 
   /** Portr's {@code recordWebSocketEvent}: the event, then the session's counters (and close on opcode 8). */
-  static void insertFrame(Connection c, Capture.WsFrame f, String now) throws SQLException {
-    try (PreparedStatement s = c.prepareStatement("INSERT INTO web_socket_events (id,session_id,direction,opcode,"
-        + "opcode_name,is_final,payload,payload_length,logged_at) VALUES (?,?,?,?,?,?,?,?,?)")) {
+  static void insertFrame(Prepared c, Capture.WsFrame f, String now) throws SQLException {
+    {
+      PreparedStatement s = c.get("INSERT INTO web_socket_events (id,session_id,direction,opcode,"
+          + "opcode_name,is_final,payload,payload_length,logged_at) VALUES (?,?,?,?,?,?,?,?,?)");
       s.setString(1, UlidCreator.getMonotonicUlid().toString());
       s.setString(2, f.sessionId());
       s.setString(3, f.direction());
@@ -129,7 +133,8 @@ final class Store {
       }
     }
     sql.append(" WHERE id=?");
-    try (PreparedStatement s = c.prepareStatement(sql.toString())) {
+    {
+      PreparedStatement s = c.get(sql.toString());
       int i = 1;
       s.setString(i++, now);
       if (close) {
@@ -147,10 +152,11 @@ final class Store {
   }
 
   /** Portr's {@code closeWebSocketSession}: closed_at once, the reason only for an error. */
-  static void closeSession(Connection c, Capture.WsClose w, String now) throws SQLException {
+  static void closeSession(Prepared c, Capture.WsClose w, String now) throws SQLException {
     boolean reason = !w.reason().isEmpty();
-    try (PreparedStatement s = c.prepareStatement("UPDATE web_socket_sessions SET closed_at=?"
-        + (reason ? ", close_reason=?" : "") + " WHERE id=? AND closed_at IS NULL")) {
+    {
+      PreparedStatement s = c.get("UPDATE web_socket_sessions SET closed_at=?"
+          + (reason ? ", close_reason=?" : "") + " WHERE id=? AND closed_at IS NULL");
       int i = 1;
       s.setString(i++, now);
       if (reason) {
@@ -167,36 +173,18 @@ final class Store {
     }
   }
 
-  /** Deletes the oldest {@code n} requests by (logged_at, id), with their side rows and closed sessions. */
+  /**
+   * Deletes the oldest {@code n} requests by (logged_at, id), with their side rows and closed
+   * WebSocket sessions (and their events): four set-based statements over the same oldest ids.
+   */
   static int deleteOldest(Connection c, long n) throws SQLException {
-    List<String> ids = new ArrayList<>();
-    try (PreparedStatement s = c.prepareStatement("SELECT id FROM requests ORDER BY logged_at, id LIMIT ?")) {
-      s.setLong(1, n);
-      try (ResultSet rs = s.executeQuery()) {
-        while (rs.next()) {
-          ids.add(rs.getString(1));
-        }
-      }
-    }
-    int deleted = 0;
-    try (PreparedStatement events = c.prepareStatement("DELETE FROM web_socket_events WHERE session_id IN "
-            + "(SELECT id FROM web_socket_sessions WHERE handshake_request_id=? AND closed_at IS NOT NULL)");
-        PreparedStatement sessions = c.prepareStatement(
-            "DELETE FROM web_socket_sessions WHERE handshake_request_id=? AND closed_at IS NOT NULL");
-        PreparedStatement side = c.prepareStatement("DELETE FROM porthole_requests WHERE request_id=?");
-        PreparedStatement req = c.prepareStatement("DELETE FROM requests WHERE id=?")) {
-      for (String id : ids) {
-        events.setString(1, id);
-        events.executeUpdate();
-        sessions.setString(1, id);
-        sessions.executeUpdate();
-        side.setString(1, id);
-        side.executeUpdate();
-        req.setString(1, id);
-        deleted += req.executeUpdate();
-      }
-    }
-    return deleted;
+    String oldest = "SELECT id FROM requests ORDER BY logged_at, id LIMIT ?";
+    String closed = "SELECT id FROM web_socket_sessions WHERE closed_at IS NOT NULL AND handshake_request_id IN ("
+        + oldest + ")";
+    update(c, "DELETE FROM web_socket_events WHERE session_id IN (" + closed + ")", n);
+    update(c, "DELETE FROM web_socket_sessions WHERE id IN (" + closed + ")", n);
+    update(c, "DELETE FROM porthole_requests WHERE request_id IN (" + oldest + ")", n);
+    return update(c, "DELETE FROM requests WHERE id IN (" + oldest + ")", n);
   }
 
   /**
@@ -210,7 +198,7 @@ final class Store {
     n += update(c, "DELETE FROM web_socket_events WHERE session_id IN (SELECT id FROM web_socket_sessions WHERE "
         + sessions + ")", t);
     n += update(c, "DELETE FROM web_socket_sessions WHERE " + sessions, t);
-    update(c, "DELETE FROM porthole_requests WHERE logged_at < ?", t);
+    update(c, "DELETE FROM porthole_requests WHERE request_id IN (SELECT id FROM requests WHERE logged_at < ?)", t);
     n += update(c, "DELETE FROM requests WHERE logged_at < ?", t);
     return n;
   }
@@ -242,9 +230,9 @@ final class Store {
     return update(c, "DELETE FROM requests WHERE subdomain=?", subdomain);
   }
 
-  private static int update(Connection c, String sql, String arg) throws SQLException {
+  private static int update(Connection c, String sql, Object arg) throws SQLException {
     try (PreparedStatement s = c.prepareStatement(sql)) {
-      s.setString(1, arg);
+      s.setObject(1, arg);
       return s.executeUpdate();
     }
   }

@@ -73,7 +73,7 @@ class SchemaTest {
         .isEqualTo(before);
     assertThat(rows(theirs, "PRAGMA journal_mode")).containsExactly("wal");
     assertThat(rows(theirs, "SELECT name FROM sqlite_master WHERE name LIKE '%porthole%' ORDER BY name"))
-        .containsExactly("idx_porthole_requests_logged", "idx_porthole_requests_logged_at",
+        .containsExactly("idx_porthole_requests_logged",
             "idx_porthole_requests_subdomain", "idx_porthole_requests_tunnel", "porthole_requests",
             "sqlite_autoindex_porthole_requests_1");
   }
