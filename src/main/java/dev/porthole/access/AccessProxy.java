@@ -1,5 +1,6 @@
 package dev.porthole.access;
 
+import dev.porthole.bus.TunnelTarget;
 import dev.porthole.config.AccessConfig;
 import dev.porthole.httpkit.EdgeInterceptor;
 import dev.porthole.httpkit.HtmlPages;
@@ -36,7 +37,8 @@ import java.util.regex.Pattern;
 /**
  * {@code /p/{id}/…}: the tunnel's local target through the app-server (docs/api.md),
  * on vertx-http-proxy. Exactly the {@code /p/{id}} prefix is stripped from the raw path; the rest
- * and the query go on byte for byte. {@code Host} becomes the target's {@code host:port}; {@code
+ * and the query go on byte for byte. {@code Host} becomes the target's {@code host:port} (a stub's: its subdomain, which the shared
+ * stub responder routes by); {@code
  * X-Forwarded-For} is appended, {@code -Proto}, {@code -Host} and {@code -Prefix} set; hop-by-hop
  * headers and those named in {@code Connection} are dropped, and so is porthole's access cookie.
  * {@code Location}/{@code Content-Location} and cookie {@code Path=/} are rewritten under the
@@ -108,12 +110,10 @@ final class AccessProxy {
         }
       }
       return TunnelLookup.reachable(vertx, id)
-          .compose(status -> {
-            String host = status.getString("host");
-            int port = status.getInteger("port");
-            ctx.set(TARGET, SocketAddress.inetSocketAddress(port, host));
+          .compose(target -> {
+            ctx.set(TARGET, SocketAddress.inetSocketAddress(target.port(), target.host()));
             ctx.set(PREFIX_KEY, "/p/" + id);
-            prepare(ctx, in, id, rest, host, port);
+            prepare(ctx, in, id, rest, target);
             Body body = ctx.request().getBody();
             if (body != null && length == null) {
               // No Content-Length: count the bytes as they pass.
@@ -131,12 +131,12 @@ final class AccessProxy {
           });
     }
 
-    private void prepare(ProxyContext ctx, HttpServerRequest in, String id, String rest, String host, int port) {
+    private void prepare(ProxyContext ctx, HttpServerRequest in, String id, String rest, TunnelTarget target) {
       ctx.request().setURI(rest);
       forwardHeaders(ctx.request().headers(), in.getHeader(HttpHeaders.CONNECTION), in.remoteAddress(), in.isSSL(),
           in.authority(), "/p/" + id);
       // Host becomes the target's (the proxy sets X-Forwarded-Host again, to the same value).
-      ctx.request().setAuthority(HostAndPort.create(host, port));
+      ctx.request().setAuthority(hostHeader(target));
     }
 
     private ProxyResponse failure(ProxyContext ctx, Throwable err) {
@@ -222,6 +222,15 @@ final class AccessProxy {
       h.set("X-Forwarded-Host", asked.toString());
     }
     h.set("X-Forwarded-Prefix", prefix);
+  }
+
+  /**
+   * The Host a request to the target carries: the target's {@code host:port}, or for a stub the
+   * Host its responder routes by.
+   */
+  static HostAndPort hostHeader(TunnelTarget target) {
+    return target.hostHeader().isEmpty() ? HostAndPort.create(target.host(), target.port())
+        : HostAndPort.create(target.hostHeader(), -1);
   }
 
   /** Why reaching the target failed: 504 for a dial or answer timeout, else 502. */

@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  * /p/} request would send: the rest of the path after the prefix and the query ({@code /p/{id}?q}
  * → {@code /?q}, where the plain path redirects to {@code /p/{id}/?q}, which ends at the same URI),
  * the caller's headers with {@link AccessProxy#forwardHeaders} applied, cookies and subprotocols
- * (not porthole's {@code bearer.<T>}), {@code Host} = the target. Only then is the caller's
+ * (not porthole's {@code bearer.<T>}), {@code Host} = the target (a stub's: its subdomain). Only then is the caller's
  * handshake accepted; otherwise it is refused with the status a plain request would get: 404, 409,
  * 502 refused or reset, 504 no answer within {@code access.idle_timeout_seconds} (or no connection
  * within {@code access.dial_timeout_seconds}). Frames go through as they are, text or binary, with
@@ -68,10 +68,10 @@ public final class WebSocketPassthrough {
   public void relay(ServerWebSocketHandshake hs, String id) {
     TunnelLookup.reachable(vertx, id)
         .onFailure(err -> hs.reject(((TunnelLookup.Refused) err).status))
-        .onSuccess(status -> {
+        .onSuccess(target -> {
           String prefix = "/p/" + id;
           WebSocketConnectOptions options = new WebSocketConnectOptions()
-              .setHost(status.getString("host")).setPort(status.getInteger("port"))
+              .setHost(target.host()).setPort(target.port())
               .setURI(targetUri(hs.uri(), prefix))
               // Vert.x's own handshake timeout only drops the connection (indistinguishable from a
               // reset): it is just the clean-up, a second after the timer below answers 504.
@@ -87,6 +87,10 @@ public final class WebSocketPassthrough {
               options.addHeader(name, value);
             }
           });
+          if (!target.hostHeader().isEmpty()) {
+            // A stub's responder routes by Host; otherwise the client's own host:port is right.
+            options.putHeader("Host", AccessProxy.hostHeader(target).toString());
+          }
           // A target that does not answer the handshake within access.idle_timeout_seconds is a
           // timeout (504), as for plain /p/ requests.
           boolean[] answered = {false};
@@ -106,12 +110,12 @@ public final class WebSocketPassthrough {
               hs.reject(AccessProxy.targetFailure(ar.cause()).status);
               return;
             }
-            var target = ar.result();
-            Subprotocols.answer(hs, target.subProtocol());
+            var socket = ar.result();
+            Subprotocols.answer(hs, socket.subProtocol());
             hs.accept().onSuccess(caller -> {
-              pipe(caller, target);
-              pipe(target, caller);
-            }).onFailure(err -> target.close());
+              pipe(caller, socket);
+              pipe(socket, caller);
+            }).onFailure(err -> socket.close());
           });
         });
   }

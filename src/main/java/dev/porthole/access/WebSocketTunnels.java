@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code /ws/port-forward/{id}} (docs/api.md), the server end of {@link
- * PortForwardProtocol}: each WebSocket is one fresh TCP connection to the tunnel's local target. Binary messages are the bytes; the text message {@code
+ * PortForwardProtocol}: each WebSocket is one fresh TCP connection to the tunnel's local target
+ * (a stub's: the shared stub responder, which answers the HTTP spoken over it and routes by its Host). Binary messages are the bytes; the text message {@code
  * {"type":"eof"}} half-closes the target's side; any other text closes with 1003. Both directions
  * use backpressure, and {@code access.ws_max_bytes_per_second} is enforced by pausing reads. Close
  * codes: 1000 target closed, 1001 server shutdown ({@code porthole.internal.shutting-down}), 1003
@@ -83,7 +84,7 @@ public final class WebSocketTunnels {
     }
     TunnelLookup.reachable(vertx, id)
         .onFailure(err -> hs.reject(((TunnelLookup.Refused) err).status))
-        .onSuccess(status -> {
+        .onSuccess(target -> {
           if (shuttingDown) {
             hs.reject(503);
             return;
@@ -95,7 +96,7 @@ public final class WebSocketTunnels {
           Conn conn = new Conn(id);
           open.computeIfAbsent(id, k -> new HashSet<>()).add(conn);
           Subprotocols.answer(hs, Subprotocols.offered(hs, PortForwardProtocol.SUBPROTOCOL) ? PortForwardProtocol.SUBPROTOCOL : null);
-          hs.accept().onSuccess(ws -> conn.start(ws, status.getString("host"), status.getInteger("port")))
+          hs.accept().onSuccess(ws -> conn.start(ws, target.host(), target.port()))
               .onFailure(err -> forget(conn));
         });
   }

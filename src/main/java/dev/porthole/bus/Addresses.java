@@ -21,6 +21,12 @@ public final class Addresses {
   public static final String TUNNELS_LIST = "porthole.tunnels.list";
   /** HTTP → manager: {@code {"id"}} → {@link TunnelStatus}. */
   public static final String TUNNELS_GET = "porthole.tunnels.get";
+  /**
+   * Access room → manager (request, local): {@code {"id"}} → {@link TunnelTarget}, the tunnel's
+   * status and the data path's target (a stub's is the stub responder, with the Host it routes by);
+   * fails {@code TUNNEL_NOT_FOUND}. Internal: it names loopback ports the API never shows.
+   */
+  public static final String TUNNELS_TARGET = "porthole.internal.tunnels.target";
   /** HTTP, shutdown → manager: {@code {"id"}} → {@link TunnelStatus} (stopped). */
   public static final String TUNNELS_STOP = "porthole.tunnels.stop";
   /** Shutdown → manager: {@code {}} → {@code {"stopped":n}} once every tunnel has stopped. */

@@ -7,6 +7,7 @@ import dev.porthole.bus.TunnelEvent;
 import dev.porthole.bus.TunnelList;
 import dev.porthole.bus.TunnelRequest;
 import dev.porthole.bus.TunnelStatus;
+import dev.porthole.bus.TunnelTarget;
 import dev.porthole.bus.WorkerSignal;
 import dev.porthole.config.LimitsConfig;
 import dev.porthole.config.PortrConfig;
@@ -71,6 +72,10 @@ public final class TunnelManagerVerticle extends VerticleBase {
     /** A stub's route on the stub responder while it is registered, else null. */
     String stubSubdomain;
     boolean everStarted;
+    /** Where its forwarded connections go, and the Host the stub responder routes by ("" unless a stub). */
+    String targetHost;
+    int targetPort;
+    String hostHeader = "";
   }
 
   /** What a start needs before its tunnel is registered: workers, the pool's connection, a stub's responder port. */
@@ -108,6 +113,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
         bus.<JsonObject>localConsumer(Addresses.TUNNELS_START, this::start).completion(),
         bus.<JsonObject>localConsumer(Addresses.TUNNELS_LIST, this::list).completion(),
         bus.<JsonObject>localConsumer(Addresses.TUNNELS_GET, this::get).completion(),
+        bus.<JsonObject>localConsumer(Addresses.TUNNELS_TARGET, this::target).completion(),
         bus.<JsonObject>localConsumer(Addresses.TUNNELS_STOP, this::stop).completion(),
         bus.<JsonObject>localConsumer(Addresses.TUNNELS_STOP_ALL, this::stopAll).completion(),
         bus.<JsonObject>localConsumer(Addresses.EVENTS_LIST, this::events).completion(),
@@ -146,6 +152,17 @@ public final class TunnelManagerVerticle extends VerticleBase {
     }
   }
 
+  /** The access room's view: the status and where the data path really goes. */
+  private void target(Message<JsonObject> m) {
+    Tunnel t = registry.get(m.body().getString("id", ""));
+    Runtime rt = t == null ? null : runtimes.get(t.id);
+    if (t == null || rt == null) {
+      m.fail(FailureCode.TUNNEL_NOT_FOUND.code(), "tunnel not found");
+    } else {
+      m.reply(new TunnelTarget(t.status, rt.targetHost, rt.targetPort, rt.hostHeader).toJson());
+    }
+  }
+
   private void start(Message<JsonObject> m) {
     if (shuttingDown) {
       m.fail(FailureCode.SHUTTING_DOWN.code(), "app-server is shutting down");
@@ -178,6 +195,12 @@ public final class TunnelManagerVerticle extends VerticleBase {
       Tunnel t = registry.create(req, clock.instant());
       Runtime rt = new Runtime();
       rt.stubSubdomain = req.isStub() ? req.subdomain() : null;
+      // A stub's worker targets the shared responder (which routes by Host); its status keeps what
+      // the caller sent.
+      Prepared p = ar.result();
+      rt.targetHost = req.isStub() ? "127.0.0.1" : req.host();
+      rt.targetPort = req.isStub() ? p.stubPort() : req.port();
+      rt.hostHeader = req.isStub() ? req.subdomain() : "";
       runtimes.put(t.id, rt);
       if (Addresses.REPLY_ON_REGISTERED.equals(m.headers().get(Addresses.REPLY_ON_HEADER))) {
         m.reply(t.view().toJson());
@@ -185,10 +208,8 @@ public final class TunnelManagerVerticle extends VerticleBase {
         rt.waiter = m;
         rt.waitTimer = vertx.setTimer(START_WAIT_MS, id -> release(t, null));
       }
-      Prepared p = ar.result();
-      // A stub's worker targets the shared responder; its status keeps what the caller sent.
-      String targetHost = req.isStub() ? "127.0.0.1" : req.host();
-      int targetPort = req.isStub() ? p.stubPort() : req.port();
+      String targetHost = rt.targetHost;
+      int targetPort = rt.targetPort;
       log.info("start(tunnel={}, type={}, subdomain={}, local={}:{}, workers={})", t.id, req.type(),
           req.subdomain().isEmpty() ? "-" : req.subdomain(), targetHost, targetPort, p.workers());
       WorkerSpec spec = new WorkerSpec(t.id, req, p.workers(), p.sharedConnectionId(), config, knownHosts, targetHost,

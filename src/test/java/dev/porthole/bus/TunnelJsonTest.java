@@ -139,4 +139,16 @@ class TunnelJsonTest {
     assertThat(TunnelRequest.fromJson(r.toJson())).isEqualTo(r);
     assertThat(r.toString()).doesNotContain("admin:pw").contains("<redacted>");
   }
+
+  @Test
+  @DisplayName("TunnelTarget: a stub's carries its Host, a plain tunnel's omits it; both round trip through JSON")
+  void targetRoundTrip() {
+    TunnelTarget stub = new TunnelTarget("running", "127.0.0.1", 40123, "pay-stub");
+    assertThat(stub.toJson().encode())
+        .isEqualTo("{\"status\":\"running\",\"host\":\"127.0.0.1\",\"port\":40123,\"host_header\":\"pay-stub\"}");
+    TunnelTarget plain = new TunnelTarget("unhealthy", "localhost", 3000, "");
+    assertThat(plain.toJson().fieldNames()).containsExactly("status", "host", "port");
+    assertThat(TunnelTarget.fromJson(new JsonObject(stub.toJson().encode()))).isEqualTo(stub);
+    assertThat(TunnelTarget.fromJson(new JsonObject(plain.toJson().encode()))).isEqualTo(plain);
+  }
 }

@@ -5,10 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.porthole.testsupport.JarProcess;
 import dev.porthole.testsupport.Timeouts;
 import io.vertx.core.json.JsonObject;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -116,6 +120,65 @@ class StubTunnelJarIT {
     HttpResponse<String> second = publicGet("pay-stub", "/?who=me");
     assertThat(second.body()).isEqualTo("second me\n");
     assertThat(second.headers().firstValue("Content-Type")).hasValue("text/plain; charset=utf-8");
+  }
+
+  /** One HTTP/1.1 exchange, written raw to 127.0.0.1:port; the whole answer, read until the server closes. */
+  private static String rawExchange(int port, String request) throws Exception {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(30_000);
+      OutputStream out = s.getOutputStream();
+      out.write(request.getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      InputStream in = s.getInputStream();
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  private JsonObject stub(String subdomain, String format, String template) throws Exception {
+    HttpResponse<String> created = call("POST", "/api/v1/tunnels", new JsonObject().put("type", "stub")
+        .put("subdomain", subdomain).put("response_format", format).put("response_tmpl", template));
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    return new JsonObject(created.body());
+  }
+
+  @Test
+  @DisplayName("a stub through the app-server: its proxy_url (GET and POST) and a raw HTTP request over "
+      + "porthole connect's WebSocket tunnel reach the stub responder and answer that stub's template; "
+      + "its status keeps Portr's host \"\" and port 0")
+  void stubThroughAccessRoom() throws Exception {
+    // Two stubs: with one, the responder answers any Host with it and a wrong Host would go unseen.
+    JsonObject alpha = stub("alpha", "text/plain; charset=utf-8", "alpha says {{who}}\n");
+    JsonObject beta = stub("beta", "application/json", "{\"beta\":\"{{who}}\",\"n\":{{n|int}}}");
+    assertThat(beta.getValue("host")).isEqualTo("");
+    assertThat(beta.getValue("port")).isEqualTo(0);
+
+    HttpResponse<String> a = http.send(HttpRequest.newBuilder(URI.create(alpha.getString("proxy_url") + "x?who=me"))
+        .timeout(Duration.ofSeconds(15)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(a.statusCode()).as(a.body()).isEqualTo(200);
+    assertThat(a.headers().firstValue("Content-Type")).hasValue("text/plain; charset=utf-8");
+    assertThat(a.body()).isEqualTo("alpha says me\n");
+    HttpResponse<String> b = http.send(HttpRequest.newBuilder(URI.create(beta.getString("proxy_url") + "?who=q"))
+        .timeout(Duration.ofSeconds(15)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"n\":42}")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(b.statusCode()).as(b.body()).isEqualTo(200);
+    assertThat(b.headers().firstValue("Content-Type")).hasValue("application/json");
+    assertThat(b.body()).isEqualTo("{\"beta\":\"q\",\"n\":42}");
+
+    HttpResponse<String> again = call("GET", "/api/v1/tunnels/" + beta.getString("id"), null);
+    JsonObject status = new JsonObject(again.body());
+    assertThat(status.getValue("host")).as("the status still shows what the caller sent").isEqualTo("");
+    assertThat(status.getValue("port")).isEqualTo(0);
+
+    try (JarProcess p = JarProcess.start(home, "connect", beta.getString("id"), "--api", api)) {
+      int port = Integer.parseInt(p.await("listening 127\\.0\\.0\\.1:(\\d+)", Duration.ofSeconds(30)));
+      String answer = rawExchange(port, "GET /?who=raw&n=7 HTTP/1.1\r\nHost: beta\r\nConnection: close\r\n\r\n");
+      assertThat(answer).as("stderr:\n%s", p.output()).startsWith("HTTP/1.1 200 OK\r\n")
+          .contains("\r\nContent-Type: application/json\r\n").endsWith("\r\n\r\n{\"beta\":\"raw\",\"n\":7}");
+      // The bytes are the caller's own: the responder routes by the Host they carry (Portr's rule), so
+      // with two stubs a Host that names neither finds no route.
+      String unrouted = rawExchange(port, "GET / HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nConnection: close\r\n\r\n");
+      assertThat(unrouted).startsWith("HTTP/1.1 404 Not Found\r\n").endsWith("404 page not found\n");
+    }
   }
 
   @Test
