@@ -372,6 +372,8 @@ final class CaptureWriter {
     } finally {
       autoCommit();
     }
+    // Out of the queue and into the count in that order, so the state never shows a capture as both.
+    pendingCount = 0;
     written.addAndGet(batch.size());
     if (!"on".equals(state)) {
       setOn();
