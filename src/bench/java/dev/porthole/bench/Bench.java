@@ -317,7 +317,7 @@ public final class Bench {
       java.util.function.Function<String, String> clientThreads) throws Exception {
     Cpu.Snapshot relay0 = Cpu.take(relayPid, name -> "relay");
     Cpu.Snapshot client0 = Cpu.take(clientPid, clientThreads);
-    double[] run = wrk("P3", edge, host, seconds, 32);
+    double[] run = wrk("P3-P9", edge, host, seconds, 32);
     Cpu.Snapshot relay1 = Cpu.take(relayPid, name -> "relay");
     Cpu.Snapshot client1 = Cpu.take(clientPid, clientThreads);
     runs.add(run);
@@ -335,6 +335,9 @@ public final class Bench {
     }
     if (name.startsWith("Connect thread")) {
       return "JSch session readers (relay → local)";
+    }
+    if (name.startsWith("porthole-requestlog")) {
+      return "request log (writer, readers)";
     }
     return "other (GC, JIT, …)";
   }
@@ -422,7 +425,7 @@ public final class Bench {
       awaitRoute(edge, onHost, null);
       awaitRoute(edge, offHost, null);
       if (only.isEmpty() || only.contains("P9")) {
-        captureCost(edge, onHost, offHost);
+        captureCost(edge, onHost, offHost, on.pid(), off.pid());
       }
       if (only.isEmpty() || only.contains("P10")) {
         sustained(onApi, edge, onHost);
@@ -439,17 +442,21 @@ public final class Bench {
   }
 
   /** P9: P3's load with capture on and off, alternating. */
-  private void captureCost(String edge, String onHost, String offHost) throws Exception {
+  private void captureCost(String edge, String onHost, String offHost, long onPid, long offPid) throws Exception {
     int seconds = quick ? 3 : 10;
     for (String host : new String[] {onHost, offHost, onHost, offHost}) {
       wrk("P9", edge, host, quick ? 4 : 6, 32);
     }
     List<double[]> on = new ArrayList<>();
     List<double[]> off = new ArrayList<>();
+    List<Cpu.Cost[]> onCost = new ArrayList<>();
+    List<Cpu.Cost[]> offCost = new ArrayList<>();
     for (int r = 0; r < ROUNDS; r++) {
-      on.add(wrk("P9", edge, onHost, seconds, 32));
-      off.add(wrk("P9", edge, offHost, seconds, 32));
+      onCost.add(measured(on, edge, onHost, seconds, onPid, Bench::appServerThreads));
+      offCost.add(measured(off, edge, offHost, seconds, offPid, Bench::appServerThreads));
     }
+    report.cpu("P9", "capture on", column(on, 0), "app-server", onCost);
+    report.cpu("P9", "capture off", column(off, 0), "app-server", offCost);
     report.compare("P9", "HTTP 1 KiB responses through a tunnel, capture on (SQLite) vs off, wrk -c 32", "req/s",
         column(on, 0), "capture off", column(off, 0), null, Report.Better.HIGHER, 0.9, "≥ 0.9 × off");
     report.compare("P9", "p99 latency, same runs", "ms", column(on, 1), "capture off", column(off, 1), null,

@@ -32,6 +32,12 @@ final class CaptureWriter {
   private static final Logger log = LoggerFactory.getLogger(CaptureWriter.class);
   static final String THREAD = "porthole-requestlog-writer";
   static final int BATCH = 500;
+  /**
+   * How long the writer lets captures gather before a transaction: each commit writes every page it
+   * touched to the WAL, so one transaction per request cost several times the insert itself. A
+   * capture is visible (API, live feed) at most this much later.
+   */
+  static final long LINGER_MS = 25;
   static final long MAX_QUEUED_BYTES = 64L << 20;
   static final long MAINTENANCE_MS = 3_600_000;
 
@@ -135,7 +141,10 @@ final class CaptureWriter {
         }
         queue.add(c);
         queuedBytes += w;
-        wake.signal();
+        if (queue.size() == 1 || queue.size() >= BATCH) {
+          // the first wakes the writer, a full batch ends its linger; the ones between need no signal
+          wake.signal();
+        }
       }
     } finally {
       lock.unlock();
@@ -227,6 +236,7 @@ final class CaptureWriter {
             long waitMs = Math.max(1, (conn == null ? nextOpenAt : nextMaintenanceAt) - now());
             wake.await(Math.min(waitMs, 60_000), TimeUnit.MILLISECONDS);
           }
+          linger();
           stopping = !running;
           work.addAll(tasks);
           tasks.clear();
@@ -273,6 +283,18 @@ final class CaptureWriter {
       setOff("the writer stopped: " + e);
     } finally {
       closeConnection();
+    }
+  }
+
+  /** Under the lock: with captures queued and the database open, waits up to {@link #LINGER_MS} for a full batch. */
+  private void linger() throws InterruptedException {
+    if (conn == null || pending != null || queue.isEmpty()) {
+      return;
+    }
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LINGER_MS);
+    long left;
+    while (running && tasks.isEmpty() && queue.size() < BATCH && (left = deadline - System.nanoTime()) > 0) {
+      wake.awaitNanos(left);
     }
   }
 
@@ -344,6 +366,7 @@ final class CaptureWriter {
       for (Capture c : batch) {
         writeOne(c, committed);
       }
+      number(committed, 0);
       conn.commit();
     } catch (SQLException e) {
       rollback();
@@ -355,7 +378,9 @@ final class CaptureWriter {
       try {
         for (Capture c : batch) {
           try {
+            int before = committed.size();
             writeOne(c, committed);
+            number(committed, before);
             conn.commit();
           } catch (SQLException one) {
             rollback();
@@ -394,13 +419,27 @@ final class CaptureWriter {
     Instant at = clock.instant();
     String now = GoFormats.dbTime(at);
     if (c instanceof Capture.Exchange e) {
-      committed.add(new Committed(e, Store.insertExchange(prepared, e, now), at));
+      Store.insertExchange(prepared, e, now);
+      committed.add(new Committed(e, 0, at));
     } else if (c instanceof Capture.WsOpen o) {
       Store.insertSession(prepared, o, now);
     } else if (c instanceof Capture.WsFrame f) {
       Store.insertFrame(prepared, f, now);
     } else if (c instanceof Capture.WsClose w) {
       Store.closeSession(prepared, w, now);
+    }
+  }
+
+  /** Gives the exchanges written from index {@code from} on their seqs (see {@link Store#lastSeq}). */
+  private void number(List<Committed> committed, int from) throws SQLException {
+    int k = committed.size() - from;
+    if (k == 0) {
+      return;
+    }
+    long first = Store.lastSeq(prepared) - k + 1;
+    for (int i = 0; i < k; i++) {
+      Committed c = committed.get(from + i);
+      committed.set(from + i, new Committed(c.exchange(), first + i, c.loggedAt()));
     }
   }
 

@@ -179,7 +179,17 @@ public final class GoFormats {
 
   /** Go sorts map keys as byte strings: UTF-8 order, which is code point order. */
   static int compareUtf8(String a, String b) {
-    return Arrays.compare(a.codePoints().toArray(), b.codePoints().toArray());
+    int n = Math.min(a.length(), b.length());
+    for (int i = 0; i < n; i++) {
+      char x = a.charAt(i);
+      char y = b.charAt(i);
+      if (x != y) {
+        // Outside surrogates UTF-16 order is code point order; header names never get here.
+        return Character.isSurrogate(x) || Character.isSurrogate(y)
+            ? Arrays.compare(a.codePoints().toArray(), b.codePoints().toArray()) : x - y;
+      }
+    }
+    return a.length() - b.length();
   }
 
   private static final char[] HEX = "0123456789abcdef".toCharArray();

@@ -70,6 +70,8 @@ public final class Schema {
   static Connection open(String path, boolean create, boolean readOnly, int busyTimeoutMs) throws SQLException {
     SQLiteConfig config = new SQLiteConfig();
     config.setReadOnly(readOnly);
+    // sqlite-jdbc otherwise runs a second statement (last_insert_rowid) after every insert.
+    config.setGetGeneratedKeys(false);
     Properties props = config.toProperties();
     Connection c = DriverManager.getConnection("jdbc:sqlite:" + path, props);
     try (Statement s = c.createStatement()) {

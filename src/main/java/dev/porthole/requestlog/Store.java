@@ -30,10 +30,10 @@ final class Store {
       + "response_headers,response_body,response_status_code,logged_at,is_replayed,parent_id,duration_ms,bytes_in,"
       + "bytes_out,protocol) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   static final String INSERT_SIDE =
-      "INSERT INTO porthole_requests (request_id,tunnel_id,logged_at) VALUES (?,?,?) RETURNING seq";
+      "INSERT INTO porthole_requests (request_id,tunnel_id,logged_at) VALUES (?,?,?)";
 
-  /** Writes one exchange and its side row; returns its seq. */
-  static long insertExchange(Prepared c, Capture.Exchange e, String loggedAt) throws SQLException {
+  /** Writes one exchange and its side row (its seq: see {@link #lastSeq}). */
+  static void insertExchange(Prepared c, Capture.Exchange e, String loggedAt) throws SQLException {
     {
       PreparedStatement s = c.get(INSERT_REQUEST);
       s.setString(1, e.id());
@@ -61,10 +61,18 @@ final class Store {
       s.setString(1, e.id());
       s.setString(2, e.tunnelId());
       s.setString(3, loggedAt);
-      try (ResultSet rs = s.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
+      s.executeUpdate();
+    }
+  }
+
+  /**
+   * The highest seq. Inside the writer's transaction, which holds the database's write lock, the
+   * side rows it inserted are the last ones, numbered one after another: asking once per batch
+   * is cheaper than a {@code RETURNING} per row.
+   */
+  static long lastSeq(Prepared c) throws SQLException {
+    try (ResultSet rs = c.get("SELECT seq FROM porthole_requests ORDER BY seq DESC LIMIT 1").executeQuery()) {
+      return rs.next() ? rs.getLong(1) : 0;
     }
   }
 
