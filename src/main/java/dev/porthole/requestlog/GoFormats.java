@@ -151,7 +151,11 @@ public final class GoFormats {
    */
   public static String headersJson(Map<String, List<String>> headers) {
     List<String> keys = new ArrayList<>(headers.keySet());
-    keys.sort(GoFormats::compareUtf8);
+    if (!(headers instanceof java.util.SortedMap<String, List<String>> sorted && sorted.comparator() == null
+        && keys.stream().allMatch(GoFormats::ascii))) {
+      // A naturally ordered map of ASCII names (the edge's) is in Go's order already.
+      keys.sort(GoFormats::compareUtf8);
+    }
     StringBuilder b = new StringBuilder(64 + headers.size() * 32);
     b.append('{');
     for (int i = 0; i < keys.size(); i++) {
@@ -199,9 +203,29 @@ public final class GoFormats {
    * controls as six-character escapes with lower-case hex, U+2028/U+2029 always escaped, {@code < > &} when {@code html},
    * lone surrogates (invalid UTF-8 in Go) as U+FFFD.
    */
+  private static boolean ascii(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** True when {@code c} goes into a Go JSON string as it is. */
+  private static boolean plain(char c, boolean html) {
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && !(html && (c == '<' || c == '>' || c == '&'));
+  }
+
   public static StringBuilder string(StringBuilder b, String s, boolean html) {
     b.append('"');
-    for (int i = 0; i < s.length(); i++) {
+    int start = 0;
+    while (start < s.length() && plain(s.charAt(start), html)) {
+      start++;
+    }
+    // Header values are mostly printable ASCII: one append for the run that needs no escaping.
+    b.append(s, 0, start);
+    for (int i = start; i < s.length(); i++) {
       char c = s.charAt(i);
       switch (c) {
         case '"' -> b.append("\\\"");
