@@ -106,6 +106,11 @@ public final class MainVerticle extends VerticleBase {
         ? null : Paths.home().resolve(".portr").resolve("known_hosts");
     http = new HttpVerticle(new HttpVerticle.Slice(settings.app().bindHost(), settings.app().port(), apiToken,
         configured != null ? "configured" : "embedded", settings.auth(), settings.access()));
+    if (!settings.requestLog().enabled()) {
+      // request_log.enabled: false turns capture off whatever the Portr config says (with the
+      // embedded relay there is no Portr config to say it).
+      portr.enableRequestLogging = false;
+    }
     return vertx.deployVerticle(new RequestLogVerticle(settings.requestLog().withPortr(portr)))
         .compose(id -> vertx.deployVerticle(new TunnelManagerVerticle(portr, new JschConnector(), knownHosts, Clock.systemUTC(),
             settings.limits())))

@@ -43,6 +43,7 @@ public final class ConfigDefaults {
             .put("max_concurrency", 32)
             .put("deliveries_kept", 500))
         .put("request_log", new JsonObject()
+            .put("enabled", true)
             .put("path", "~/.portr/db.sqlite")
             .put("max_rows", 100_000)
             .put("queue_size", 10_000)

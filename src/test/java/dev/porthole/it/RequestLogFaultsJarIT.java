@@ -180,4 +180,19 @@ class RequestLogFaultsJarIT {
     assertThat(after.getLong("written") + after.getLong("dropped")).isEqualTo(30);
     assertThat(app.output()).contains("dropping captures");
   }
+
+  @Test
+  @DisplayName("request_log.enabled: false captures nothing, with the embedded relay too, and says so")
+  void disabled() throws Exception {
+    startApp("enabled: false");
+    tunnel("rf-off");
+    traffic("rf-off", 3);
+    JsonObject s = state();
+    assertThat(s.getString("state")).isEqualTo("disabled");
+    assertThat(s.getBoolean("enabled")).isFalse();
+    HttpResponse<String> list = call("GET", "/api/v1/requests", null);
+    assertThat(list.statusCode()).isEqualTo(503);
+    assertThat(list.body()).isEqualTo("{\"message\":\"request logging is disabled\"}");
+    assertThat(Files.exists(home.resolve(".portr/db.sqlite"))).isFalse();
+  }
 }
