@@ -89,13 +89,15 @@ public final class Addresses {
   public static final String REQUESTS_CAPTURE = "porthole.internal.requests.capture";
   /**
    * Request log → everyone (publish): the summary item of each request once it is committed to the
-   * database ({@code RequestItem} shape, plus {@code seq}, porthole's commit order).
+   * database ({@code RequestItem} shape, plus {@code seq}, porthole's commit order: from 1 per
+   * process, not stored).
    */
   public static final String REQUESTS_CAPTURED = "porthole.requests.captured";
   /**
    * HTTP → request log: {@code {"tunnel_id"?, "subdomain"?, "filter"?, "limit", "before"?}} →
    * {@code {"requests":[item…],"next":cursor|null}}, newest first; or {@code {"after_seq":n,
-   * "limit"}} → {@code {"requests":[item+seq…]}} in commit order (the SSE backlog). Fails {@code
+   * "limit"}} → {@code {"requests":[item+seq…]}} in commit order, from the last 1 000 committed (the
+   * SSE backlog). Fails {@code
    * INVALID_REQUEST} (bad cursor), {@code LOG_UNAVAILABLE}.
    */
   public static final String REQUESTS_LIST = "porthole.requests.list";

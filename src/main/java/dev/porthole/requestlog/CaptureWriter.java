@@ -45,6 +45,13 @@ final class CaptureWriter {
   record State(String state, String reason, int queued, long dropped, long written) {
   }
 
+  /**
+   * The live feed's numbering of committed requests, from 1 in this process (kept nowhere: the
+   * database would pay a B-tree write per request for it). Process-wide, so a request log that
+   * is deployed again goes on from where the last one stopped.
+   */
+  private static final AtomicLong SEQ = new AtomicLong();
+
   /** A request row committed, with its commit order and the time it was stored with. */
   record Committed(Capture.Exchange exchange, long seq, Instant loggedAt) {
   }
@@ -366,8 +373,8 @@ final class CaptureWriter {
       for (Capture c : batch) {
         writeOne(c, committed);
       }
-      number(committed, 0);
       conn.commit();
+      number(committed, 0);
     } catch (SQLException e) {
       rollback();
       committed.clear();
@@ -377,13 +384,14 @@ final class CaptureWriter {
       // one capture the database refuses (a duplicate id): write the others one by one
       try {
         for (Capture c : batch) {
+          int before = committed.size();
           try {
-            int before = committed.size();
             writeOne(c, committed);
-            number(committed, before);
             conn.commit();
+            number(committed, before);
           } catch (SQLException one) {
             rollback();
+            committed.subList(before, committed.size()).clear();
             if (!isConstraint(one)) {
               throw one;
             }
@@ -430,16 +438,11 @@ final class CaptureWriter {
     }
   }
 
-  /** Gives the exchanges written from index {@code from} on their seqs (see {@link Store#lastSeq}). */
-  private void number(List<Committed> committed, int from) throws SQLException {
-    int k = committed.size() - from;
-    if (k == 0) {
-      return;
-    }
-    long first = Store.lastSeq(prepared) - k + 1;
-    for (int i = 0; i < k; i++) {
-      Committed c = committed.get(from + i);
-      committed.set(from + i, new Committed(c.exchange(), first + i, c.loggedAt()));
+  /** Once committed: gives the exchanges from index {@code from} on their seqs, in commit order. */
+  private static void number(List<Committed> committed, int from) {
+    for (int i = from; i < committed.size(); i++) {
+      Committed c = committed.get(i);
+      committed.set(i, new Committed(c.exchange(), SEQ.incrementAndGet(), c.loggedAt()));
     }
   }
 

@@ -17,7 +17,9 @@ import io.vertx.core.json.JsonObject;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +43,11 @@ public final class RequestLogVerticle extends VerticleBase {
   static final int MAX_LIMIT = 500;
   static final int MAX_WAITERS = 1_000;
   static final long STOP_LIMIT_MS = 10_000;
+  /**
+   * How many of the latest committed summaries the live feed's backlog keeps ({@code after_seq}):
+   * a client resuming from further back gets what is kept, as with the lifecycle event stream.
+   */
+  static final int RECENT = 1_000;
 
   private final RequestLogConfig config;
   private final Clock clock;
@@ -52,6 +59,8 @@ public final class RequestLogVerticle extends VerticleBase {
   private final BlockingQueue<Connection> idle = new ArrayBlockingQueue<>(READERS);
   private final Map<String, List<Promise<JsonObject>>> waiters = new HashMap<>();
   private int waiting;
+  /** The latest committed summaries with their seq, oldest first, ≤ {@link #RECENT}. */
+  private final ArrayDeque<JsonObject> recent = new ArrayDeque<>();
   private Context context;
 
   public RequestLogVerticle(RequestLogConfig config) {
@@ -173,7 +182,13 @@ public final class RequestLogVerticle extends VerticleBase {
   private void committed(List<CaptureWriter.Committed> batch) {
     context.runOnContext(v -> {
       for (CaptureWriter.Committed c : batch) {
-        vertx.eventBus().publish(Addresses.REQUESTS_CAPTURED, Store.summary(c.exchange(), c.loggedAt(), c.seq()));
+        JsonObject summary = Store.summary(c.exchange(), c.loggedAt(), c.seq());
+        recent.addLast(summary);
+        if (recent.size() > RECENT) {
+          recent.removeFirst();
+        }
+        // the bus's JSON codec copies it for each consumer: the kept one is never shared
+        vertx.eventBus().publish(Addresses.REQUESTS_CAPTURED, summary);
         List<Promise<JsonObject>> list = waiters.remove(c.exchange().id());
         if (list != null) {
           waiting -= list.size();
@@ -194,8 +209,11 @@ public final class RequestLogVerticle extends VerticleBase {
       return;
     }
     if (q.containsKey("after_seq")) {
-      long after = q.getLong("after_seq", 0L);
-      read(m, c -> new JsonObject().put("requests", new JsonArray(new ArrayList<>(Store.afterSeq(c, after, limit)))));
+      if (writer == null) {
+        m.fail(FailureCode.LOG_UNAVAILABLE.code(), "request logging is disabled");
+        return;
+      }
+      m.reply(new JsonObject().put("requests", recentAfter(q.getLong("after_seq", 0L), limit)));
       return;
     }
     Store.Cursor before = null;
@@ -215,6 +233,24 @@ public final class RequestLogVerticle extends VerticleBase {
       return new JsonObject().put("requests", new JsonArray(new ArrayList<>(page.items())))
           .put("next", page.next() == null ? null : page.next().encode());
     });
+  }
+
+  /** The kept summaries with seq above {@code after}, in seq order, at most {@code limit}. */
+  private JsonArray recentAfter(long after, int limit) {
+    List<Object> out = new ArrayList<>();
+    Iterator<JsonObject> newestFirst = recent.descendingIterator();
+    int newer = 0;
+    while (newestFirst.hasNext() && newestFirst.next().getLong("seq") > after) {
+      newer++;
+    }
+    Iterator<JsonObject> it = recent.iterator();
+    for (int skip = recent.size() - newer; skip > 0; skip--) {
+      it.next();
+    }
+    while (it.hasNext() && out.size() < limit) {
+      out.add(it.next());
+    }
+    return new JsonArray(out);
   }
 
   private static int limit(JsonObject q) {
@@ -249,7 +285,12 @@ public final class RequestLogVerticle extends VerticleBase {
     }
     Future.fromCompletionStage(writer.delete(c -> tunnel.isEmpty() ? Store.deleteBySubdomain(c, subdomain)
             : Store.deleteByTunnel(c, tunnel)), context)
-        .onSuccess(n -> m.reply(new JsonObject().put("deleted", n)))
+        .onSuccess(n -> {
+          // the backlog no longer offers what was deleted (commits before the delete are already in it)
+          recent.removeIf(item -> tunnel.isEmpty() ? subdomain.equals(item.getString("subdomain"))
+              : tunnel.equals(item.getString("tunnel_id")));
+          m.reply(new JsonObject().put("deleted", n));
+        })
         .onFailure(e -> m.fail(FailureCode.LOG_UNAVAILABLE.code(), e.getMessage()));
   }
 

@@ -2,6 +2,7 @@ package dev.porthole.requestlog;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
@@ -54,13 +55,62 @@ public final class Schema {
       "CREATE INDEX IF NOT EXISTS `idx_web_socket_events_session_id` ON `web_socket_events`(`session_id`)",
       "CREATE INDEX IF NOT EXISTS `idx_web_socket_events_logged_at` ON `web_socket_events`(`logged_at`)");
 
-  /** porthole's own: commit order and tunnel of the rows it captured, and the paging indexes. */
+  /**
+   * porthole's own: which tunnel of the app-server carried each request it captured (one B-tree,
+   * keyed by the request's id, so a capture costs one more row and nothing else), and the paging
+   * indexes on Portr's table.
+   */
   public static final List<String> PORTHOLE_DDL = List.of(
-      "CREATE TABLE IF NOT EXISTS porthole_requests (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
-          + "request_id TEXT NOT NULL UNIQUE, tunnel_id TEXT NOT NULL, logged_at datetime NOT NULL)",
-      "CREATE INDEX IF NOT EXISTS idx_porthole_requests_tunnel ON porthole_requests(tunnel_id, logged_at, request_id)",
+      "CREATE TABLE IF NOT EXISTS porthole_requests (request_id TEXT PRIMARY KEY, tunnel_id TEXT NOT NULL) "
+          + "WITHOUT ROWID",
       "CREATE INDEX IF NOT EXISTS idx_porthole_requests_logged ON requests(logged_at, id)",
       "CREATE INDEX IF NOT EXISTS idx_porthole_requests_subdomain ON requests(subdomain, logged_at, id)");
+
+  /**
+   * Brings a side table of the earlier layout ({@code seq} autoincrement, {@code logged_at}, a
+   * tunnel index: four B-tree writes per capture) to the current one, keeping each request's
+   * tunnel, in one transaction. A no-op when the table is absent or already current; safe against
+   * another writer doing the same (the check is repeated under the write lock).
+   */
+  static void migrate(Connection c) throws SQLException {
+    if (!hasSeqColumn(c)) {
+      return;
+    }
+    boolean auto = c.getAutoCommit();
+    try (Statement s = c.createStatement()) {
+      c.setAutoCommit(true);
+      s.execute("BEGIN IMMEDIATE");
+      try {
+        if (hasSeqColumn(c)) {
+          s.execute("DROP TABLE IF EXISTS porthole_requests_migrating");
+          s.execute("CREATE TABLE porthole_requests_migrating (request_id TEXT PRIMARY KEY, tunnel_id TEXT NOT NULL) "
+              + "WITHOUT ROWID");
+          s.execute("INSERT OR IGNORE INTO porthole_requests_migrating (request_id, tunnel_id) "
+              + "SELECT request_id, tunnel_id FROM porthole_requests");
+          s.execute("DROP TABLE porthole_requests"); // with its indexes
+          s.execute("DELETE FROM sqlite_sequence WHERE name = 'porthole_requests'");
+          s.execute("ALTER TABLE porthole_requests_migrating RENAME TO porthole_requests");
+        }
+        s.execute("COMMIT");
+      } catch (SQLException | RuntimeException e) {
+        try {
+          s.execute("ROLLBACK");
+        } catch (SQLException ignored) {
+          // the failure above is the one to report
+        }
+        throw e;
+      }
+    } finally {
+      c.setAutoCommit(auto);
+    }
+  }
+
+  private static boolean hasSeqColumn(Connection c) throws SQLException {
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT 1 FROM pragma_table_info('porthole_requests') WHERE name = 'seq'")) {
+      return rs.next();
+    }
+  }
 
   /**
    * Opens a connection with Portr's pragmas ({@code busy_timeout} may be shortened by tests).
@@ -85,6 +135,7 @@ public final class Schema {
         for (String ddl : PORTR_DDL) {
           s.execute(ddl);
         }
+        migrate(c);
         for (String ddl : PORTHOLE_DDL) {
           s.execute(ddl);
         }

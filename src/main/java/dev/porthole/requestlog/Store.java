@@ -29,10 +29,9 @@ final class Store {
   static final String INSERT_REQUEST = "INSERT INTO requests (id,subdomain,localport,host,url,method,headers,body,"
       + "response_headers,response_body,response_status_code,logged_at,is_replayed,parent_id,duration_ms,bytes_in,"
       + "bytes_out,protocol) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-  static final String INSERT_SIDE =
-      "INSERT INTO porthole_requests (request_id,tunnel_id,logged_at) VALUES (?,?,?)";
+  static final String INSERT_SIDE = "INSERT INTO porthole_requests (request_id,tunnel_id) VALUES (?,?)";
 
-  /** Writes one exchange and its side row (its seq: see {@link #lastSeq}). */
+  /** Writes one exchange and its side row (its tunnel). */
   static void insertExchange(Prepared c, Capture.Exchange e, String loggedAt) throws SQLException {
     {
       PreparedStatement s = c.get(INSERT_REQUEST);
@@ -60,19 +59,7 @@ final class Store {
       PreparedStatement s = c.get(INSERT_SIDE);
       s.setString(1, e.id());
       s.setString(2, e.tunnelId());
-      s.setString(3, loggedAt);
       s.executeUpdate();
-    }
-  }
-
-  /**
-   * The highest seq. Inside the writer's transaction, which holds the database's write lock, the
-   * side rows it inserted are the last ones, numbered one after another: asking once per batch
-   * is cheaper than a {@code RETURNING} per row.
-   */
-  static long lastSeq(Prepared c) throws SQLException {
-    try (ResultSet rs = c.get("SELECT seq FROM porthole_requests ORDER BY seq DESC LIMIT 1").executeQuery()) {
-      return rs.next() ? rs.getLong(1) : 0;
     }
   }
 
@@ -284,14 +271,17 @@ final class Store {
     }
   }
 
-  static Page list(Connection c, String tunnelId, String subdomain, String filter, int limit, Cursor before)
-      throws SQLException {
+  /** A statement and its arguments (Integer or String). */
+  record Query(String sql, List<Object> args) {
+  }
+
+  /** The list's statement: its rows newest first, one more than {@code limit} (whether there is a next page). */
+  static Query listQuery(String tunnelId, String subdomain, String filter, int limit, Cursor before) {
     boolean byTunnel = tunnelId != null && !tunnelId.isEmpty();
-    // with a tunnel the side table leads (its index has tunnel_id, logged_at, request_id)
-    String at = byTunnel ? "p.logged_at" : "r.logged_at";
-    String id = byTunnel ? "p.request_id" : "r.id";
+    // Either way Portr's table leads, newest first on (logged_at, id), and each row finds its side
+    // row by its key: CROSS JOIN keeps that order (no sort step) whatever the planner guesses.
     StringBuilder sql = new StringBuilder("SELECT ").append(SUMMARY_COLUMNS).append(byTunnel
-        ? " FROM porthole_requests p JOIN requests r ON r.id = p.request_id WHERE p.tunnel_id = ?"
+        ? " FROM requests r CROSS JOIN porthole_requests p ON p.request_id = r.id WHERE p.tunnel_id = ?"
         : " FROM requests r LEFT JOIN porthole_requests p ON p.request_id = r.id WHERE 1=1");
     List<Object> args = new ArrayList<>();
     if (byTunnel) {
@@ -306,17 +296,23 @@ final class Store {
       args.add(likePattern(filter.strip()));
     }
     if (before != null) {
-      sql.append(" AND (").append(at).append(", ").append(id).append(") < (?, ?)");
+      sql.append(" AND (r.logged_at, r.id) < (?, ?)");
       args.add(before.loggedAt());
       args.add(before.id());
     }
-    sql.append(" ORDER BY ").append(at).append(" DESC, ").append(id).append(" DESC LIMIT ?");
+    sql.append(" ORDER BY r.logged_at DESC, r.id DESC LIMIT ?");
     args.add(limit + 1);
+    return new Query(sql.toString(), args);
+  }
+
+  static Page list(Connection c, String tunnelId, String subdomain, String filter, int limit, Cursor before)
+      throws SQLException {
+    Query q = listQuery(tunnelId, subdomain, filter, limit, before);
     List<JsonObject> items = new ArrayList<>();
     Cursor next = null;
-    try (PreparedStatement s = c.prepareStatement(sql.toString())) {
+    try (PreparedStatement s = c.prepareStatement(q.sql())) {
       s.setQueryTimeout(QUERY_TIMEOUT_S);
-      bind(s, args);
+      bind(s, q.args());
       try (ResultSet rs = s.executeQuery()) {
         while (rs.next()) {
           if (items.size() == limit) {
@@ -330,23 +326,6 @@ final class Store {
     }
     items.forEach(i -> i.remove("_logged_at_raw"));
     return new Page(items, next);
-  }
-
-  /** porthole's own rows with seq above {@code afterSeq}, in commit order, each with its seq. */
-  static List<JsonObject> afterSeq(Connection c, long afterSeq, int limit) throws SQLException {
-    List<JsonObject> items = new ArrayList<>();
-    try (PreparedStatement s = c.prepareStatement("SELECT " + SUMMARY_COLUMNS + ", p.seq FROM porthole_requests p "
-        + "JOIN requests r ON r.id = p.request_id WHERE p.seq > ? ORDER BY p.seq LIMIT ?")) {
-      s.setQueryTimeout(QUERY_TIMEOUT_S);
-      s.setLong(1, afterSeq);
-      s.setInt(2, limit);
-      try (ResultSet rs = s.executeQuery()) {
-        while (rs.next()) {
-          items.add(summary(rs, false).put("seq", rs.getLong("seq")));
-        }
-      }
-    }
-    return items;
   }
 
   /** The detail item, or null. */
@@ -522,7 +501,7 @@ final class Store {
     return "%" + escaped.toLowerCase(java.util.Locale.ROOT) + "%";
   }
 
-  private static void bind(PreparedStatement s, List<Object> args) throws SQLException {
+  static void bind(PreparedStatement s, List<Object> args) throws SQLException {
     for (int i = 0; i < args.size(); i++) {
       Object a = args.get(i);
       if (a instanceof Integer n) {

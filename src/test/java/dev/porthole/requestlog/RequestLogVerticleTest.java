@@ -230,6 +230,52 @@ class RequestLogVerticleTest {
     assertThat(SchemaTest.rows(db, "SELECT COUNT(*) FROM porthole_requests")).containsExactly("3");
   }
 
+  @Test
+  void the_seq_backlog_keeps_the_latest_and_forgets_what_is_deleted() throws Exception {
+    deploy(0, 5_000);
+    List<JsonObject> published = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(Addresses.REQUESTS_CAPTURED, m -> published.add(m.body()));
+    int n = RequestLogVerticle.RECENT + 5;
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Capture.Exchange e = exchange(i % 2 == 0 ? "t1" : "t2", i % 2 == 0 ? "web" : "api", "/" + i, new byte[0], 0);
+      ids.add(e.id());
+      send(e);
+    }
+    Timeouts.pollUntil(Duration.ofSeconds(20), n + " published", () -> published.size() == n);
+    List<Long> seqs = published.stream().map(j -> j.getLong("seq")).toList();
+    assertThat(seqs).isSorted().doesNotHaveDuplicates();
+    assertThat(seqs.get(n - 1) - seqs.get(0)).as("numbered one after another").isEqualTo(n - 1);
+
+    // from before what is kept: the oldest kept on, in pages, each item as it was published
+    List<JsonObject> backlog = new ArrayList<>();
+    long after = 0;
+    while (true) {
+      JsonArray page = request(Addresses.REQUESTS_LIST, new JsonObject().put("after_seq", after).put("limit", 300))
+          .getJsonArray("requests");
+      page.forEach(o -> backlog.add((JsonObject) o));
+      if (page.size() < 300) {
+        break;
+      }
+      after = page.getJsonObject(page.size() - 1).getLong("seq");
+    }
+    assertThat(backlog).containsExactlyElementsOf(published.subList(5, n));
+    assertThat(ids(request(Addresses.REQUESTS_LIST, new JsonObject().put("after_seq", seqs.get(n - 3)))))
+        .containsExactlyElementsOf(ids.subList(n - 2, n));
+    assertThat(ids(request(Addresses.REQUESTS_LIST, new JsonObject().put("after_seq", seqs.get(n - 1)))))
+        .isEmpty();
+
+    request(Addresses.REQUESTS_DELETE, new JsonObject().put("tunnel_id", "t2"));
+    JsonArray left = request(Addresses.REQUESTS_LIST, new JsonObject().put("after_seq", seqs.get(n - 11)))
+        .getJsonArray("requests");
+    assertThat(left.stream().map(o -> ((JsonObject) o).getString("tunnel_id")).distinct().toList())
+        .containsExactly("t1");
+    assertThat(left).hasSize(5);
+    request(Addresses.REQUESTS_DELETE, new JsonObject().put("subdomain", "web"));
+    assertThat(ids(request(Addresses.REQUESTS_LIST, new JsonObject().put("after_seq", 0)))).isEmpty();
+    assertThat(SchemaTest.rows(db, "SELECT COUNT(*) FROM porthole_requests")).containsExactly("0");
+  }
+
   static List<String> ids(JsonObject list) {
     return list.getJsonArray("requests").stream().map(o -> ((JsonObject) o).getString("id")).toList();
   }
@@ -286,7 +332,7 @@ class RequestLogVerticleTest {
     awaitState("on");
     try (Connection other = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = other.createStatement()) {
       s.execute("BEGIN IMMEDIATE");
-      s.execute("DELETE FROM porthole_requests WHERE seq < 0");
+      s.execute("DELETE FROM porthole_requests WHERE request_id = ''");
       send(exchange("t1", "web", "/locked", new byte[0], 0));
       awaitReason("cannot write " + db + ": database is locked");
       assertThat(state().getString("state")).isEqualTo("off");
@@ -310,7 +356,7 @@ class RequestLogVerticleTest {
     // Pruned in chunks of 1 % of the cap (at least 1): the 7th row went over 5 + 1, back to 5; the 8th makes 6.
     assertThat(SchemaTest.rows(db, "SELECT id FROM requests ORDER BY logged_at, id"))
         .containsExactlyElementsOf(ids.subList(2, 8));
-    assertThat(SchemaTest.rows(db, "SELECT request_id FROM porthole_requests ORDER BY seq"))
+    assertThat(SchemaTest.rows(db, "SELECT request_id FROM porthole_requests ORDER BY request_id"))
         .containsExactlyElementsOf(ids.subList(2, 8));
   }
 

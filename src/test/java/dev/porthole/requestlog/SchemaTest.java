@@ -73,9 +73,67 @@ class SchemaTest {
         .isEqualTo(before);
     assertThat(rows(theirs, "PRAGMA journal_mode")).containsExactly("wal");
     assertThat(rows(theirs, "SELECT name FROM sqlite_master WHERE name LIKE '%porthole%' ORDER BY name"))
-        .containsExactly("idx_porthole_requests_logged",
-            "idx_porthole_requests_subdomain", "idx_porthole_requests_tunnel", "porthole_requests",
-            "sqlite_autoindex_porthole_requests_1");
+        .containsExactly("idx_porthole_requests_logged", "idx_porthole_requests_subdomain", "porthole_requests");
+    assertThat(sql(theirs, "porthole_requests")).endsWith("WITHOUT ROWID");
+    assertThat(rows(theirs, "SELECT name, pk FROM pragma_table_info('porthole_requests')"))
+        .containsExactly("request_id|1", "tunnel_id|0");
+  }
+
+  @Test
+  void a_side_table_of_the_earlier_layout_is_migrated_keeping_each_requests_tunnel(@TempDir Path dir)
+      throws Exception {
+    Path db = portrDb(dir);
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE porthole_requests (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+          + "request_id TEXT NOT NULL UNIQUE, tunnel_id TEXT NOT NULL, logged_at datetime NOT NULL)");
+      s.execute("CREATE INDEX idx_porthole_requests_tunnel ON porthole_requests(tunnel_id, logged_at, request_id)");
+      s.execute("INSERT INTO porthole_requests (request_id, tunnel_id, logged_at) VALUES "
+          + "('r1', 't1', '2026-01-01 00:00:00+00:00'), ('r2', 't2', '2026-01-01 00:00:01+00:00')");
+    }
+    for (int open = 0; open < 2; open++) { // the second open finds it current
+      Schema.open(db.toString(), true, false, 5000).close();
+      assertThat(rows(db, "SELECT request_id, tunnel_id FROM porthole_requests ORDER BY request_id"))
+          .containsExactly("r1|t1", "r2|t2");
+      assertThat(rows(db, "SELECT name FROM sqlite_master WHERE name LIKE '%porthole%' ORDER BY name"))
+          .containsExactly("idx_porthole_requests_logged", "idx_porthole_requests_subdomain", "porthole_requests");
+      assertThat(sql(db, "porthole_requests")).endsWith("WITHOUT ROWID");
+      assertThat(rows(db, "SELECT COUNT(*) FROM sqlite_sequence WHERE name = 'porthole_requests'"))
+          .containsExactly("0");
+    }
+  }
+
+  @Test
+  void listing_by_tunnel_walks_the_time_index_newest_first_without_sorting(@TempDir Path dir) throws Exception {
+    Path db = dir.resolve("db.sqlite");
+    Schema.open(db.toString(), true, false, 5000).close();
+    Store.Cursor cursor = new Store.Cursor("2026-01-01 00:00:00+00:00", "r1");
+    for (Store.Cursor before : java.util.Arrays.asList(null, cursor)) {
+      for (String filter : java.util.Arrays.asList(null, "hooks")) {
+        Store.Query q = Store.listQuery("t1", null, filter, 50, before);
+        List<String> plan = plan(db, q);
+        assertThat(plan).as("%s", q.sql()).anySatisfy(step -> assertThat(step)
+            .matches("(SCAN|SEARCH) r USING INDEX idx_porthole_requests_logged.*"));
+        assertThat(plan).as("%s", q.sql()).anySatisfy(step -> assertThat(step)
+            .contains("SEARCH p USING PRIMARY KEY (request_id=?)"));
+        assertThat(plan).as("%s", q.sql()).noneSatisfy(step -> assertThat(step).contains("TEMP B-TREE"));
+      }
+    }
+    List<String> all = plan(db, Store.listQuery(null, null, null, 50, cursor));
+    assertThat(all).noneSatisfy(step -> assertThat(step).contains("TEMP B-TREE"));
+  }
+
+  private static List<String> plan(Path db, Store.Query q) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+        java.sql.PreparedStatement s = c.prepareStatement("EXPLAIN QUERY PLAN " + q.sql())) {
+      Store.bind(s, q.args());
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString("detail"));
+        }
+      }
+    }
+    return out;
   }
 
   @Test
