@@ -1,5 +1,6 @@
 package dev.porthole.requestlog;
 
+import dev.porthole.json.GoJson;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -196,13 +197,6 @@ public final class GoFormats {
     return a.length() - b.length();
   }
 
-  private static final char[] HEX = "0123456789abcdef".toCharArray();
-
-  /**
-   * A JSON string as Go's encoding/json writes it (Go ≥ 1.22): {@code \b \f \n \r \t}, other
-   * controls as six-character escapes with lower-case hex, U+2028/U+2029 always escaped, {@code < > &} when {@code html},
-   * lone surrogates (invalid UTF-8 in Go) as U+FFFD.
-   */
   private static boolean ascii(String s) {
     for (int i = 0; i < s.length(); i++) {
       if (s.charAt(i) >= 0x80) {
@@ -212,45 +206,9 @@ public final class GoFormats {
     return true;
   }
 
-  /** True when {@code c} goes into a Go JSON string as it is. */
-  private static boolean plain(char c, boolean html) {
-    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && !(html && (c == '<' || c == '>' || c == '&'));
-  }
-
+  /** A JSON string as Go's encoding/json writes it ({@link GoJson#string}). */
   public static StringBuilder string(StringBuilder b, String s, boolean html) {
-    b.append('"');
-    int start = 0;
-    while (start < s.length() && plain(s.charAt(start), html)) {
-      start++;
-    }
-    // Header values are mostly printable ASCII: one append for the run that needs no escaping.
-    b.append(s, 0, start);
-    for (int i = start; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        case '\n' -> b.append("\\n");
-        case '\r' -> b.append("\\r");
-        case '\t' -> b.append("\\t");
-        case '\b' -> b.append("\\b");
-        case '\f' -> b.append("\\f");
-        case '\u2028' -> b.append("\\u2028");
-        case '\u2029' -> b.append("\\u2029");
-        default -> {
-          if (c < 0x20 || (html && (c == '<' || c == '>' || c == '&'))) {
-            b.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 0xF]);
-          } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-            b.append(c).append(s.charAt(++i));
-          } else if (Character.isSurrogate(c)) {
-            b.append('\ufffd');
-          } else {
-            b.append(c);
-          }
-        }
-      }
-    }
-    return b.append('"');
+    return GoJson.string(b, s, html);
   }
 
   /** The bytes as text when they are valid UTF-8 (Go's {@code utf8.Valid}), else null. */

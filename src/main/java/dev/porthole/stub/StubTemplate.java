@@ -1,5 +1,6 @@
 package dev.porthole.stub;
 
+import dev.porthole.json.GoJson;
 import java.math.BigDecimal;
 import java.util.List;
 import java.util.Locale;
@@ -138,37 +139,8 @@ public final class StubTemplate {
     return sign + bd.toPlainString();
   }
 
-  /** Go's {@code json.Marshal} of a string: HTML-safe escapes, {@code \b} and {@code \f} short. */
+  /** Go's {@code json.Marshal} of a string. */
   public static String jsonString(String s) {
-    StringBuilder b = new StringBuilder(s.length() + 2).append('"');
-    appendJsonChars(b, s);
-    return b.append('"').toString();
-  }
-
-  static void appendJsonChars(StringBuilder b, String s) {
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        case '\n' -> b.append("\\n");
-        case '\r' -> b.append("\\r");
-        case '\t' -> b.append("\\t");
-        case '\b' -> b.append("\\b");
-        case '\f' -> b.append("\\f");
-        case '<', '>', '&', '\u2028', '\u2029' -> b.append(String.format("\\u%04x", (int) c));
-        default -> {
-          if (c < 0x20) {
-            b.append(String.format("\\u%04x", (int) c));
-          } else if (Character.isSurrogate(c)
-              && !(Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1)))
-              && !(Character.isLowSurrogate(c) && i > 0 && Character.isHighSurrogate(s.charAt(i - 1)))) {
-            b.append("\\ufffd"); // Go replaces what is not valid UTF-8
-          } else {
-            b.append(c);
-          }
-        }
-      }
-    }
+    return GoJson.string(new StringBuilder(s.length() + 2), s, true).toString();
   }
 }
