@@ -5,7 +5,6 @@ import dev.porthole.connect.ConnectFailure;
 import dev.porthole.connect.Listener;
 import dev.porthole.connect.PortForwardProtocol;
 import dev.porthole.connect.StdioSession;
-import dev.porthole.logging.Redactor;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.concurrent.Callable;
@@ -13,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import sun.misc.Signal;
@@ -39,22 +39,15 @@ public final class ConnectCommand implements Callable<Integer> {
   @Option(names = "--stdio", description = "carry one connection over stdin/stdout instead of listening")
   boolean stdio;
 
-  @Option(names = "--api", paramLabel = "URL", defaultValue = "http://127.0.0.1:7778",
-      description = "the app-server (default http://127.0.0.1:7778)")
-  String api;
-
-  @Option(names = "--token", paramLabel = "TOKEN",
-      description = "the API token or a JWT with the access scope (also PORTR_APP_SERVER_TOKEN)")
-  String token;
+  @Mixin
+  AppServerAccess server = new AppServerAccess();
 
   @Override
   public Integer call() throws Exception {
-    String credential = token != null ? token.strip()
-        : System.getenv().getOrDefault(AppServerCommand.TOKEN_ENV, "").strip();
-    Redactor.register(credential);
+    String credential = server.credential();
     Vertx vertx = Vertx.vertx();
     try {
-      String wsUrl = Service.await(new AppServerClient(vertx, api, credential).websocketUrl(tunnel), 30,
+      String wsUrl = Service.await(new AppServerClient(vertx, server.api(), credential).websocketUrl(tunnel), 30,
           "looking the tunnel up");
       return stdio ? runStdio(vertx, wsUrl, credential) : runListener(vertx, wsUrl, credential);
     } catch (ConnectFailure f) {

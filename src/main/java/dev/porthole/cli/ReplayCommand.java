@@ -1,6 +1,5 @@
 package dev.porthole.cli;
 
-import dev.porthole.logging.Redactor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -19,6 +18,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -60,13 +60,8 @@ public final class ReplayCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print the new request's JSON (as GET /api/v1/requests/{id} gives it)")
   boolean json;
 
-  @Option(names = "--api", paramLabel = "URL", defaultValue = "http://127.0.0.1:7778",
-      description = "the app-server (default http://127.0.0.1:7778)")
-  String api;
-
-  @Option(names = "--token", paramLabel = "TOKEN",
-      description = "the API token or a JWT with the tunnels:write scope (also PORTR_APP_SERVER_TOKEN)")
-  String token;
+  @Mixin
+  AppServerAccess server = new AppServerAccess();
 
   @Override
   public Integer call() throws Exception {
@@ -77,10 +72,8 @@ public final class ReplayCommand implements Callable<Integer> {
       System.err.println("porthole: " + e.getMessage());
       return USAGE;
     }
-    String credential = token != null ? token.strip()
-        : System.getenv().getOrDefault(AppServerCommand.TOKEN_ENV, "").strip();
-    Redactor.register(credential);
-    String base = api.endsWith("/") ? api.substring(0, api.length() - 1) : api;
+    String credential = server.credential();
+    String base = server.api();
     HttpRequest.Builder request = HttpRequest.newBuilder(
             URI.create(base + "/api/v1/requests/" + URLEncoder.encode(id, StandardCharsets.UTF_8) + "/replay"))
         .timeout(TIMEOUT)
