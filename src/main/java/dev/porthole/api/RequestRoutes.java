@@ -1,6 +1,7 @@
 package dev.porthole.api;
 
 import dev.porthole.bus.Addresses;
+import dev.porthole.bus.Capture;
 import dev.porthole.httpkit.ApiResponses;
 import dev.porthole.httpkit.ApiResponses.Route;
 import dev.porthole.json.GoJson;
@@ -8,6 +9,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -30,9 +33,6 @@ final class RequestRoutes {
   /** SSE backlog pages. */
   static final int STREAM_PAGE = 500;
   static final int MAX_PARAM = 256;
-  /** Portr's replay methods. */
-  static final Set<String> REPLAY_METHODS = Set.of("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT",
-      "TRACE");
 
   /** Headers the replay sets itself (framing, routing, the replay markers). */
   static final Set<String> FIXED_HEADERS = Set.of("host", "connection", "keep-alive", "proxy-connection",
@@ -94,7 +94,7 @@ final class RequestRoutes {
       ApiResponses.message(rc, 400, e.getMessage());
       return;
     }
-    ask(rc, Addresses.REQUESTS_DELETE, q, 200, Addresses.QUERY_TIMEOUT_MS);
+    ask(rc, Addresses.REQUESTS_DELETE, q, 200, Addresses.DELETE_TIMEOUT_MS);
   }
 
   private void stream(RoutingContext rc) {
@@ -162,7 +162,7 @@ final class RequestRoutes {
     Object method = o.getValue("method");
     if (method != null) {
       String m = method instanceof String s ? s.strip().toUpperCase(Locale.ROOT) : "";
-      if (!REPLAY_METHODS.contains(m)) {
+      if (!Capture.REPLAY_METHODS.contains(m)) {
         throw new BadParam("method must be one of: DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT, TRACE");
       }
       out.put("method", m);
@@ -312,8 +312,18 @@ final class RequestRoutes {
 
   private void ask(RoutingContext rc, String address, JsonObject body, int status, long timeoutMs) {
     Future<Message<JsonObject>> reply = vertx.eventBus().request(address, body,
-        new DeliveryOptions().setSendTimeout(timeoutMs));
+        new DeliveryOptions().setSendTimeout(timeoutMs).setLocalOnly(true));
     reply.onSuccess(m -> ApiResponses.json(rc, status, m.body()))
-        .onFailure(err -> ApiResponses.failure(rc, err, Route.REQUESTS));
+        .onFailure(err -> {
+          if (err instanceof ReplyException re && re.failureType() == ReplyFailure.TIMEOUT
+              && !address.equals(Addresses.REQUESTS_LIST) && !address.equals(Addresses.REQUESTS_GET)) {
+            // A replay or a delete may have happened: say so rather than "unavailable".
+            ApiResponses.message(rc, 504, address.equals(Addresses.REQUESTS_REPLAY)
+                ? "the replay was sent, but its result did not come back in time: look for it in the list"
+                : "the delete did not finish in time; it may still complete");
+            return;
+          }
+          ApiResponses.failure(rc, err, Route.REQUESTS);
+        });
   }
 }

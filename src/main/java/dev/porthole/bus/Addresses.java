@@ -126,8 +126,13 @@ public final class Addresses {
     return "porthole.internal.edge." + tunnelId;
   }
 
-  /** A replay waits for the local service (30 s) and for its capture to be written. */
-  public static final long REPLAY_TIMEOUT_MS = 40_000;
+  /**
+   * A replay reads the stored request (≤ 5 s), the running tunnels (≤ 5 s) and the edge (≤ 5 s),
+   * sends the request and reads the answer (≤ 30 s in all), then waits for its capture (≤ 8 s).
+   */
+  public static final long REPLAY_TIMEOUT_MS = 60_000;
+  /** A delete runs on the request log's writer thread, behind the batch it is writing. */
+  public static final long DELETE_TIMEOUT_MS = 30_000;
 
   /**
    * A start waits at most for the version probe (3 s), the shared connection (10 s) and the start

@@ -29,6 +29,10 @@ public sealed interface Capture {
   /** On the response to a request carrying {@link #REPLAYED_HEADER}: the new capture's id. */
   String REQUEST_ID_HEADER = "X-Porthole-Request-Id";
 
+  /** The methods a replay may use (Portr's replay's). */
+  java.util.Set<String> REPLAY_METHODS = java.util.Set.of("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT",
+      "TRACE");
+
   String CODEC = "porthole.capture";
   DeliveryOptions DELIVERY = new DeliveryOptions().setCodecName(CODEC).setLocalOnly(true);
 

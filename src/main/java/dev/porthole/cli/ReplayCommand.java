@@ -30,10 +30,10 @@ import picocli.CommandLine.Parameters;
 public final class ReplayCommand implements Callable<Integer> {
   static final int FAILED = 1;
   static final int USAGE = 2;
-  /** A replay waits for the local service (30 s) and for its log entry. */
-  static final Duration TIMEOUT = Duration.ofSeconds(45);
-  /** Bodies read from a file or stdin. */
-  static final long MAX_BODY = 4L * 1024 * 1024 - 64 * 1024;
+  /** The app-server gives a replay 60 s (its answer, then its log entry). */
+  static final Duration TIMEOUT = Duration.ofSeconds(75);
+  /** Bodies read from a file or stdin: sent as base64 (4/3 larger) in an API body of at most 4 MiB. */
+  static final long MAX_BODY = (4L << 20) * 3 / 4 - 64 * 1024;
 
   @Parameters(index = "0", paramLabel = "REQUEST-ID", description = "the logged request's id")
   String id;

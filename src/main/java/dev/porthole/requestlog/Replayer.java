@@ -23,6 +23,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.Base64;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -46,6 +47,7 @@ final class Replayer {
   static final String REPLAYED_HEADER = Capture.REPLAYED_HEADER;
   static final String REPLAY_KEY_HEADER = Capture.REPLAY_KEY_HEADER;
   static final String NEW_ID_HEADER = Capture.REQUEST_ID_HEADER;
+  /** Connecting to the edge, sending, and reading the whole answer. */
   static final long SEND_TIMEOUT_MS = 30_000;
   static final long COMMIT_TIMEOUT_MS = 8_000;
   private static final Set<String> NOT_REPLAYED = Set.of("host", "connection", "keep-alive", "proxy-connection",
@@ -99,7 +101,7 @@ final class Replayer {
     String tunnelId = stored.getString("tunnel_id", "");
     String subdomain = stored.getString("subdomain", "");
     return vertx.eventBus().<JsonObject>request(Addresses.TUNNELS_LIST, TunnelList.query(),
-            new DeliveryOptions().setSendTimeout(Addresses.QUERY_TIMEOUT_MS))
+            new DeliveryOptions().setSendTimeout(Addresses.QUERY_TIMEOUT_MS).setLocalOnly(true))
         .compose(m -> {
           JsonArray tunnels = TunnelList.body(m.body()).getJsonArray("tunnels", new JsonArray());
           String chosen = null;
@@ -123,7 +125,7 @@ final class Replayer {
             return notRunning(subdomain);
           }
           return vertx.eventBus().<JsonObject>request(Addresses.edgeControl(chosen), new JsonObject(),
-                  new DeliveryOptions().setSendTimeout(Addresses.QUERY_TIMEOUT_MS))
+                  new DeliveryOptions().setSendTimeout(Addresses.QUERY_TIMEOUT_MS).setLocalOnly(true))
               .map(Message::body)
               .recover(err -> err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS
                   ? notRunning(subdomain) : Future.failedFuture(err));
@@ -143,6 +145,11 @@ final class Replayer {
   private Future<String> send(JsonObject stored, JsonObject ask, JsonObject edge) {
     String method = ask.getString("method", stored.getString("method"));
     String url = ask.getString("url", stored.getString("url"));
+    // The database is shared (Portr, any local program): what it holds gets the checks edits get.
+    String unfit = unfit(method, url, stored.getJsonObject("headers", new JsonObject()));
+    if (unfit != null) {
+      return Future.failedFuture(invalid("the stored request cannot be replayed: " + unfit));
+    }
     byte[] body;
     if (ask.containsKey("body")) {
       body = Base64.getDecoder().decode(ask.getString("body"));
@@ -162,12 +169,36 @@ final class Replayer {
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.valueOf(method)).setHost("127.0.0.1")
         .setPort(edge.getInteger("port")).setURI(url).setHeaders(headers).setIdleTimeout(SEND_TIMEOUT_MS);
     return client.request(options)
-        .compose(req -> req.send(Buffer.buffer(body)))
-        .compose(res -> drain(res).map(v -> res.getHeader(NEW_ID_HEADER)))
+        .compose(req -> req.send(Buffer.buffer(body))
+            .compose(res -> drain(res).map(v -> res.getHeader(NEW_ID_HEADER)))
+            // An answer that never ends (a stream, a long poll) must not hold the replay forever.
+            .timeout(SEND_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+            .onFailure(err -> req.reset()))
         .compose(newId -> newId == null || newId.isEmpty()
             ? Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, FailureCode.LOG_UNAVAILABLE.code(),
                 "the request was replayed, but its tunnel does not capture requests (enable_request_logging is false)"))
             : Future.succeededFuture(newId));
+  }
+
+  /** Why a method, URL or header name cannot go into a replay, or null. */
+  static String unfit(String method, String url, JsonObject headers) {
+    if (method == null || !Capture.REPLAY_METHODS.contains(method)) {
+      return "method " + method + " is not one of " + new java.util.TreeSet<>(Capture.REPLAY_METHODS);
+    }
+    if (url == null || !url.startsWith("/") || url.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+      return "its URL is not a path";
+    }
+    for (String name : headers.fieldNames()) {
+      if (name.isEmpty() || !name.chars().allMatch(c -> c > 0x20 && c < 0x7f && "()<>@,;:\\\"/[]?={}".indexOf(c) < 0)) {
+        return "a header name is not a token";
+      }
+      for (Object v : headers.getJsonArray(name, new JsonArray())) {
+        if (!(v instanceof String value) || value.chars().anyMatch(c -> c < 0x20 && c != '\t' || c == 0x7f)) {
+          return "header " + name + " has a control character";
+        }
+      }
+    }
+    return null;
   }
 
   /** Reads the answer to its end (the edge captures it) and keeps nothing. */

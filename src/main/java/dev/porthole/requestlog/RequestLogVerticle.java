@@ -56,6 +56,10 @@ public final class RequestLogVerticle extends VerticleBase {
   private CaptureWriter writer;
   private WorkerExecutor readers;
   private Replayer replayer;
+  /** Set first thing in {@link #stop}: read connections are closed instead of pooled from then on. */
+  private volatile boolean stopped;
+  private static final io.vertx.core.eventbus.DeliveryOptions LOCAL =
+      new io.vertx.core.eventbus.DeliveryOptions().setLocalOnly(true);
   private final BlockingQueue<Connection> idle = new ArrayBlockingQueue<>(READERS);
   private final Map<String, List<Promise<JsonObject>>> waiters = new HashMap<>();
   private int waiting;
@@ -113,6 +117,7 @@ public final class RequestLogVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    stopped = true;
     failWaiters("the request log is stopping");
     if (replayer != null) {
       replayer.close();
@@ -126,7 +131,13 @@ public final class RequestLogVerticle extends VerticleBase {
         close(c);
       }
       return null;
-    }).eventually(() -> readers.close());
+    }).eventually(() -> readers.close()).andThen(ar -> {
+      // A query that was running when the pool was drained has put its connection back since.
+      Connection c;
+      while ((c = idle.poll()) != null) {
+        close(c);
+      }
+    });
   }
 
   /** {@code porthole.requests.state}. */
@@ -188,7 +199,7 @@ public final class RequestLogVerticle extends VerticleBase {
           recent.removeFirst();
         }
         // the bus's JSON codec copies it for each consumer: the kept one is never shared
-        vertx.eventBus().publish(Addresses.REQUESTS_CAPTURED, summary);
+        vertx.eventBus().publish(Addresses.REQUESTS_CAPTURED, summary, LOCAL);
         List<Promise<JsonObject>> list = waiters.remove(c.exchange().id());
         if (list != null) {
           waiting -= list.size();
@@ -331,10 +342,9 @@ public final class RequestLogVerticle extends VerticleBase {
         healthy = true;
         return result;
       } finally {
-        if (!healthy || !idle.offer(c)) {
-          close(c);
-        } else if (healthy && !"on".equals(writer.state().state())) {
-          idle.remove(c);
+        // Back to the pool only when fine, the log is on and not stopping; checked before it is
+        // offered, so no other reader can take a connection that is about to be closed.
+        if (!healthy || stopped || !"on".equals(writer.state().state()) || !idle.offer(c)) {
           close(c);
         }
       }
