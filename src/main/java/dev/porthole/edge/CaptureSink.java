@@ -17,11 +17,13 @@ import java.util.Map;
 final class CaptureSink {
   private final CaptureSettings settings;
   private final EventBus bus;
+  private final CopyBudget budget;
   final CapturedHeaders headers;
 
-  CaptureSink(CaptureSettings settings, EventBus bus) {
+  CaptureSink(CaptureSettings settings, EventBus bus, CopyBudget budget) {
     this.settings = settings;
     this.bus = bus;
+    this.budget = budget;
     this.headers = new CapturedHeaders(settings.redactHeaders());
     Capture.registerCodec(bus);
   }
@@ -29,19 +31,24 @@ final class CaptureSink {
   Recording begin(HttpServerRequest in) {
     String host = in.getHeader("Host");
     return new Recording(host == null ? "" : host, in.uri(), in.method().name(),
-        in.version() == HttpVersion.HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1", headers, in.headers());
+        in.version() == HttpVersion.HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1", headers, in.headers(), budget);
   }
 
-  /** Sends the exchange once (a second call, e.g. a close after the end, does nothing). */
+  /**
+   * Sends the exchange once (a second call, e.g. a close after the end, does nothing) and gives its
+   * copies back to the budget: from here on the request log's queue bounds them.
+   */
   void finish(Recording r) {
     if (!r.finish()) {
       return;
     }
     long durationMs = r.elapsedMs();
-    send(new Capture.Exchange(r.id, settings.tunnelId(), settings.subdomain(), settings.localport(), r.host, r.url,
+    Capture.Exchange e = new Capture.Exchange(r.id, settings.tunnelId(), settings.subdomain(), settings.localport(), r.host, r.url,
         r.method, r.protocol, r.requestHeaders, r.requestBody.bytes(), r.requestBody.total(), r.status,
         r.responseHeaders == null ? Map.of() : r.responseHeaders, r.responseBody.bytes(), r.responseBody.total(),
-        durationMs, r.parentId, Instant.now()));
+        durationMs, r.parentId, Instant.now());
+    r.release();
+    send(e);
   }
 
   /** The handshake's exchange, then the session's start; returns the session id. */
@@ -54,9 +61,12 @@ final class CaptureSink {
     return session;
   }
 
-  /** A parser that records the frames of one direction ({@code client} or {@code server}) of a session. */
+  /**
+   * A parser that records the frames of one direction ({@code client} or {@code server}) of a
+   * session; {@link WsFrameParser#close} it when that direction's stream is gone.
+   */
   WsFrameParser frames(String session, String direction) {
-    return new WsFrameParser((opcode, fin, payload, length) ->
+    return new WsFrameParser(budget, (opcode, fin, payload, length) ->
         send(new Capture.WsFrame(session, direction, opcode, fin, payload, length, Instant.now())));
   }
 

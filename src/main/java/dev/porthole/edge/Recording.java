@@ -16,14 +16,16 @@ final class Recording {
   final Map<String, List<String>> requestHeaders;
   /** The first {@code X-Portr-Replayed-Request-Id}, or empty. */
   String parentId = "";
-  final BodyCopy requestBody = new BodyCopy();
-  final BodyCopy responseBody = new BodyCopy();
+  final BodyCopy requestBody;
+  final BodyCopy responseBody;
   int status;
   Map<String, List<String>> responseHeaders;
   private boolean done;
 
   Recording(String host, String url, String method, String protocol, CapturedHeaders headers,
-      io.vertx.core.MultiMap requestHeaders) {
+      io.vertx.core.MultiMap requestHeaders, CopyBudget budget) {
+    this.requestBody = new BodyCopy(budget);
+    this.responseBody = new BodyCopy(budget);
     this.host = host;
     this.url = url;
     this.method = method;
@@ -47,6 +49,12 @@ final class Recording {
     }
     done = true;
     return true;
+  }
+
+  /** The bodies' copies given back to the budget (once they are in the sent capture, or abandoned). */
+  void release() {
+    requestBody.release();
+    responseBody.release();
   }
 
   long elapsedMs() {

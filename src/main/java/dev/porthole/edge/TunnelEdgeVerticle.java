@@ -70,6 +70,7 @@ public final class TunnelEdgeVerticle extends VerticleBase {
   private final BasicAuthGate gate;
   private final Buffer notOnlinePage;
   private final CaptureSettings settings;
+  private final CopyBudget budget;
   private final String replayKey;
   private final byte[] replayKeyBytes;
   private CaptureSink capture;
@@ -84,6 +85,13 @@ public final class TunnelEdgeVerticle extends VerticleBase {
    */
   public TunnelEdgeVerticle(String tunnelId, String localHost, int localPort, String basicAuth,
       CaptureSettings capture) {
+    this(tunnelId, localHost, localPort, basicAuth, capture, CopyBudget.PROCESS);
+  }
+
+  /** @param budget what capture copies in flight may hold (the process's, but in tests) */
+  TunnelEdgeVerticle(String tunnelId, String localHost, int localPort, String basicAuth,
+      CaptureSettings capture, CopyBudget budget) {
+    this.budget = budget;
     this.tunnelId = tunnelId;
     this.localHost = localHost;
     this.localPort = localPort;
@@ -98,7 +106,7 @@ public final class TunnelEdgeVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    capture = settings.enabled() ? new CaptureSink(settings, vertx.eventBus()) : null;
+    capture = settings.enabled() ? new CaptureSink(settings, vertx.eventBus(), budget) : null;
     HttpClient client = vertx.createHttpClient(new HttpClientOptions()
             .setConnectTimeout(5_000)
             .setKeepAlive(true)

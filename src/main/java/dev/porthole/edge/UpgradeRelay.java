@@ -116,6 +116,9 @@ final class UpgradeRelay {
       if (ar.failed()) {
         log.debug("upgrade: caller connection lost before the switch: {}", ar.cause().toString());
         toLocal.close();
+        if (r != null) {
+          r.release();
+        }
         return;
       }
       String session = null;
@@ -132,18 +135,26 @@ final class UpgradeRelay {
   private void splice(NetSocket caller, NetSocket toLocal, String session) {
     ReadStream<Buffer> fromCaller = caller;
     ReadStream<Buffer> fromLocal = toLocal;
+    WsFrameParser clientFrames = session == null ? null : capture.frames(session, "client");
+    WsFrameParser serverFrames = session == null ? null : capture.frames(session, "server");
     if (session != null) {
-      fromCaller = new Tap(caller, capture.frames(session, "client"));
-      fromLocal = new Tap(toLocal, capture.frames(session, "server"));
+      fromCaller = new Tap(caller, clientFrames);
+      fromLocal = new Tap(toLocal, serverFrames);
     }
     Session s = new Session(session);
     fromCaller.pipeTo(toLocal).onFailure(s::failed);
     fromLocal.pipeTo(caller).onFailure(s::failed);
     caller.closeHandler(v -> {
+      if (clientFrames != null) {
+        clientFrames.close();
+      }
       toLocal.close();
       s.closed();
     });
     toLocal.closeHandler(v -> {
+      if (serverFrames != null) {
+        serverFrames.close();
+      }
       caller.close();
       s.closed();
     });

@@ -7,9 +7,11 @@ import io.vertx.core.buffer.Buffer;
 /**
  * Finds WebSocket frames (RFC 6455 §5.2) in one direction's byte stream, only to record them: the
  * bytes themselves are relayed elsewhere, unchanged. Incremental (a frame may span any number of
- * chunks, a chunk may hold many frames); the payload copy is unmasked and holds at most {@link
- * Capture#MAX_BODY} bytes, the length is the frame's own. A length with its top bit set is not
- * WebSocket: the parser stops recording that stream.
+ * chunks, a chunk may hold many frames); the payload copy is unmasked, grows as the payload
+ * arrives (not from the length the peer claims) within the {@link CopyBudget} and holds at most
+ * {@link Capture#MAX_BODY} bytes; the length is the frame's own. A length with its top bit set is
+ * not WebSocket: the parser stops recording that stream. {@link #close} (the stream is gone) gives
+ * back a frame's partial copy.
  */
 final class WsFrameParser implements Handler<Buffer> {
   /** Receives each complete frame. */
@@ -18,6 +20,7 @@ final class WsFrameParser implements Handler<Buffer> {
   }
 
   private final Sink sink;
+  private final CopyBudget budget;
   private final byte[] head = new byte[14];
   private int headSize;
   private int headNeed = 2;
@@ -29,9 +32,11 @@ final class WsFrameParser implements Handler<Buffer> {
   private final byte[] mask = new byte[4];
   private long length;
   private long offset;
-  private byte[] payload;
+  /** The frame being read's payload copy, or null between frames. */
+  private BodyCopy payload;
 
-  WsFrameParser(Sink sink) {
+  WsFrameParser(CopyBudget budget, Sink sink) {
+    this.budget = budget;
     this.sink = sink;
   }
 
@@ -51,7 +56,7 @@ final class WsFrameParser implements Handler<Buffer> {
         }
       } else {
         int take = (int) Math.min(length - offset, n - i);
-        copy(chunk, i, take);
+        payload.append(chunk, i, take, masked ? mask : null);
         i += take;
         offset += take;
         if (offset == length) {
@@ -87,7 +92,7 @@ final class WsFrameParser implements Handler<Buffer> {
     if (masked) {
       System.arraycopy(head, pos, mask, 0, 4);
     }
-    payload = new byte[(int) Math.min(length, Capture.MAX_BODY)];
+    payload = new BodyCopy(budget, (int) Math.min(length, Capture.MAX_BODY));
     offset = 0;
     inPayload = true;
     if (length == 0) {
@@ -95,26 +100,22 @@ final class WsFrameParser implements Handler<Buffer> {
     }
   }
 
-  private void copy(Buffer chunk, int from, int take) {
-    if (offset >= payload.length) {
-      return;
-    }
-    int keep = (int) Math.min(take, payload.length - offset);
-    int at = (int) offset;
-    chunk.getBytes(from, from + keep, payload, at);
-    if (masked) {
-      for (int k = 0; k < keep; k++) {
-        payload[at + k] ^= mask[(at + k) & 3];
-      }
-    }
-  }
-
   private void emit() {
-    byte[] p = payload;
+    byte[] p = payload.bytes();
+    payload.release();
     payload = null;
     inPayload = false;
     headSize = 0;
     headNeed = 2;
     sink.frame(opcode, fin, p, length);
+  }
+
+  /** The stream ended: a frame cut short is dropped and its copy given back; later bytes are ignored. */
+  void close() {
+    broken = true;
+    if (payload != null) {
+      payload.release();
+      payload = null;
+    }
   }
 }
