@@ -85,6 +85,7 @@ final class CaptureWriter {
   private long queuedBytes;
   private boolean running = true;
   private boolean dropping;
+  private boolean stoppingLogged;
   private long burstDrops;
 
   private final AtomicLong dropped = new AtomicLong();
@@ -101,6 +102,11 @@ final class CaptureWriter {
   private long nextOpenAt;
   private long nextMaintenanceAt;
   private List<Capture> pending;
+  /** The pending batch that already failed once unexpectedly: failing again, it is dropped. */
+  private List<Capture> failedOnce;
+  /** Whether the connection was open before (sessions left open are closed at the first open only). */
+  private boolean openedBefore;
+  private boolean loggedRefusal;
   private final Thread thread;
 
   CaptureWriter(Path path, int maxQueued, long maxRows, int retentionDays, Listener listener, Clock clock,
@@ -130,10 +136,18 @@ final class CaptureWriter {
   boolean offer(Capture c) {
     long w = c.weight();
     boolean logStart = false;
+    boolean stopped = false;
+    boolean logStopping = false;
     long burstOver = -1;
     lock.lock();
     try {
-      if (!running || queue.size() >= maxQueued || queuedBytes + w > maxBytes) {
+      if (!running) {
+        // not a full queue: the log is stopping and takes nothing more
+        dropped.incrementAndGet();
+        stopped = true;
+        logStopping = !stoppingLogged;
+        stoppingLogged = true;
+      } else if (queue.size() >= maxQueued || queuedBytes + w > maxBytes) {
         dropped.incrementAndGet();
         burstDrops++;
         if (!dropping) {
@@ -155,6 +169,12 @@ final class CaptureWriter {
       }
     } finally {
       lock.unlock();
+    }
+    if (stopped) {
+      if (logStopping) {
+        log.info("request log stopping: captures from now on are counted as dropped");
+      }
+      return false;
     }
     if (logStart) {
       log.warn("request log: the capture queue is full ({} captures, {} bytes at most): dropping captures",
@@ -179,9 +199,12 @@ final class CaptureWriter {
         T value = work.run(conn);
         conn.commit();
         result.complete(value);
-      } catch (SQLException | RuntimeException e) {
+      } catch (SQLException | RuntimeException | Error e) {
         rollback();
         result.completeExceptionally(new IllegalStateException("cannot write " + path + ": " + message(e)));
+        if (e instanceof Error err) {
+          throw err;
+        }
       } finally {
         autoCommit();
       }
@@ -234,62 +257,93 @@ final class CaptureWriter {
   private void loop() {
     try {
       while (true) {
-        List<Runnable> work = new ArrayList<>();
-        boolean stopping;
-        lock.lock();
         try {
-          while (running && queue.isEmpty() && tasks.isEmpty() && pending == null && !maintenanceDue()
-              && !(conn == null && now() >= nextOpenAt)) {
-            long waitMs = Math.max(1, (conn == null ? nextOpenAt : nextMaintenanceAt) - now());
-            wake.await(Math.min(waitMs, 60_000), TimeUnit.MILLISECONDS);
-          }
-          linger();
-          stopping = !running;
-          work.addAll(tasks);
-          tasks.clear();
-        } finally {
-          lock.unlock();
-        }
-        CountDownLatch s = stall;
-        if (s != null && !stopping) {
-          s.await(30, TimeUnit.SECONDS);
-        }
-        if (conn == null && (!stopping || !work.isEmpty()) && now() >= nextOpenAt) {
-          open();
-        }
-        work.forEach(Runnable::run);
-        if (conn == null) {
-          if (stopping) {
+          if (!round()) {
             return;
           }
-          waitForRetry();
-          continue;
-        }
-        if (pending == null) {
-          pending = take();
-        }
-        if (!pending.isEmpty() && !write(pending)) {
-          if (stopping) {
+        } catch (RuntimeException | Error e) {
+          if (!unexpected(e)) {
             return;
           }
-          continue;
-        }
-        pending = null;
-        pendingCount = 0;
-        if (maintenanceDue()) {
-          maintain();
-        }
-        if (stopping && queueEmpty()) {
-          return;
         }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } catch (RuntimeException | Error e) {
-      log.error("request log: the writer stopped", e);
-      setOff("the writer stopped: " + e);
     } finally {
       closeConnection();
+    }
+  }
+
+  /** One round of waiting, opening, tasks, a batch and maintenance; false when the writer is done. */
+  private boolean round() throws InterruptedException {
+    List<Runnable> work = new ArrayList<>();
+    boolean stopping;
+    lock.lock();
+    try {
+      while (running && queue.isEmpty() && tasks.isEmpty() && pending == null && !maintenanceDue()
+          && !(conn == null && now() >= nextOpenAt)) {
+        long waitMs = Math.max(1, (conn == null ? nextOpenAt : nextMaintenanceAt) - now());
+        wake.await(Math.min(waitMs, 60_000), TimeUnit.MILLISECONDS);
+      }
+      linger();
+      stopping = !running;
+      work.addAll(tasks);
+      tasks.clear();
+    } finally {
+      lock.unlock();
+    }
+    CountDownLatch s = stall;
+    if (s != null && !stopping) {
+      s.await(30, TimeUnit.SECONDS);
+    }
+    if (conn == null && (!stopping || !work.isEmpty()) && now() >= nextOpenAt) {
+      open();
+    }
+    work.forEach(Runnable::run);
+    if (conn == null) {
+      if (stopping) {
+        return false;
+      }
+      waitForRetry();
+      return true;
+    }
+    if (pending == null) {
+      pending = take();
+    }
+    if (!pending.isEmpty() && !write(pending)) {
+      return !stopping;
+    }
+    pending = null;
+    pendingCount = 0;
+    failedOnce = null;
+    if (maintenanceDue()) {
+      maintain();
+    }
+    return !(stopping && queueEmpty());
+  }
+
+  /**
+   * A failure nothing else caught (a bug, an Error): the connection goes, the state says why, and
+   * the writer tries again after {@code retryMs} like after any failure; a batch that fails this way
+   * twice is dropped (and counted). False when stopping.
+   */
+  private boolean unexpected(Throwable e) {
+    log.error("request log: the writer failed", e);
+    closeConnection();
+    setOff("the writer failed: " + e);
+    nextOpenAt = now() + retryMs;
+    if (pending != null && pending == failedOnce) {
+      dropped.addAndGet(pending.size());
+      log.warn("request log: dropped {} captures the writer failed on twice", pending.size());
+      pending = null;
+      pendingCount = 0;
+    }
+    failedOnce = pending;
+    lock.lock();
+    try {
+      return running;
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -353,6 +407,10 @@ final class CaptureWriter {
       conn = Schema.open(path.toString(), true, false, busyTimeoutMs);
       prepared = new Prepared(conn);
       rowCount = Store.count(conn);
+      if (!openedBefore) {
+        closeLeftOpen();
+        openedBefore = true;
+      }
       nextMaintenanceAt = 0;
       maintain();
       if (conn != null) {
@@ -365,9 +423,17 @@ final class CaptureWriter {
     }
   }
 
-  /** Writes a batch in one transaction; false (state off, retry later) when the database fails. */
+  /**
+   * Writes a batch in one transaction; false (state off, retry later) when the database fails. A
+   * capture the database refuses (a duplicate id) or that cannot be written (a bug) is dropped and
+   * counted, the others are written one by one; when the database fails on the way, those already
+   * committed are reported and only the rest stays {@link #pending}.
+   */
   private boolean write(List<Capture> batch) {
     List<Committed> committed = new ArrayList<>();
+    int done = batch.size();
+    int refused = 0;
+    SQLException failure = null;
     try {
       conn.setAutoCommit(false);
       for (Capture c : batch) {
@@ -375,40 +441,40 @@ final class CaptureWriter {
       }
       conn.commit();
       number(committed, 0);
-    } catch (SQLException e) {
+    } catch (SQLException | RuntimeException e) {
       rollback();
       committed.clear();
-      if (!isConstraint(e)) {
-        return failed(e);
+      if (e instanceof SQLException sql && !isConstraint(sql)) {
+        return failed(sql);
       }
-      // one capture the database refuses (a duplicate id): write the others one by one
-      try {
-        for (Capture c : batch) {
-          int before = committed.size();
-          try {
-            writeOne(c, committed);
-            conn.commit();
-            number(committed, before);
-          } catch (SQLException one) {
-            rollback();
-            committed.subList(before, committed.size()).clear();
-            if (!isConstraint(one)) {
-              throw one;
-            }
-            dropped.incrementAndGet();
-            log.warn("request log: a capture was refused: {}", message(one));
+      for (int i = 0; i < batch.size(); i++) {
+        int before = committed.size();
+        try {
+          writeOne(batch.get(i), committed);
+          conn.commit();
+          number(committed, before);
+        } catch (SQLException | RuntimeException one) {
+          rollback();
+          committed.subList(before, committed.size()).clear();
+          if (one instanceof SQLException sql && !isConstraint(sql)) {
+            failure = sql;
+            done = i;
+            break;
           }
+          refused++;
+          refused(one);
         }
-      } catch (SQLException e2) {
-        return failed(e2);
       }
     } finally {
       autoCommit();
     }
     // Out of the queue and into the count in that order, so the state never shows a capture as both.
-    pendingCount = 0;
-    written.addAndGet(batch.size());
-    if (!"on".equals(state)) {
+    pending = done < batch.size() ? new ArrayList<>(batch.subList(done, batch.size())) : null;
+    pendingCount = pending == null ? 0 : pending.size();
+    written.addAndGet(done - refused);
+    if (failure != null) {
+      failed(failure);
+    } else if (!"on".equals(state)) {
       setOn();
     }
     if (!committed.isEmpty()) {
@@ -418,9 +484,22 @@ final class CaptureWriter {
       } catch (RuntimeException e) {
         log.warn("request log: a commit listener failed", e);
       }
-      prune();
+      if (conn != null) {
+        prune();
+      }
     }
-    return true;
+    return failure == null;
+  }
+
+  /** Counts a capture that was not written; a duplicate is logged each time, a bug once (with its trace). */
+  private void refused(Exception e) {
+    dropped.incrementAndGet();
+    if (e instanceof SQLException sql) {
+      log.warn("request log: a capture was refused: {}", message(sql));
+    } else if (!loggedRefusal) {
+      loggedRefusal = true;
+      log.error("request log: a capture could not be written and was dropped (later ones are only counted)", e);
+    }
   }
 
   private void writeOne(Capture c, List<Committed> committed) throws SQLException {
@@ -503,6 +582,18 @@ final class CaptureWriter {
       autoCommit();
     }
     prune();
+  }
+
+  /** At the first open: porthole's sessions an earlier process left open end at their last activity. */
+  private void closeLeftOpen() {
+    try {
+      int n = Store.closeLeftOpen(conn);
+      if (n > 0) {
+        log.info("request log: closed {} WebSocket sessions an earlier run left open", n);
+      }
+    } catch (SQLException e) {
+      log.warn("request log: closing sessions left open failed: {}", message(e));
+    }
   }
 
   /** Runs a delete for the API and keeps the count. */

@@ -22,7 +22,12 @@ final class Store {
   }
 
   static final int QUERY_TIMEOUT_S = 5;
+  /** Events in a detail item, at most. */
   static final int MAX_EVENTS = 1000;
+  /** Payload bytes (as stored) of a detail item's events, at most; the later events come without theirs. */
+  static final long DETAIL_PAYLOAD_BUDGET = 4L << 20;
+  /** Event rows stored per WebSocket session, at most (its counters count every frame). */
+  static final long MAX_SESSION_EVENTS = 10_000;
 
   // ---- writes ----
 
@@ -97,22 +102,12 @@ final class Store {
     };
   }
 
-  /** Portr's {@code recordWebSocketEvent}: the event, then the session's counters (and close on opcode 8). */
+  /**
+   * Portr's {@code recordWebSocketEvent}: the session's counters (and close on opcode 8), then the
+   * event. No event for a session that is not (or no longer) there, and none past {@link
+   * #MAX_SESSION_EVENTS} of its session: the counters go on exact, the rows stop.
+   */
   static void insertFrame(Prepared c, Capture.WsFrame f, String now) throws SQLException {
-    {
-      PreparedStatement s = c.get("INSERT INTO web_socket_events (id,session_id,direction,opcode,"
-          + "opcode_name,is_final,payload,payload_length,logged_at) VALUES (?,?,?,?,?,?,?,?,?)");
-      s.setString(1, UlidCreator.getMonotonicUlid().toString());
-      s.setString(2, f.sessionId());
-      s.setString(3, f.direction());
-      s.setInt(4, f.opcode());
-      s.setString(5, opcodeName(f.opcode()));
-      s.setInt(6, f.fin() ? 1 : 0);
-      s.setBytes(7, f.payload());
-      s.setLong(8, f.payloadLength());
-      s.setString(9, now);
-      s.executeUpdate();
-    }
     String counter = "client".equals(f.direction()) ? "client_event_count" : "server_event_count";
     StringBuilder sql = new StringBuilder("UPDATE web_socket_sessions SET last_event_at=?, event_count=event_count+1, ")
         .append(counter).append('=').append(counter).append("+1");
@@ -127,7 +122,8 @@ final class Store {
         }
       }
     }
-    sql.append(" WHERE id=?");
+    sql.append(" WHERE id=? RETURNING event_count");
+    long count;
     {
       PreparedStatement s = c.get(sql.toString());
       int i = 1;
@@ -142,6 +138,28 @@ final class Store {
         }
       }
       s.setString(i, f.sessionId());
+      try (ResultSet rs = s.executeQuery()) {
+        if (!rs.next()) {
+          return; // its session was deleted (or never written): an event would be an orphan
+        }
+        count = rs.getLong(1);
+      }
+    }
+    if (count > MAX_SESSION_EVENTS) {
+      return;
+    }
+    {
+      PreparedStatement s = c.get("INSERT INTO web_socket_events (id,session_id,direction,opcode,"
+          + "opcode_name,is_final,payload,payload_length,logged_at) VALUES (?,?,?,?,?,?,?,?,?)");
+      s.setString(1, UlidCreator.getMonotonicUlid().toString());
+      s.setString(2, f.sessionId());
+      s.setString(3, f.direction());
+      s.setInt(4, f.opcode());
+      s.setString(5, opcodeName(f.opcode()));
+      s.setInt(6, f.fin() ? 1 : 0);
+      s.setBytes(7, f.payload());
+      s.setLong(8, f.payloadLength());
+      s.setString(9, now);
       s.executeUpdate();
     }
   }
@@ -198,11 +216,31 @@ final class Store {
     return n;
   }
 
-  /** Side rows whose request is gone (deleted by Portr's CLI, say). */
+  /**
+   * Rows whose parent is gone (deleted by Portr's CLI, pruned by the cap or retention while its
+   * session was open, or a frame that came after its session was deleted): side rows without their
+   * request, sessions without their handshake, events without their session.
+   */
   static int deleteOrphans(Connection c) throws SQLException {
     try (Statement s = c.createStatement()) {
-      return s.executeUpdate("DELETE FROM porthole_requests WHERE NOT EXISTS "
+      int n = s.executeUpdate("DELETE FROM porthole_requests WHERE NOT EXISTS "
           + "(SELECT 1 FROM requests r WHERE r.id = porthole_requests.request_id)");
+      n += s.executeUpdate("DELETE FROM web_socket_sessions WHERE NOT EXISTS "
+          + "(SELECT 1 FROM requests r WHERE r.id = web_socket_sessions.handshake_request_id)");
+      return n + s.executeUpdate("DELETE FROM web_socket_events WHERE NOT EXISTS "
+          + "(SELECT 1 FROM web_socket_sessions w WHERE w.id = web_socket_events.session_id)");
+    }
+  }
+
+  /**
+   * porthole's sessions still open in the file when the writer first opens it: an earlier process
+   * left them (it was killed, or their close was dropped), so they end at their last activity.
+   * Portr's open sessions (handshakes without a side row) may be live in Portr and are left alone.
+   */
+  static int closeLeftOpen(Connection c) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      return s.executeUpdate("UPDATE web_socket_sessions SET closed_at = COALESCE(last_event_at, started_at) "
+          + "WHERE closed_at IS NULL AND handshake_request_id IN (SELECT request_id FROM porthole_requests)");
     }
   }
 
@@ -410,22 +448,33 @@ final class Store {
       }
     }
     JsonArray events = new JsonArray();
-    try (PreparedStatement s = c.prepareStatement(
-        "SELECT * FROM web_socket_events WHERE session_id = ? ORDER BY logged_at, id LIMIT " + MAX_EVENTS)) {
+    // Payloads are read only while they fit the budget: 1 000 events of 1 MiB would be ~2 GB of JSON.
+    try (PreparedStatement s = c.prepareStatement("SELECT id, direction, opcode, opcode_name, is_final, "
+        + "length(payload) AS stored, payload, payload_length, logged_at FROM web_socket_events "
+        + "WHERE session_id = ? ORDER BY logged_at, id LIMIT " + MAX_EVENTS)) {
       s.setQueryTimeout(QUERY_TIMEOUT_S);
       s.setString(1, ws.getString("id"));
+      long budget = DETAIL_PAYLOAD_BUDGET;
       try (ResultSet rs = s.executeQuery()) {
         while (rs.next()) {
-          byte[] payload = bytes(rs.getBytes("payload"));
           JsonObject e = new JsonObject()
               .put("id", str(rs, "id"))
               .put("direction", str(rs, "direction"))
               .put("opcode", rs.getInt("opcode"))
               .put("opcode_name", str(rs, "opcode_name"))
-              .put("is_final", rs.getInt("is_final") != 0)
-              .put("payload", Base64.getEncoder().encodeToString(payload))
-              .put("payload_length", rs.getLong("payload_length"));
-          String text = GoFormats.utf8(payload);
+              .put("is_final", rs.getInt("is_final") != 0);
+          long stored = rs.getLong("stored");
+          String text = null;
+          if (budget >= 0 && stored <= budget) {
+            budget -= stored;
+            byte[] payload = bytes(rs.getBytes("payload"));
+            e.put("payload", Base64.getEncoder().encodeToString(payload));
+            text = GoFormats.utf8(payload);
+          } else {
+            budget = -1; // the ones after it go without too, so what is shown is a prefix
+            e.put("payload_omitted", true);
+          }
+          e.put("payload_length", rs.getLong("payload_length"));
           if (text != null) {
             e.put("payload_text", text);
           }

@@ -435,4 +435,234 @@ class RequestLogVerticleTest {
       await(other.close());
     }
   }
+
+  // ---- robustness ----
+
+  /** The writer's log lines while {@code body} runs. */
+  static List<String> logOf(ThrowingRunnable body) throws Exception {
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(CaptureWriter.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
+        new ch.qos.logback.core.read.ListAppender<>();
+    appender.start();
+    logger.addAppender(appender);
+    try {
+      body.run();
+    } finally {
+      logger.detachAppender(appender);
+      appender.stop();
+    }
+    return appender.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
+  }
+
+  interface ThrowingRunnable {
+    void run() throws Exception;
+  }
+
+  static void sql(Path db, String... statements) throws Exception {
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = c.createStatement()) {
+      s.execute("PRAGMA busy_timeout = 5000");
+      for (String statement : statements) {
+        s.execute(statement);
+      }
+    }
+  }
+
+  @Test
+  void sessions_left_open_orphans_and_frames_after_a_delete_are_cleaned_up() throws Exception {
+    Files.createDirectories(db.getParent());
+    Schema.open(db.toString(), true, false, 5000).close();
+    String t0 = GoFormats.dbTime(Instant.parse("2026-01-01T10:00:00Z"));
+    String t1 = GoFormats.dbTime(Instant.parse("2026-01-01T10:05:00Z"));
+    String session = "INSERT INTO web_socket_sessions (id,handshake_request_id,subdomain,localport,host,url,method,"
+        + "request_headers,response_status_code,response_headers,started_at,last_event_at,closed_at,close_code,"
+        + "close_reason,event_count,client_event_count,server_event_count) VALUES ('%s','%s','web',3000,'h','/ws',"
+        + "'GET','{}',101,'{}','" + t0 + "',%s,NULL,NULL,'',0,0,0)";
+    String event = "INSERT INTO web_socket_events (id,session_id,direction,opcode,opcode_name,is_final,payload,"
+        + "payload_length,logged_at) VALUES ('%s','%s','client',1,'text',1,x'6869',2,'" + t0 + "')";
+    sql(db,
+        "INSERT INTO requests (id,subdomain,logged_at) VALUES ('h1','web','" + t0 + "'),('h2','web','" + t0 + "'),"
+            + "('h3','web','" + t0 + "')",
+        "INSERT INTO porthole_requests (request_id,tunnel_id) VALUES ('h1','t1'),('h3','t1')",
+        String.format(session, "ours-active", "h1", "'" + t1 + "'"), // porthole's, killed while open
+        String.format(session, "ours-quiet", "h3", "NULL"), // porthole's, no frame ever
+        String.format(session, "portrs", "h2", "NULL"), // Portr's: may be live in Portr
+        String.format(session, "orphan", "gone", "NULL"), // its handshake was pruned while it was open
+        String.format(event, "e1", "ours-active"), String.format(event, "e2", "orphan"),
+        String.format(event, "e3", "no-such-session"));
+
+    deploy(0, 100);
+    awaitState("on");
+    assertThat(SchemaTest.rows(db, "SELECT id, closed_at FROM web_socket_sessions ORDER BY id")).containsExactly(
+        "ours-active|" + t1, "ours-quiet|" + t0, "portrs|null");
+    assertThat(SchemaTest.rows(db, "SELECT id FROM web_socket_events")).containsExactly("e1");
+
+    // a frame that comes after its session was deleted leaves no event behind
+    Capture.Exchange hs = exchange("t9", "late", "/ws", new byte[0], 0);
+    send(hs);
+    send(new Capture.WsOpen("ws9", hs.id(), "t9", "late", 3000, "h", "/ws", "GET", Map.of(), 101, Map.of(),
+        Instant.now()));
+    send(new Capture.WsFrame("ws9", "client", 1, true, "a".getBytes(), 1, Instant.now()));
+    Timeouts.pollUntil(Duration.ofSeconds(10), "written", () -> written() == 3);
+    assertThat(request(Addresses.REQUESTS_DELETE, new JsonObject().put("tunnel_id", "t9")).getInteger("deleted"))
+        .isEqualTo(1);
+    send(new Capture.WsFrame("ws9", "server", 1, true, "b".getBytes(), 1, Instant.now()));
+    send(new Capture.WsClose("ws9", "", Instant.now()));
+    Timeouts.pollUntil(Duration.ofSeconds(10), "written", () -> written() == 5);
+    assertThat(SchemaTest.rows(db, "SELECT COUNT(*) FROM web_socket_events WHERE session_id = 'ws9'"))
+        .containsExactly("0");
+    assertThat(SchemaTest.rows(db, "SELECT COUNT(*) FROM web_socket_sessions WHERE id = 'ws9'"))
+        .containsExactly("0");
+  }
+
+  @Test
+  void a_session_keeps_its_first_events_and_a_detail_keeps_to_its_payload_budget() throws Exception {
+    deploy(0, 100);
+    Capture.Exchange hs = exchange("t1", "web", "/ws", new byte[0], 0);
+    send(hs);
+    send(new Capture.WsOpen("ws1", hs.id(), "t1", "web", 3000, "h", "/ws", "GET", Map.of(), 101, Map.of(),
+        Instant.now()));
+    byte[] mib = new byte[Capture.MAX_BODY];
+    Arrays.fill(mib, (byte) 'm');
+    for (int i = 0; i < 6; i++) {
+      send(new Capture.WsFrame("ws1", "client", 1, true, mib, mib.length + 10L, Instant.now()));
+    }
+    Timeouts.pollUntil(Duration.ofSeconds(20), "written", () -> written() == 8);
+    JsonArray events = request(Addresses.REQUESTS_GET, new JsonObject().put("id", hs.id()))
+        .getJsonObject("websocket").getJsonArray("events");
+    assertThat(events).hasSize(6);
+    for (int i = 0; i < 6; i++) {
+      JsonObject e = events.getJsonObject(i);
+      assertThat(e.getLong("payload_length")).isEqualTo(mib.length + 10L);
+      if (i < 4) { // 4 MiB of payloads, then none
+        assertThat(e.getString("payload_text")).hasSize(mib.length);
+        assertThat(e.getString("payload")).isNotEmpty();
+        assertThat(e.containsKey("payload_omitted")).isFalse();
+      } else {
+        assertThat(e.getBoolean("payload_omitted")).isTrue();
+        assertThat(e.containsKey("payload")).isFalse();
+        assertThat(e.containsKey("payload_text")).isFalse();
+      }
+    }
+
+    // near the cap (as if 9 998 frames had passed): two more rows, then counting only
+    sql(db, "UPDATE web_socket_sessions SET event_count = " + (Store.MAX_SESSION_EVENTS - 2) + " WHERE id = 'ws1'");
+    for (int i = 0; i < 4; i++) {
+      send(new Capture.WsFrame("ws1", "server", 1, true, ("f" + i).getBytes(), 2, Instant.now()));
+    }
+    Timeouts.pollUntil(Duration.ofSeconds(10), "written", () -> written() == 12);
+    assertThat(SchemaTest.rows(db, "SELECT event_count, client_event_count, server_event_count FROM "
+        + "web_socket_sessions")).containsExactly((Store.MAX_SESSION_EVENTS + 2) + "|6|4");
+    assertThat(SchemaTest.rows(db, "SELECT CAST(payload AS TEXT) FROM web_socket_events WHERE direction = 'server' "
+        + "ORDER BY id")).containsExactly("f0", "f1");
+  }
+
+  @Test
+  void a_capture_that_cannot_be_written_is_dropped_and_the_others_are_written() throws Exception {
+    RequestLogVerticle v = deploy(0, 100);
+    awaitState("on");
+    CountDownLatch stall = new CountDownLatch(1);
+    v.writer().stall = stall;
+    Capture.Exchange good = exchange("t1", "web", "/good", new byte[0], 0);
+    Capture.Exchange e = exchange("t1", "web", "/bug", new byte[0], 0);
+    // a null where the writer expects a value: a bug's RuntimeException, in the middle of a batch
+    Capture.Exchange bug = new Capture.Exchange(e.id(), "t1", "web", 3000, "h", "/bug", "GET", "HTTP/1.1", Map.of(),
+        new byte[0], 0, 200, Map.of(), new byte[0], 0, 1, null, Instant.now());
+    Capture.Exchange after = exchange("t1", "web", "/after", new byte[0], 0);
+    List<String> lines = logOf(() -> {
+      send(good);
+      send(bug);
+      send(after);
+      Timeouts.pollUntil(Duration.ofSeconds(10), "3 queued", () -> state().getInteger("queued") == 3);
+      v.writer().stall = null;
+      stall.countDown();
+      Timeouts.pollUntil(Duration.ofSeconds(10), "2 written", () -> written() == 2);
+    });
+    assertThat(state().getLong("dropped")).isEqualTo(1);
+    assertThat(state().getString("state")).isEqualTo("on");
+    assertThat(lines).filteredOn(l -> l.contains("could not be written")).hasSize(1);
+    send(exchange("t1", "web", "/later", new byte[0], 0));
+    Timeouts.pollUntil(Duration.ofSeconds(10), "3 written", () -> written() == 3);
+    assertThat(SchemaTest.rows(db, "SELECT url FROM requests ORDER BY url")).containsExactly("/after", "/good",
+        "/later");
+  }
+
+  @Test
+  void an_error_in_the_writer_turns_the_log_off_and_it_tries_again() throws Exception {
+    List<String> committed = new CopyOnWriteArrayList<>();
+    CaptureWriter w = new CaptureWriter(db, 100, 0, 0, batch -> {
+      if (committed.isEmpty()) {
+        committed.add("boom");
+        throw new AssertionError("boom"); // an Error after the commit, where nothing catches it
+      }
+      batch.forEach(c -> committed.add(c.exchange().id()));
+    }, Clock.systemUTC(), 200, 300);
+    Capture.Exchange first = exchange("t1", "web", "/1", new byte[0], 0);
+    Capture.Exchange second = exchange("t1", "web", "/2", new byte[0], 0);
+    try {
+      List<String> lines = logOf(() -> {
+        w.start();
+        w.offer(first);
+        Timeouts.pollUntil(Duration.ofSeconds(10), "the failure", () -> committed.contains("boom"));
+        Timeouts.pollUntil(Duration.ofSeconds(10), "on again", () -> "on".equals(w.state().state()));
+        w.offer(second);
+        Timeouts.pollUntil(Duration.ofSeconds(10), "the second", () -> committed.contains(second.id()));
+      });
+      assertThat(lines).contains("request log: the writer failed")
+          .anyMatch(l -> l.startsWith("request log: off: the writer failed: java.lang.AssertionError: boom"));
+      assertThat(w.state().written()).isEqualTo(2);
+      assertThat(w.state().dropped()).isZero();
+      assertThat(SchemaTest.rows(db, "SELECT url FROM requests ORDER BY url")).containsExactly("/1", "/2");
+    } finally {
+      assertThat(w.stop(10_000)).isTrue();
+    }
+  }
+
+  @Test
+  void a_database_failure_amid_one_by_one_writes_keeps_what_was_committed() throws Exception {
+    RequestLogVerticle v = deploy(0, 100);
+    List<String> published = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(Addresses.REQUESTS_CAPTURED, m -> published.add(m.body().getString("id")));
+    Capture.Exchange dup = exchange("t1", "web", "/dup", new byte[0], 0);
+    send(dup);
+    Timeouts.pollUntil(Duration.ofSeconds(10), "written", () -> written() == 1);
+    // a failure that is not a constraint, on one row only: malformed JSON raised by a trigger
+    sql(db, "CREATE TRIGGER boom BEFORE INSERT ON requests WHEN NEW.url = '/boom' BEGIN SELECT json('{'); END");
+    CountDownLatch stall = new CountDownLatch(1);
+    v.writer().stall = stall;
+    Capture.Exchange a = exchange("t1", "web", "/a", new byte[0], 0);
+    Capture.Exchange boom = exchange("t1", "web", "/boom", new byte[0], 0);
+    Capture.Exchange b = exchange("t1", "web", "/b", new byte[0], 0);
+    for (Capture.Exchange e : List.of(dup, a, boom, b)) {
+      send(e); // the duplicate sends the batch one by one; /a is committed, then /boom fails
+    }
+    Timeouts.pollUntil(Duration.ofSeconds(10), "4 queued", () -> state().getInteger("queued") == 4);
+    v.writer().stall = null;
+    stall.countDown();
+    Timeouts.pollUntil(Duration.ofSeconds(10), "/a published", () -> published.contains(a.id()));
+    awaitReason("cannot write " + db + ": malformed JSON");
+    assertThat(state().getLong("written")).isEqualTo(2);
+    assertThat(state().getInteger("queued")).isEqualTo(2);
+    sql(db, "DROP TRIGGER boom");
+    Timeouts.pollUntil(Duration.ofSeconds(10), "all published", () -> published.size() == 4);
+    assertThat(published).containsExactly(dup.id(), a.id(), boom.id(), b.id());
+    assertThat(state().getLong("written")).isEqualTo(4);
+    assertThat(state().getLong("dropped")).isEqualTo(1);
+    assertThat(SchemaTest.rows(db, "SELECT url FROM requests ORDER BY url")).containsExactly("/a", "/b", "/boom",
+        "/dup");
+  }
+
+  @Test
+  void captures_after_a_stop_are_counted_without_the_full_queue_warning() throws Exception {
+    CaptureWriter w = new CaptureWriter(db, 100, 0, 0, batch -> { }, Clock.systemUTC(), 200, 300);
+    List<String> lines = logOf(() -> {
+      w.start();
+      assertThat(w.stop(10_000)).isTrue();
+      assertThat(w.offer(exchange("t1", "web", "/1", new byte[0], 0))).isFalse();
+      assertThat(w.offer(exchange("t1", "web", "/2", new byte[0], 0))).isFalse();
+    });
+    assertThat(w.state().dropped()).isEqualTo(2);
+    assertThat(lines).noneMatch(l -> l.contains("queue is full"))
+        .containsOnlyOnce("request log stopping: captures from now on are counted as dropped");
+  }
 }
