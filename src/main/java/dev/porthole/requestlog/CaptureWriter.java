@@ -398,13 +398,47 @@ final class CaptureWriter {
     return batch;
   }
 
+  /** Creates the missing directories of {@code dir} with mode 0700 (on POSIX file systems). */
+  private static void createPrivateDirectories(Path dir) throws java.io.IOException {
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    Path parent = dir.getParent();
+    if (parent != null) {
+      createPrivateDirectories(parent);
+    }
+    try {
+      Files.createDirectory(dir);
+    } catch (java.nio.file.FileAlreadyExistsException raced) {
+      if (!Files.isDirectory(dir)) {
+        throw new java.io.IOException(dir + " is not a directory");
+      }
+      return;
+    }
+    restrict(dir, "rwx------");
+  }
+
+  private static void restrict(Path p, String mode) throws java.io.IOException {
+    try {
+      Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString(mode));
+    } catch (UnsupportedOperationException notPosix) {
+      // Windows: the user's profile directory is private already
+    }
+  }
+
   private void open() {
     try {
       Path parent = path.toAbsolutePath().getParent();
       if (parent != null) {
-        Files.createDirectories(parent);
+        createPrivateDirectories(parent);
       }
+      boolean created = !Files.exists(path);
       conn = Schema.open(path.toString(), true, false, busyTimeoutMs);
+      if (created) {
+        // Request bodies and headers: readable by their owner only, as Portr keeps ~/.portr (SQLite
+        // gives the -wal and -shm files the database file's mode).
+        restrict(path, "rw-------");
+      }
       prepared = new Prepared(conn);
       rowCount = Store.count(conn);
       if (!openedBefore) {

@@ -16,6 +16,7 @@ import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
@@ -298,6 +299,14 @@ class RequestLogVerticleTest {
     Timeouts.pollUntil(Duration.ofSeconds(10), "5 written", () -> written() == 5);
     assertThat(state()).isEqualTo(new JsonObject().put("enabled", true).put("state", "on").put("path", db.toString())
         .put("queued", 0).put("dropped", 7L).put("written", 5L));
+  }
+
+  @Test
+  void the_log_it_creates_is_its_owners_only() throws Exception {
+    deploy(0, 10);
+    awaitState("on");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(db))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(db.getParent()))).isEqualTo("rwx------");
   }
 
   @Test
