@@ -7,11 +7,13 @@ import dev.porthole.bus.TunnelList;
 import dev.porthole.bus.TunnelRequest;
 import dev.porthole.access.AccessRoutes;
 import dev.porthole.auth.Guard;
+import dev.porthole.bridge.EventBusBridge;
 import dev.porthole.config.AccessConfig;
 import dev.porthole.config.AuthConfig;
 import dev.porthole.httpkit.ApiResponses;
 import dev.porthole.httpkit.HtmlPages;
 import dev.porthole.httpkit.InvalidRequests;
+import dev.porthole.httpkit.RequestHandshake;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -101,6 +103,11 @@ public final class HttpVerticle extends VerticleBase {
     router.route().handler(apiGuard::frontDoor);
     // The access room guards its own paths (its credential can come in a cookie or the query).
     router.route(AccessRoutes.MOUNT).subRouter(access.router());
+    // The event-bus bridge: its own credential step (a browser puts the token in the query), then SockJS.
+    EventBusBridge bridge = new EventBusBridge(vertx, guard,
+        body -> TunnelRequests.parse(vertx, "application/json", body).map(TunnelRequest::toJson));
+    router.route(EventBusBridge.MOUNT).handler(bridge.authentication());
+    router.route(EventBusBridge.MOUNT).subRouter(bridge.router());
     router.route().handler(apiGuard::credential);
     // Only the API's own bodies are read here; /p/ streams them to the tunnel's target.
     router.routeWithRegex("(?i)^/api/.*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
@@ -164,13 +171,18 @@ public final class HttpVerticle extends VerticleBase {
 
     return vertx.createHttpServer(access.configure(new HttpServerOptions().setHttp2ClearTextEnabled(false)))
         .invalidRequestHandler(InvalidRequests.JSON)
-        .webSocketHandshakeHandler(hs -> {
-          // Handshakes never reach the router: the access room guards its own.
-          if (!access.handshake(hs)) {
-            hs.reject(404);
+        .requestHandler(req -> {
+          // The bridge's upgrades go through the router (SockJS upgrades there); every other
+          // handshake is the access room's, which guards its own.
+          if (RequestHandshake.isUpgrade(req) && !EventBusBridge.owns(req.path())) {
+            RequestHandshake hs = new RequestHandshake(req);
+            if (!access.handshake(hs)) {
+              hs.reject(404);
+            }
+            return;
           }
+          router.handle(req);
         })
-        .requestHandler(router)
         .listen(cfg.port(), cfg.bindHost())
         .onSuccess(s -> {
           server = s;
