@@ -13,7 +13,6 @@ import dev.porthole.config.AuthConfig;
 import dev.porthole.httpkit.ApiResponses;
 import dev.porthole.httpkit.HtmlPages;
 import dev.porthole.httpkit.InvalidRequests;
-import dev.porthole.httpkit.RequestHandshake;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -60,6 +59,7 @@ public final class HttpVerticle extends VerticleBase {
   private Buffer listBody;
   private long listVersion = -1;
   private Slice slice;
+  private EventBusBridge bridge;
 
   /**
    * What the HTTP verticle is given.
@@ -104,7 +104,7 @@ public final class HttpVerticle extends VerticleBase {
     // The access room guards its own paths (its credential can come in a cookie or the query).
     router.route(AccessRoutes.MOUNT).subRouter(access.router());
     // The event-bus bridge: its own credential step (a browser puts the token in the query), then SockJS.
-    EventBusBridge bridge = new EventBusBridge(vertx, guard,
+    bridge = new EventBusBridge(vertx, guard,
         body -> TunnelRequests.parse(vertx, "application/json", body).map(TunnelRequest::toJson));
     router.route(EventBusBridge.MOUNT).handler(bridge.authentication());
     router.route(EventBusBridge.MOUNT).subRouter(bridge.router());
@@ -169,25 +169,20 @@ public final class HttpVerticle extends VerticleBase {
       ApiResponses.message(rc, 500, "internal error");
     });
 
-    return vertx.createHttpServer(access.configure(new HttpServerOptions().setHttp2ClearTextEnabled(false)))
+    return bridge.start().compose(v -> vertx.createHttpServer(access.configure(new HttpServerOptions().setHttp2ClearTextEnabled(false)))
         .invalidRequestHandler(InvalidRequests.JSON)
-        .requestHandler(req -> {
-          // The bridge's upgrades go through the router (SockJS upgrades there); every other
-          // handshake is the access room's, which guards its own.
-          if (RequestHandshake.isUpgrade(req) && !EventBusBridge.owns(req.path())) {
-            RequestHandshake hs = new RequestHandshake(req);
-            if (!access.handshake(hs)) {
-              hs.reject(404);
-            }
-            return;
+        .webSocketHandshakeHandler(hs -> {
+          // Handshakes never reach the router: the bridge and the access room guard their own.
+          if (!bridge.handshake(hs) && !access.handshake(hs)) {
+            hs.reject(404);
           }
-          router.handle(req);
         })
+        .requestHandler(router)
         .listen(cfg.port(), cfg.bindHost())
         .onSuccess(s -> {
           server = s;
           advertised = hostForUrls(cfg.bindHost()) + ":" + s.actualPort();
-        });
+        }));
   }
 
   /** Recorded lifecycle events, of one tunnel or all. */
@@ -211,7 +206,7 @@ public final class HttpVerticle extends VerticleBase {
     if (access != null) {
       access.close();
     }
-    return Future.succeededFuture();
+    return bridge == null ? Future.succeededFuture() : bridge.stop();
   }
 
   /** The port actually bound (the configured one may be 0). */
