@@ -7,6 +7,7 @@ import dev.porthole.bus.TunnelList;
 import dev.porthole.bus.TunnelRequest;
 import dev.porthole.access.AccessRoutes;
 import dev.porthole.auth.Guard;
+import dev.porthole.bridge.EventBusBridge;
 import dev.porthole.config.AccessConfig;
 import dev.porthole.config.AuthConfig;
 import dev.porthole.httpkit.ApiResponses;
@@ -58,6 +59,7 @@ public final class HttpVerticle extends VerticleBase {
   private Buffer listBody;
   private long listVersion = -1;
   private Slice slice;
+  private EventBusBridge bridge;
 
   /**
    * What the HTTP verticle is given.
@@ -101,6 +103,11 @@ public final class HttpVerticle extends VerticleBase {
     router.route().handler(apiGuard::frontDoor);
     // The access room guards its own paths (its credential can come in a cookie or the query).
     router.route(AccessRoutes.MOUNT).subRouter(access.router());
+    // The event-bus bridge: its own credential step (a browser puts the token in the query), then SockJS.
+    bridge = new EventBusBridge(vertx, guard,
+        body -> TunnelRequests.parse(vertx, "application/json", body).map(TunnelRequest::toJson));
+    router.route(EventBusBridge.MOUNT).handler(bridge.authentication());
+    router.route(EventBusBridge.MOUNT).subRouter(bridge.router());
     router.route().handler(apiGuard::credential);
     // Only the API's own bodies are read here; /p/ streams them to the tunnel's target.
     router.routeWithRegex("(?i)^/api/.*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
@@ -162,11 +169,11 @@ public final class HttpVerticle extends VerticleBase {
       ApiResponses.message(rc, 500, "internal error");
     });
 
-    return vertx.createHttpServer(access.configure(new HttpServerOptions().setHttp2ClearTextEnabled(false)))
+    return bridge.start().compose(v -> vertx.createHttpServer(access.configure(new HttpServerOptions().setHttp2ClearTextEnabled(false)))
         .invalidRequestHandler(InvalidRequests.JSON)
         .webSocketHandshakeHandler(hs -> {
-          // Handshakes never reach the router: the access room guards its own.
-          if (!access.handshake(hs)) {
+          // Handshakes never reach the router: the bridge and the access room guard their own.
+          if (!bridge.handshake(hs) && !access.handshake(hs)) {
             hs.reject(404);
           }
         })
@@ -175,7 +182,7 @@ public final class HttpVerticle extends VerticleBase {
         .onSuccess(s -> {
           server = s;
           advertised = hostForUrls(cfg.bindHost()) + ":" + s.actualPort();
-        });
+        }));
   }
 
   /** Recorded lifecycle events, of one tunnel or all. */
@@ -199,7 +206,7 @@ public final class HttpVerticle extends VerticleBase {
     if (access != null) {
       access.close();
     }
-    return Future.succeededFuture();
+    return bridge == null ? Future.succeededFuture() : bridge.stop();
   }
 
   /** The port actually bound (the configured one may be 0). */

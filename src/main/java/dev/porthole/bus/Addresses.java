@@ -127,6 +127,19 @@ public final class Addresses {
   }
 
   /**
+   * The public bus API a browser reaches through the SockJS bridge at {@code /eventbus}: request/reply
+   * sends to these addresses (no publish), nothing else inbound.
+   */
+  public static final java.util.List<String> BRIDGED_INBOUND = java.util.List.of(TUNNELS_START, TUNNELS_LIST,
+      TUNNELS_GET, TUNNELS_STOP, EVENTS_LIST, REQUESTS_LIST, REQUESTS_GET, REQUESTS_REPLAY);
+  /** What a bridge client may register for: the lifecycle events and the captured-request feed. */
+  public static final java.util.List<String> BRIDGED_OUTBOUND = java.util.List.of(TUNNELS_LIFECYCLE,
+      REQUESTS_CAPTURED);
+  /** The bridged sends that change something: they need {@code tunnels:write}, the rest {@code tunnels:read}. */
+  public static final java.util.List<String> BRIDGED_WRITES = java.util.List.of(TUNNELS_START, TUNNELS_STOP,
+      REQUESTS_REPLAY);
+
+  /**
    * A replay reads the stored request (≤ 5 s), the running tunnels (≤ 5 s) and the edge (≤ 5 s),
    * sends the request and reads the answer (≤ 30 s in all), then waits for its capture (≤ 8 s).
    */
