@@ -134,18 +134,21 @@ abstract class TunnelCommand implements Callable<Integer> {
   }
 
   /**
-   * The foreground view is the user's output, so porthole's own INFO lines (stderr) are left out
-   * unless {@code PORTHOLE_LOG_LEVEL} asks for them; warnings and errors still show.
+   * The foreground view is the user's output, so porthole's own INFO lines (stderr) and the event
+   * log's lines are left out unless {@code PORTHOLE_LOG_LEVEL} asks for them; warnings and errors
+   * still show.
    */
   private static void quietLogs() {
     if (System.getenv(LOG_LEVEL_ENV) != null || System.getProperty(LOG_LEVEL_ENV) != null) {
       return;
     }
-    // "app-server" is the event log's logger (Portr's log lines); the live view shows those events.
-    for (String name : new String[] {"dev.porthole", "app-server"}) {
-      if (LoggerFactory.getLogger(name) instanceof ch.qos.logback.classic.Logger logger) {
-        logger.setLevel(Level.WARN);
-      }
+    if (LoggerFactory.getLogger("dev.porthole") instanceof ch.qos.logback.classic.Logger logger) {
+      logger.setLevel(Level.WARN);
+    }
+    // "app-server" is the event log's logger (Portr's log lines): the live view shows those events,
+    // and the command prints a failed start itself.
+    if (LoggerFactory.getLogger("app-server") instanceof ch.qos.logback.classic.Logger logger) {
+      logger.setLevel(Level.OFF);
     }
   }
 
