@@ -48,6 +48,11 @@ public final class AppServerCommand implements Callable<Integer> {
       description = "Portr client config (default ~/.portr/config.yaml; without one, an embedded relay is used)")
   Path portrConfig;
 
+  @Option(names = "--metrics", negatable = true, paramLabel = "BOOLEAN",
+      description = "serve Prometheus metrics at /metrics (metrics.enabled, default true); --no-metrics builds "
+          + "Vert.x without them")
+  Boolean metrics;
+
   @Mixin
   SettingsFile conf = new SettingsFile();
 
@@ -71,14 +76,22 @@ public final class AppServerCommand implements Callable<Integer> {
       app.put("port", port);
     }
     flags.put("app_server", app);
-    Vertx vertx = MainVerticle.vertx();
+    if (metrics != null) {
+      flags.put("metrics", new JsonObject().put("enabled", metrics));
+    }
+    // The configuration decides how Vert.x is built (metrics.enabled), so it is read with a
+    // short-lived instance of its own.
+    Vertx reader = Vertx.vertx();
     AppServerSettings settings;
     try {
-      settings = AppServerSettings.parse(Service.await(ConfigLoader.load(vertx, conf.path, System.getenv(), flags), 30,
+      settings = AppServerSettings.parse(Service.await(ConfigLoader.load(reader, conf.path, System.getenv(), flags), 30,
           "reading the configuration"));
     } catch (ConfigException e) {
-      return fail(vertx, 2, e.getMessage());
+      return fail(reader, 2, e.getMessage());
+    } finally {
+      reader.close();
     }
+    Vertx vertx = MainVerticle.vertx(settings);
     AppServerConfig bind = settings.app();
     AuthConfig auth = settings.auth();
     String apiToken = token != null ? token.strip() : System.getenv().getOrDefault(TOKEN_ENV, "").strip();
