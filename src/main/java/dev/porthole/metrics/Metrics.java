@@ -71,7 +71,8 @@ public final class Metrics implements Shareable {
         .setRegistryName("porthole-" + NAMES.incrementAndGet())
         .setJvmMetricsEnabled(true)
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true));
-    return builder.with(new VertxOptions().setMetricsOptions(options)).withMetrics(new MicrometerMetricsFactory(registry));
+    return builder.with(new VertxOptions().setMetricsOptions(options)).withMetrics(
+        new BindRaceGuard(new MicrometerMetricsFactory(registry)));
   }
 
   /** Makes this the registry {@link #of} finds for {@code vertx}; returns {@code vertx}. */
