@@ -33,7 +33,7 @@ import java.util.regex.Pattern;
 
 /**
  * The performance harness of issue 7: starts a relay, app-servers, local targets and load
- * generators on loopback, runs the scenarios P1–P11, each side by side with its anchor in the same
+ * generators on loopback, runs the scenarios P1–P12, each side by side with its anchor in the same
  * run (A B A B …, medians of {@value #ROUNDS} rounds), and writes {@code report.md} and
  * {@code report.json}. Started by {@code src/bench/run.sh}.
  */
@@ -131,6 +131,7 @@ public final class Bench {
       if (only.isEmpty() || only.contains("P9") || only.contains("P10") || only.contains("P11")) {
         scenario("P9", this::requestLog);
       }
+      scenario("P12", this::metricsCost);
       scenario("P2", this::tcpBulkDelayed);
       scenario("P5", this::scale);
       scenario("P8", this::soak);
@@ -441,6 +442,67 @@ public final class Bench {
     }
   }
 
+  /**
+   * P12: P3's load through two app-servers on the same relay, one with metrics (the default) and one
+   * with {@code metrics.enabled: false}, alternating; both without capture, so that the request
+   * log's writer does not hide the difference.
+   */
+  private void metricsCost() throws Exception {
+    int target = startHttpTarget();
+    int onPort = freePort();
+    int offPort = freePort();
+    Process on = startAppServer("app-server-metrics-on", onPort,
+        withLine(portrConfig("portr-metrics-on.yaml", sshPort), "enable_request_logging: false"), 16);
+    Process off = startAppServer("app-server-metrics-off", offPort,
+        withLine(portrConfig("portr-metrics-off.yaml", sshPort), "enable_request_logging: false"), 16,
+        "metrics:\n  enabled: false\n");
+    String onApi = "http://127.0.0.1:" + onPort;
+    String offApi = "http://127.0.0.1:" + offPort;
+    String edge = "http://127.0.0.1:" + edgePort + "/";
+    String onHost = "bench-metrics-on.localhost:" + edgePort;
+    String offHost = "bench-metrics-off.localhost:" + edgePort;
+    String onId = null;
+    String offId = null;
+    try {
+      onId = createTunnel(onApi, new JsonObject().put("port", target).put("subdomain", "bench-metrics-on")
+          .put("pool_size", 1)).getString("id");
+      offId = createTunnel(offApi, new JsonObject().put("port", target).put("subdomain", "bench-metrics-off")
+          .put("pool_size", 1)).getString("id");
+      awaitRoute(edge, onHost, null);
+      awaitRoute(edge, offHost, null);
+      int seconds = quick ? 3 : 10;
+      for (String host : new String[] {onHost, offHost, onHost, offHost}) {
+        wrk("P12", edge, host, quick ? 4 : 6, 32);
+      }
+      List<double[]> onRuns = new ArrayList<>();
+      List<double[]> offRuns = new ArrayList<>();
+      List<Cpu.Cost[]> onCost = new ArrayList<>();
+      List<Cpu.Cost[]> offCost = new ArrayList<>();
+      for (int r = 0; r < ROUNDS; r++) {
+        // Which goes first alternates too: the second run of a round sees a warmer relay.
+        if (r % 2 == 0) {
+          onCost.add(measured(onRuns, edge, onHost, seconds, on.pid(), Bench::appServerThreads));
+          offCost.add(measured(offRuns, edge, offHost, seconds, off.pid(), Bench::appServerThreads));
+        } else {
+          offCost.add(measured(offRuns, edge, offHost, seconds, off.pid(), Bench::appServerThreads));
+          onCost.add(measured(onRuns, edge, onHost, seconds, on.pid(), Bench::appServerThreads));
+        }
+      }
+      report.cpu("P12", "metrics on", column(onRuns, 0), "app-server", onCost);
+      report.cpu("P12", "metrics off", column(offRuns, 0), "app-server", offCost);
+      report.compare("P12", "P3's load (HTTP 1 KiB responses through a tunnel, wrk -c 32), metrics on vs off",
+          "req/s", column(onRuns, 0), "metrics off", column(offRuns, 0), null, Report.Better.HIGHER, 0.97,
+          "≥ 0.97 × off");
+      report.compare("P12", "p99 latency, same runs", "ms", column(onRuns, 1), "metrics off", column(offRuns, 1),
+          null, Report.Better.LOWER, 1.1, "≤ 1.1 × off");
+    } finally {
+      deleteTunnel(onApi, onId);
+      deleteTunnel(offApi, offId);
+      procs.stop(on);
+      procs.stop(off);
+    }
+  }
+
   /** P9: P3's load with capture on and off, alternating. */
   private void captureCost(String edge, String onHost, String offHost, long onPid, long offPid) throws Exception {
     int seconds = quick ? 3 : 10;
@@ -657,6 +719,21 @@ public final class Bench {
           throw new IOException("GET /api/v1/tunnels: " + r.statusCode());
         }
       }
+      // What Prometheus scrapes with the 1 000 tunnels' byte series in it; 20 unmeasured scrapes
+      // first, as a scraper's first minute gives the JIT.
+      List<Double> scrape = new ArrayList<>();
+      int scraped = 0;
+      for (int i = 0; i < (quick ? 60 : 220); i++) {
+        long q0 = System.nanoTime();
+        HttpResponse<String> r = get(api + "/metrics");
+        if (i >= 20) {
+          scrape.add((System.nanoTime() - q0) / 1e6);
+        }
+        if (r.statusCode() != 200) {
+          throw new IOException("GET /metrics: " + r.statusCode());
+        }
+        scraped = r.body().length();
+      }
       long s0 = System.nanoTime();
       deleteMany(api, ids, 32);
       double stopSeconds = (System.nanoTime() - s0) / 1e9;
@@ -667,6 +744,8 @@ public final class Bench {
           Report.Better.LOWER, 1024, "≤ 1 GiB");
       report.single("P5", tag + ": GET /api/v1/tunnels p99", "ms", Report.percentile(lat, 99), Report.Better.LOWER,
           50, "≤ 50 ms");
+      report.single("P5", String.format(Locale.ROOT, "%s: GET /metrics p99 (%.0f KiB)", tag, scraped / 1024.0), "ms",
+          Report.percentile(scrape, 99), Report.Better.LOWER, 20, "≤ 20 ms");
       report.single("P5", tag + ": stopping all", "s", stopSeconds, Report.Better.LOWER, 10, "≤ 10 s");
       report.single("P5", tag + ": threads after − baseline (" + baseline + ")", "threads", after - baseline,
           Report.Better.ABS_LOWER, 5, "± 5");
@@ -862,8 +941,14 @@ public final class Bench {
   }
 
   private Process startAppServer(String name, int port, Path portr, int maxTunnels) throws Exception {
+    return startAppServer(name, port, portr, maxTunnels, "");
+  }
+
+  /** @param moreConf more of porthole.yaml, after {@code limits} */
+  private Process startAppServer(String name, int port, Path portr, int maxTunnels, String moreConf)
+      throws Exception {
     Path conf = work.resolve(name + ".yaml");
-    Files.writeString(conf, "limits:\n  max_tunnels: " + maxTunnels + "\n");
+    Files.writeString(conf, "limits:\n  max_tunnels: " + maxTunnels + "\n" + moreConf);
     Process p = procs.start(name, java(name, "app-server", "--port", String.valueOf(port),
         "--config", portr.toString(), "--conf", conf.toString()), Map.of("HOME", work.toString()));
     awaitHttp("http://127.0.0.1:" + port + "/api/v1/health", p, name);

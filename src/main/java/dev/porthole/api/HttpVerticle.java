@@ -158,6 +158,7 @@ public final class HttpVerticle extends VerticleBase {
     router.routeWithRegex(path("/api/v1/events")).handler(rc -> ApiResponses.methodNotAllowed(rc, "GET"));
 
     new RequestRoutes(vertx).mount(router);
+    new MetricsRoute(vertx).mount(router);
 
     router.route().failureHandler(InvalidRequests::routeFailure);
     router.errorHandler(404, rc -> ApiResponses.message(rc, 404,

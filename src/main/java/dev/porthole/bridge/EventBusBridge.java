@@ -10,6 +10,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import dev.porthole.httpkit.WebSocketSplice;
+import dev.porthole.metrics.Metrics;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
@@ -37,6 +38,7 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -84,6 +86,8 @@ public final class EventBusBridge {
   private final Guard guard;
   private final Function<Buffer, Future<JsonObject>> validateStart;
   private final String key = newKey();
+  /** Sockets open now ({@code porthole_bridge_clients}). */
+  private final AtomicInteger clients;
   private HttpServer backRoom;
   private WebSocketClient client;
 
@@ -95,6 +99,7 @@ public final class EventBusBridge {
     this.vertx = vertx;
     this.guard = guard;
     this.validateStart = validateStart;
+    this.clients = Metrics.of(vertx).bridgeClients();
   }
 
   /** Starts the back room that takes the upgrades {@link #handshake} lets through. */
@@ -221,7 +226,15 @@ public final class EventBusBridge {
       case SEND -> send(be);
       case PUBLISH -> refuse(be, 403, "forbidden: " + address(be) + " takes request/reply sends, not publish");
       case REGISTER -> register(be);
-      // Socket creation must complete synchronously; receive, ping, close need nothing of porthole.
+      case SOCKET_CREATED -> {
+        clients.incrementAndGet();
+        be.complete(true);
+      }
+      case SOCKET_CLOSED -> {
+        clients.decrementAndGet();
+        be.complete(true);
+      }
+      // Receive, ping and the rest need nothing of porthole.
       default -> be.complete(true);
     }
   }

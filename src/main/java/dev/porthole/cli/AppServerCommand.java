@@ -34,6 +34,11 @@ public final class AppServerCommand implements Callable<Integer> {
       description = "Portr client config (default ~/.portr/config.yaml; without one, an embedded relay is used)")
   Path portrConfig;
 
+  @Option(names = "--metrics", negatable = true, paramLabel = "BOOLEAN",
+      description = "serve Prometheus metrics at /metrics (metrics.enabled, default true); --no-metrics builds "
+          + "Vert.x without them")
+  Boolean metrics;
+
   @Mixin
   SettingsFile conf = new SettingsFile();
 
@@ -57,11 +62,19 @@ public final class AppServerCommand implements Callable<Integer> {
       app.put("port", port);
     }
     flags.put("app_server", app);
-    Vertx vertx = MainVerticle.vertx();
+    if (metrics != null) {
+      flags.put("metrics", new JsonObject().put("enabled", metrics));
+    }
     AppServerLaunch.Loaded loaded;
+    try {
+      loaded = AppServerLaunch.load(conf.path, flags, token, portrConfig);
+    } catch (AppServerLaunch.Failure f) {
+      System.err.println("porthole: " + f.getMessage());
+      return f.code;
+    }
+    Vertx vertx = MainVerticle.vertx(loaded.settings());
     MainVerticle main;
     try {
-      loaded = AppServerLaunch.load(vertx, conf.path, flags, token, portrConfig);
       main = AppServerLaunch.deploy(vertx, loaded);
     } catch (AppServerLaunch.Failure f) {
       return fail(vertx, f.code, f.getMessage());

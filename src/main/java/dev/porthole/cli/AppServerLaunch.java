@@ -56,16 +56,22 @@ final class AppServerLaunch {
    * Reads porthole's settings ({@code conf}, environment, {@code flags}), the API token ({@code
    * tokenFlag}, else {@code PORTR_APP_SERVER_TOKEN}) and the Portr config ({@code portrConfig}, else
    * {@code ~/.portr/config.yaml} when it exists); registers every secret with the log redactor.
+   * Nothing is left running.
    *
    * @throws Failure with exit code 2 for a bad setting or Portr config
    */
-  static Loaded load(Vertx vertx, Path conf, JsonObject flags, String tokenFlag, Path portrConfig) throws Exception {
+  static Loaded load(Path conf, JsonObject flags, String tokenFlag, Path portrConfig) throws Exception {
+    // The configuration decides how the app-server's Vert.x is built (metrics.enabled, later the
+    // cluster), so it is read with a short-lived instance of its own.
+    Vertx reader = Vertx.vertx();
     AppServerSettings settings;
     try {
-      settings = AppServerSettings.parse(Service.await(ConfigLoader.load(vertx, conf, System.getenv(), flags), 30,
+      settings = AppServerSettings.parse(Service.await(ConfigLoader.load(reader, conf, System.getenv(), flags), 30,
           "reading the configuration"));
     } catch (ConfigException e) {
       throw new Failure(2, e.getMessage());
+    } finally {
+      reader.close();
     }
     AppServerConfig bind = settings.app();
     AuthConfig auth = settings.auth();

@@ -83,12 +83,19 @@ abstract class TunnelCommand implements Callable<Integer> {
       return 1;
     }
     JsonObject flags = new JsonObject().put("app_server", new JsonObject().put("host", "127.0.0.1").put("port", apiPort));
-    Vertx vertx = MainVerticle.vertx();
+    AppServerLaunch.Loaded loaded;
+    try {
+      loaded = AppServerLaunch.load(conf.path, flags, null, portrConfig);
+    } catch (AppServerLaunch.Failure f) {
+      System.err.println("porthole: " + f.getMessage());
+      return f.code;
+    }
+    Vertx vertx = MainVerticle.vertx(loaded.settings());
     LiveView view = new LiveView(System.out, Ansi.AUTO.enabled(), ZoneId.systemDefault());
     try {
       MainVerticle main;
       try {
-        main = AppServerLaunch.deploy(vertx, AppServerLaunch.load(vertx, conf.path, flags, null, portrConfig));
+        main = AppServerLaunch.deploy(vertx, loaded);
       } catch (AppServerLaunch.Failure f) {
         return fail(vertx, f.code, f.getMessage());
       }

@@ -11,8 +11,11 @@ import dev.porthole.bus.TunnelTarget;
 import dev.porthole.bus.WorkerSignal;
 import dev.porthole.config.LimitsConfig;
 import dev.porthole.config.PortrConfig;
+import dev.porthole.metrics.MeterGroup;
+import dev.porthole.metrics.Metrics;
 import dev.porthole.ssh.Cancellation;
 import dev.porthole.ssh.SshConnector;
+import dev.porthole.ssh.Traffic;
 import dev.porthole.stub.StubResponderVerticle;
 import dev.porthole.tunnel.TunnelRegistry.Tunnel;
 import io.vertx.core.DeploymentOptions;
@@ -56,6 +59,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
   private final TunnelRegistry registry;
   private final Map<String, Runtime> runtimes = new HashMap<>();
   private PortrServerApi api;
+  private TunnelMeters meters;
   private boolean shuttingDown;
   /** Start requests between the limit check and their registration (the asynchronous pool step). */
   private int pendingStarts;
@@ -76,6 +80,16 @@ public final class TunnelManagerVerticle extends VerticleBase {
     String targetHost;
     int targetPort;
     String hostHeader = "";
+    /** Its bytes, counted by its sessions' connections; their meters live until it stops. */
+    final Traffic traffic = new Traffic();
+    MeterGroup trafficMeters;
+
+    void closeMeters() {
+      if (trafficMeters != null) {
+        trafficMeters.close();
+        trafficMeters = null;
+      }
+    }
   }
 
   /** What a start needs before its tunnel is registered: workers, the pool's connection, a stub's responder port. */
@@ -108,6 +122,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     api = new PortrServerApi(WebClient.create(vertx, new WebClientOptions().setUserAgentEnabled(false)), config);
+    meters = new TunnelMeters(Metrics.of(vertx), registry.counts());
     var bus = vertx.eventBus();
     return Future.all(List.of(
         bus.<JsonObject>localConsumer(Addresses.TUNNELS_START, this::start).completion(),
@@ -119,6 +134,13 @@ public final class TunnelManagerVerticle extends VerticleBase {
         bus.<JsonObject>localConsumer(Addresses.EVENTS_LIST, this::events).completion(),
         bus.<JsonObject>localConsumer(Addresses.WORKER_SIGNAL, m -> onSignal(WorkerSignal.fromJson(m.body())))
             .completion()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    runtimes.values().forEach(Runtime::closeMeters);
+    meters.close();
+    return Future.succeededFuture();
   }
 
   /**
@@ -202,6 +224,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
       rt.targetPort = req.isStub() ? p.stubPort() : req.port();
       rt.hostHeader = req.isStub() ? req.subdomain() : "";
       runtimes.put(t.id, rt);
+      rt.trafficMeters = meters.traffic(t.id, rt.traffic);
       if (Addresses.REPLY_ON_REGISTERED.equals(m.headers().get(Addresses.REPLY_ON_HEADER))) {
         m.reply(t.view().toJson());
       } else {
@@ -213,7 +236,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
       log.info("start(tunnel={}, type={}, subdomain={}, local={}:{}, workers={})", t.id, req.type(),
           req.subdomain().isEmpty() ? "-" : req.subdomain(), targetHost, targetPort, p.workers());
       WorkerSpec spec = new WorkerSpec(t.id, req, p.workers(), p.sharedConnectionId(), config, knownHosts, targetHost,
-          targetPort);
+          targetPort, rt.traffic);
       rt.deployment = vertx.deployVerticle(new TunnelWorkerVerticle(spec, connector, api, rt.cancellation),
           new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)
               .setWorkerPoolName(WORKER_POOL).setWorkerPoolSize(WORKER_POOL_SIZE)
@@ -327,6 +350,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
 
   private void publish(TunnelEvent e) {
     EventLog.record(e);
+    meters.recorded(e);
     Tunnel t = registry.get(e.tunnelId());
     DeliveryOptions options = new DeliveryOptions().setLocalOnly(true);
     for (String url : t.request.callbackUrls()) {
@@ -372,6 +396,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
         .compose(v -> releaseStub(rt))
         .map(v -> {
           onSignal(new WorkerSignal(t.id, 0, WorkerSignal.STOPPED, 0, "", "", clock.instant()));
+          rt.closeMeters(); // a stopped tunnel's byte series go: they stay bounded by the live tunnels
           finishStop(t);
           log.info("stop(tunnel={}) stopped", t.id);
           return (Void) null;

@@ -64,6 +64,7 @@ final class TunnelRegistry {
   /** Stopped tunnels kept; 0 keeps all. */
   private final int stoppedKept;
   private final Deque<TunnelEvent> events = new ArrayDeque<>();
+  private final TunnelCounts counts = new TunnelCounts();
   private long nextSeq = 1;
   /** Counts every change that a {@link #list()} could show; the version a caller of porthole.tunnels.list holds ({@code if_version}). */
   private long version;
@@ -80,6 +81,7 @@ final class TunnelRegistry {
   Tunnel create(TunnelRequest request, Instant now) {
     Tunnel t = new Tunnel(UlidCreator.getMonotonicUlid().toString(), request, now);
     tunnels.put(t.id, t);
+    counts.move(request.type(), null, t.status);
     version++;
     return t;
   }
@@ -153,7 +155,7 @@ final class TunnelRegistry {
       case WorkerSignal.STARTED -> {
         record = !t.status.equals(TunnelStatus.RUNNING);
         if (record) {
-          t.status = TunnelStatus.RUNNING;
+          setStatus(t, TunnelStatus.RUNNING);
           t.remotePort = s.remotePort();
           t.tunnelUrl = s.tunnelUrl();
           t.lastError = "";
@@ -162,13 +164,13 @@ final class TunnelRegistry {
       case WorkerSignal.UNHEALTHY -> {
         record = !(t.status.equals(TunnelStatus.UNHEALTHY) && t.lastError.equals(s.error()));
         if (record) {
-          t.status = TunnelStatus.UNHEALTHY;
+          setStatus(t, TunnelStatus.UNHEALTHY);
           t.lastError = s.error();
         }
       }
       case WorkerSignal.RECONNECTED -> {
         record = true;
-        t.status = TunnelStatus.RUNNING;
+        setStatus(t, TunnelStatus.RUNNING);
         t.remotePort = s.remotePort();
         t.tunnelUrl = s.tunnelUrl();
         t.lastError = "";
@@ -176,14 +178,14 @@ final class TunnelRegistry {
       case WorkerSignal.STOPPED -> {
         record = !t.status.equals(TunnelStatus.STOPPED);
         if (record) {
-          t.status = TunnelStatus.STOPPED;
+          setStatus(t, TunnelStatus.STOPPED);
           t.stoppedAt = s.at();
         }
       }
       case WorkerSignal.FAILED -> {
         record = !(t.status.equals(TunnelStatus.FAILED) && t.lastError.equals(s.error()));
         if (record) {
-          t.status = TunnelStatus.FAILED;
+          setStatus(t, TunnelStatus.FAILED);
           t.lastError = s.error();
         }
       }
@@ -208,7 +210,7 @@ final class TunnelRegistry {
    * the bound and returns their ids; a forgotten id is unknown from then on.
    */
   List<String> finishStop(Tunnel t, Instant now) {
-    t.status = TunnelStatus.STOPPED;
+    setStatus(t, TunnelStatus.STOPPED);
     t.stoppedAt = now;
     t.updatedAt = now;
     version++;
@@ -222,10 +224,22 @@ final class TunnelRegistry {
     while (stopped.size() > stoppedKept) {
       String id = oldest.next();
       oldest.remove();
-      tunnels.remove(id);
+      Tunnel gone = tunnels.remove(id);
+      counts.move(gone.request.type(), gone.status, null);
       forgotten.add(id);
     }
     return forgotten;
+  }
+
+  /** The only place a status changes, so that the counts follow. */
+  private void setStatus(Tunnel t, String status) {
+    counts.move(t.request.type(), t.status, status);
+    t.status = status;
+  }
+
+  /** Tunnels held by status and type, for the metrics scrape (any thread). */
+  TunnelCounts counts() {
+    return counts;
   }
 
   /** Tunnels held, live and stopped. */
