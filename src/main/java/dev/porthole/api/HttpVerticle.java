@@ -51,6 +51,7 @@ public final class HttpVerticle extends VerticleBase {
   static final long MAX_READY_TIMEOUT_S = 600;
 
   private HttpServer server;
+  private Router router;
   private ReadyWait readyWait;
   private AccessRoutes access;
   /** host:port of this server as URLs name it. */
@@ -90,6 +91,10 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Slice cfg = slice != null ? slice : Slice.from(config());
+    return OpenApiSpec.load(vertx).compose(spec -> serve(cfg, spec));
+  }
+
+  private Future<HttpServer> serve(Slice cfg, OpenApiSpec spec) {
     Guard guard = new Guard(vertx, cfg.token(), cfg.auth(), cfg.bindHost());
     ApiGuard apiGuard = new ApiGuard(guard);
     access = new AccessRoutes(vertx, cfg.access(), guard);
@@ -100,6 +105,7 @@ public final class HttpVerticle extends VerticleBase {
         .setConnectTimeout((int) ReadyWait.PROBE_TIMEOUT_MS)),
         vertx.createNetClient(new NetClientOptions().setConnectTimeout((int) ReadyWait.PROBE_TIMEOUT_MS)));
     Router router = Router.router(vertx);
+    this.router = router;
     router.route().handler(apiGuard::frontDoor);
     // The access room guards its own paths (its credential can come in a cookie or the query).
     router.route(AccessRoutes.MOUNT).subRouter(access.router());
@@ -108,6 +114,8 @@ public final class HttpVerticle extends VerticleBase {
         body -> TunnelRequests.parse(vertx, "application/json", body).map(TunnelRequest::toJson));
     router.route(EventBusBridge.MOUNT).handler(bridge.authentication());
     router.route(EventBusBridge.MOUNT).subRouter(bridge.router());
+    // The API's description needs no credential (docs/api.md#openapi).
+    spec.mount(router);
     router.route().handler(apiGuard::credential);
     // Only the API's own bodies are read here; /p/ streams them to the tunnel's target.
     router.routeWithRegex("(?i)^/api/.*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
@@ -208,6 +216,11 @@ public final class HttpVerticle extends VerticleBase {
       access.close();
     }
     return bridge == null ? Future.succeededFuture() : bridge.stop();
+  }
+
+  /** The router, once started: the OpenAPI contract test reads its routes. */
+  Router router() {
+    return router;
   }
 
   /** The port actually bound (the configured one may be 0). */
