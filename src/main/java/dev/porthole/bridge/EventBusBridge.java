@@ -26,6 +26,7 @@ import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.AuthenticationHandler;
+import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.HttpException;
 import io.vertx.ext.web.handler.SimpleAuthenticationHandler;
 import io.vertx.ext.web.handler.sockjs.BridgeEvent;
@@ -72,6 +73,8 @@ public final class EventBusBridge {
    */
   public static final String LIBRARY_URL = "/ui/sockjs.min.js";
   private static final String SCOPES = "scopes";
+  /** The most one XHR send may carry: as much as an API request body may. */
+  private static final int FRAME_LIMIT = 4 * 1024 * 1024;
 
   /** The front's proof to the back room, and the caller's scopes it vouches for. */
   private static final String KEY_HEADER = "X-Porthole-Bridge-Key";
@@ -207,8 +210,12 @@ public final class EventBusBridge {
     SockJSBridgeOptions options = new SockJSBridgeOptions();
     Addresses.BRIDGED_INBOUND.forEach(a -> options.addInboundPermitted(new PermittedOptions().setAddress(a)));
     Addresses.BRIDGED_OUTBOUND.forEach(a -> options.addOutboundPermitted(new PermittedOptions().setAddress(a)));
-    return SockJSHandler.create(vertx, new SockJSHandlerOptions().setLibraryURL(LIBRARY_URL))
+    Router sockJs = SockJSHandler.create(vertx, new SockJSHandlerOptions().setLibraryURL(LIBRARY_URL))
         .bridge(options, this::onEvent);
+    // The polling transports POST their frames (xhr_send); SockJS reads them from the routing
+    // context's body, so without this every send over XHR failed with 500.
+    sockJs.post().order(-1).handler(BodyHandler.create(false).setBodyLimit(FRAME_LIMIT));
+    return sockJs;
   }
 
   /** The path is the bridge's ({@code /eventbus} or below). */
