@@ -82,6 +82,11 @@ public final class EventBusBridge {
   private static final String KIND_HEADER = "X-Porthole-Bridge-Kind";
   /** How long the back room may take to answer an upgrade (it is in-process, on loopback). */
   private static final int BACK_ROOM_TIMEOUT_MS = 10_000;
+  /**
+   * Bridge WebSockets open at once (each is one back-room connection); one more waits for a free
+   * one, at most {@link #BACK_ROOM_TIMEOUT_MS}, then gets 503. Vert.x's default is 50.
+   */
+  static final int MAX_SOCKETS = 1024;
 
   private final Vertx vertx;
   private final Guard guard;
@@ -103,6 +108,7 @@ public final class EventBusBridge {
   /** Starts the back room that takes the upgrades {@link #handshake} lets through. */
   public Future<Void> start() {
     client = vertx.createWebSocketClient(new WebSocketClientOptions().setConnectTimeout(BACK_ROOM_TIMEOUT_MS)
+        .setMaxConnections(MAX_SOCKETS)
         .setMaxFrameSize(16 * 1024 * 1024).setMaxMessageSize(64 * 1024 * 1024));
     Router back = Router.router(vertx);
     back.route(MOUNT).handler(SimpleAuthenticationHandler.create().authenticate(rc -> {
