@@ -218,9 +218,11 @@ public final class EventBusBridge {
     Addresses.BRIDGED_OUTBOUND.forEach(a -> options.addOutboundPermitted(new PermittedOptions().setAddress(a)));
     Router sockJs = SockJSHandler.create(vertx, new SockJSHandlerOptions().setLibraryURL(LIBRARY_URL))
         .bridge(options, this::onEvent);
-    // The polling transports POST their frames (xhr_send); SockJS reads them from the routing
-    // context's body, so without this every send over XHR failed with 500.
-    sockJs.post().order(-1).handler(BodyHandler.create(false).setBodyLimit(FRAME_LIMIT));
+    // The polling transports POST their frames (xhr_send, jsonp_send); SockJS reads them from the
+    // routing context's body, so without this every send over XHR failed with 500. Only those
+    // paths: a POST route on every path would turn the router's 404s into 405s.
+    sockJs.postWithRegex("^/[^/.]+/[^/.]+/(?:xhr|jsonp)_send$").order(-1)
+        .handler(BodyHandler.create(false).setBodyLimit(FRAME_LIMIT));
     return sockJs;
   }
 
