@@ -123,6 +123,7 @@ public final class Bench {
         int target = startHttpTarget();
         scenario("P4", () -> tunnelStart(api, target));
         scenario("P6", () -> apiThroughput(api, target));
+        scenario("B1", () -> bridgeFanout(api));
         scenario("P1", () -> tcpBulk("P1", api, sshPort, true));
         scenario("P3", () -> httpThroughput(api, target));
       } finally {
@@ -687,6 +688,31 @@ public final class Bench {
           Report.median(rps), Report.Better.HIGHER, 15_000, "≥ 15 000 req/s");
     } finally {
       deleteMany(api, ids, 16);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // B1: the event-bus bridge's fan-out of lifecycle events.
+
+  private void bridgeFanout(String api) throws Exception {
+    int clients = 100;
+    int tunnels = 20;
+    try (ServerSocket target = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      Fanout.Figures f = new Fanout(vertx, http, api, clients).run(1, quick ? 1 : ROUNDS, () -> {
+        List<String> ids = createMany(api, tunnels, i -> new JsonObject().put("name", "bench-b1-" + i).put("type", "tcp")
+            .put("port", target.getLocalPort()).put("pool_size", 1), tunnels);
+        deleteMany(api, ids, tunnels);
+        return ids;
+      });
+      String tag = clients + " bridge clients, " + tunnels + " tcp tunnels started and stopped at once, "
+          + f.events() + " events";
+      report.single("B1", tag + ": (event, client) pairs missed (" + f.received() + " of " + f.expected()
+          + " received, " + f.duplicates() + " twice)", "pairs", f.expected() - f.received() + f.duplicates(),
+          Report.Better.LOWER, 0, "0");
+      List<Double> ms = f.latenciesMs();
+      report.single("B1", String.format(Locale.ROOT, "event `at` → receipt at each client (%d receipts): p99 "
+              + "(p50 %.2f ms, max %.2f ms)", ms.size(), Report.percentile(ms, 50), Report.percentile(ms, 100)), "ms",
+          Report.percentile(ms, 99), Report.Better.LOWER, 100, "≤ 100 ms");
     }
   }
 

@@ -27,6 +27,7 @@ import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.AuthenticationHandler;
+import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.HttpException;
 import io.vertx.ext.web.handler.SimpleAuthenticationHandler;
 import io.vertx.ext.web.handler.sockjs.BridgeEvent;
@@ -74,6 +75,8 @@ public final class EventBusBridge {
    */
   public static final String LIBRARY_URL = "/ui/sockjs.min.js";
   private static final String SCOPES = "scopes";
+  /** The most one XHR send may carry: as much as an API request body may. */
+  private static final int FRAME_LIMIT = 4 * 1024 * 1024;
 
   /** The front's proof to the back room, and the caller's scopes it vouches for. */
   private static final String KEY_HEADER = "X-Porthole-Bridge-Key";
@@ -81,6 +84,11 @@ public final class EventBusBridge {
   private static final String KIND_HEADER = "X-Porthole-Bridge-Kind";
   /** How long the back room may take to answer an upgrade (it is in-process, on loopback). */
   private static final int BACK_ROOM_TIMEOUT_MS = 10_000;
+  /**
+   * Bridge WebSockets open at once (each is one back-room connection); one more waits for a free
+   * one, at most {@link #BACK_ROOM_TIMEOUT_MS}, then gets 503. Vert.x's default is 50.
+   */
+  static final int MAX_SOCKETS = 1024;
 
   private final Vertx vertx;
   private final Guard guard;
@@ -105,6 +113,7 @@ public final class EventBusBridge {
   /** Starts the back room that takes the upgrades {@link #handshake} lets through. */
   public Future<Void> start() {
     client = vertx.createWebSocketClient(new WebSocketClientOptions().setConnectTimeout(BACK_ROOM_TIMEOUT_MS)
+        .setMaxConnections(MAX_SOCKETS)
         .setMaxFrameSize(16 * 1024 * 1024).setMaxMessageSize(64 * 1024 * 1024));
     Router back = Router.router(vertx);
     back.route(MOUNT).handler(SimpleAuthenticationHandler.create().authenticate(rc -> {
@@ -212,8 +221,14 @@ public final class EventBusBridge {
     SockJSBridgeOptions options = new SockJSBridgeOptions();
     Addresses.BRIDGED_INBOUND.forEach(a -> options.addInboundPermitted(new PermittedOptions().setAddress(a)));
     Addresses.BRIDGED_OUTBOUND.forEach(a -> options.addOutboundPermitted(new PermittedOptions().setAddress(a)));
-    return SockJSHandler.create(vertx, new SockJSHandlerOptions().setLibraryURL(LIBRARY_URL))
+    Router sockJs = SockJSHandler.create(vertx, new SockJSHandlerOptions().setLibraryURL(LIBRARY_URL))
         .bridge(options, this::onEvent);
+    // The polling transports POST their frames (xhr_send, jsonp_send); SockJS reads them from the
+    // routing context's body, so without this every send over XHR failed with 500. Only those
+    // paths: a POST route on every path would turn the router's 404s into 405s.
+    sockJs.postWithRegex("^/[^/.]+/[^/.]+/(?:xhr|jsonp)_send$").order(-1)
+        .handler(BodyHandler.create(false).setBodyLimit(FRAME_LIMIT));
+    return sockJs;
   }
 
   /** The path is the bridge's ({@code /eventbus} or below). */
