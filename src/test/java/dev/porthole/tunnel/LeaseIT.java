@@ -260,7 +260,7 @@ class LeaseIT {
           done.complete(m.body());
         }
       }).completion().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      JsonObject t = server.create(tcp("lease-reconnect").put("ttl_seconds", 25));
+      JsonObject t = server.create(tcp("lease-reconnect").put("ttl_seconds", 12));
       String id = t.getString("id");
       restartable.restart();
       HealthReconnectIT.awaitReconnected(server, id, "lease-reconnect", Duration.ofSeconds(20));
