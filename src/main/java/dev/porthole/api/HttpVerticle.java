@@ -3,6 +3,7 @@ package dev.porthole.api;
 import dev.porthole.Version;
 import dev.porthole.httpkit.ApiResponses.Route;
 import dev.porthole.bus.Addresses;
+import dev.porthole.bus.LeaseRenewal;
 import dev.porthole.bus.TunnelList;
 import dev.porthole.bus.TunnelRequest;
 import dev.porthole.access.AccessRoutes;
@@ -138,6 +139,8 @@ public final class HttpVerticle extends VerticleBase {
 
     router.routeWithRegex(HttpMethod.POST, path(one + "/shutdown")).handler(this::stop);
     router.routeWithRegex(path(one + "/shutdown")).handler(rc -> ApiResponses.methodNotAllowed(rc, "POST"));
+    router.routeWithRegex(HttpMethod.POST, path(one + "/renew")).handler(this::renew);
+    router.routeWithRegex(path(one + "/renew")).handler(rc -> ApiResponses.methodNotAllowed(rc, "POST"));
 
     get(router, "/api/v1/events", rc -> {
       String tunnelId = rc.queryParams().get("tunnel_id");
@@ -327,6 +330,18 @@ public final class HttpVerticle extends VerticleBase {
             ApiResponses.message(rc, 504, ar.cause().getMessage());
           }
         }));
+  }
+
+  /** A lease renewal: the body checked here, the rest is the manager's. */
+  private void renew(RoutingContext rc) {
+    long ttl;
+    try {
+      ttl = TunnelRequests.renewal(rc.request().getHeader("Content-Type"), rc.body().buffer());
+    } catch (TunnelRequests.BadRequest e) {
+      ApiResponses.message(rc, 400, e.getMessage());
+      return;
+    }
+    ask(rc, Addresses.TUNNELS_RENEW, new LeaseRenewal(rc.pathParam("param0"), ttl).toJson(), 200, Route.RENEW);
   }
 
   private void stop(RoutingContext rc) {

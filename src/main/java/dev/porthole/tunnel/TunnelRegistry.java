@@ -39,6 +39,10 @@ final class TunnelRegistry {
     Instant stoppedAt;
     String lastError = "";
     boolean stopping;
+    /** The lease: when it ends (null: no ttl), whose exit ends it (0: none), and why it ended ("" until then). */
+    Instant expiresAt;
+    long ownerPid;
+    String stopReason = "";
 
     Tunnel(String id, TunnelRequest request, Instant now) {
       this.id = id;
@@ -50,7 +54,7 @@ final class TunnelRegistry {
     TunnelStatus view() {
       return new TunnelStatus(id, request.name(), status, request.type(), request.host(), request.port(),
           request.subdomain(), remotePort, tunnelUrl, request.responseFormat(), request.callbackUrls(), startedAt,
-          updatedAt, stoppedAt, lastError);
+          updatedAt, stoppedAt, lastError, expiresAt, ownerPid);
     }
 
     boolean isLive() {
@@ -84,6 +88,16 @@ final class TunnelRegistry {
     counts.move(request.type(), null, t.status);
     version++;
     return t;
+  }
+
+  /**
+   * Sets the tunnel's lease fields (at registration, and {@code expiresAt} again at each renew); a
+   * change the list shows. {@code updated_at} stays: it dates lifecycle changes, as in Portr.
+   */
+  void lease(Tunnel t, Instant expiresAt, long ownerPid) {
+    t.expiresAt = expiresAt;
+    t.ownerPid = ownerPid;
+    version++;
   }
 
   Tunnel get(String id) {
@@ -196,7 +210,7 @@ final class TunnelRegistry {
     }
     TunnelEvent e = new TunnelEvent(UlidCreator.getMonotonicUlid().toString(), t.id, s.type(), t.request.name(),
         t.request.type(), t.request.host(), t.request.port(), t.request.subdomain(), t.remotePort, t.tunnelUrl,
-        s.error(), s.at(), nextSeq++);
+        s.error(), s.at(), nextSeq++, s.type().equals(WorkerSignal.STOPPED) ? t.stopReason : "");
     events.addLast(e);
     while (events.size() > EVENT_CAP) {
       events.removeFirst();
