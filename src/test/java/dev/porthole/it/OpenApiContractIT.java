@@ -13,7 +13,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.openapi.contract.MediaType;
 import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.openapi.contract.Operation;
 import io.vertx.openapi.validation.ResponseValidator;
@@ -55,7 +54,7 @@ class OpenApiContractIT {
   private static final String TOKEN = "contract-token";
   /** Documented operations this test does not call, with why. */
   private static final Set<String> NOT_CALLED = Set.of(
-      "getMetrics", "getDashboard", "getDashboardFile", "getEventBusInfo", "openEventBusWebSocket", // other parts (OpenApiRoutesTest's allow-list)
+      "getDashboard", "getDashboardFile", "getEventBusInfo", "openEventBusWebSocket", // other parts (OpenApiRoutesTest's allow-list)
       "openPortForward", "proxyPut", "proxyPatch", "proxyDelete", "proxyRedirect"); // WebSocket; the same proxy route as proxyGet/proxyPost
 
   Path home;
@@ -149,7 +148,9 @@ class OpenApiContractIT {
       assertThat(documented).as("media types of %s %d", op.operationId(), a.status())
           .anyMatch(t -> t.equals(mediaType) || t.equals("*/*"));
     }
-    if (MediaType.isMediaTypeSupported(mediaType) && documented.contains(mediaType)) {
+    // Bodies are validated where they are JSON; vertx-openapi hands a text/plain one to the JSON
+    // schema validator as a Buffer, which it cannot read.
+    if (mediaType.equals("application/json") && documented.contains(mediaType)) {
       Map<String, String> headers = new HashMap<>();
       headers.put("Content-Type", mediaType);
       validator.validate(ValidatableResponse.create(a.status(), headers, Buffer.buffer(a.body()), mediaType),
@@ -207,7 +208,14 @@ class OpenApiContractIT {
         .put("callback_url", "http://127.0.0.1:9/hook").encode()).json();
     assertThat(web.getString("status")).isEqualTo("running");
     JsonObject tcp = call("POST", "/api/v1/tunnels", new JsonObject().put("name", "raw").put("type", "tcp")
-        .put("host", "127.0.0.1").put("port", local.actualPort()).encode()).json();
+        .put("host", "127.0.0.1").put("port", local.actualPort()).put("ttl_seconds", 3600)
+        .put("owner_pid", ProcessHandle.current().pid()).encode()).json();
+    assertThat(tcp.getString("expires_at")).isNotEmpty();
+    assertThat(call("POST", "/api/v1/tunnels/" + tcp.getString("id") + "/renew", "{\"ttl_seconds\":7200}").json()
+        .getString("expires_at")).isGreaterThan(tcp.getString("expires_at"));
+    assertThat(call("POST", "/api/v1/tunnels/" + tcp.getString("id") + "/renew", "{\"ttl_seconds\":0}").status())
+        .isEqualTo(400);
+    assertThat(call("POST", "/api/v1/tunnels/01NOPE/renew", "{\"ttl_seconds\":60}").status()).isEqualTo(404);
     assertThat(tcp.getInteger("remote_port")).isPositive();
     assertThat(call("GET", "/api/v1/tunnels", null).json().getJsonArray("tunnels")).hasSize(2);
     assertThat(call("GET", "/api/v1/tunnels/" + web.getString("id"), null).status()).isEqualTo(200);
@@ -242,6 +250,7 @@ class OpenApiContractIT {
 
     // Events, their stream, the request stream, deliveries.
     assertThat(call("GET", "/api/v1/events", null).json().getJsonArray("events")).isNotEmpty();
+    assertThat(call("GET", "/metrics", null).body()).contains("porthole_tunnels");
     assertThat(call("GET", "/api/v1/events?since=-1", null).status()).isEqualTo(400);
     for (JsonObject e : events("/api/v1/events/stream?since=0", 2)) {
       validAs("GET", "/api/v1/events", new JsonObject().put("events", new JsonArray().add(e)));
@@ -266,6 +275,8 @@ class OpenApiContractIT {
         .isEqualTo("stopped");
     assertThat(call("DELETE", "/api/v1/tunnels/01NOPE", null).status()).isEqualTo(404);
     assertThat(call("POST", "/api/v1/tunnels/01NOPE/shutdown", null).status()).isEqualTo(404);
+    assertThat(call("POST", "/api/v1/tunnels/" + tcp.getString("id") + "/renew", "{\"ttl_seconds\":60}").status())
+        .isEqualTo(409);
     assertThat(call("POST", "/api/v1/requests/" + requestId + "/replay", null).status()).isEqualTo(409);
     assertThat(call("DELETE", "/api/v1/requests", null).status()).isEqualTo(400);
     assertThat(call("DELETE", "/api/v1/requests?subdomain=oa-web", null).json().getInteger("deleted")).isEqualTo(2);
