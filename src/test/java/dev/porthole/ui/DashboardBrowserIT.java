@@ -170,6 +170,13 @@ class DashboardBrowserIT {
     waitFor(page, d -> d.findElements(item).size() == 2);
 
     // The dashboard with a few tunnels and a request open: docs/img/dashboard.png comes from here.
+    HttpResponse<String> stub = call(api, null, "POST", "/api/v1/tunnels", new JsonObject().put("type", "stub")
+        .put("subdomain", "fake-api").put("response_format", "application/json").put("response_tmpl", "{\"ok\":true}")
+        .encode());
+    assertThat(stub.statusCode()).as(stub.body()).isEqualTo(201);
+    String stubId = new JsonObject(stub.body()).getString("id");
+    waitFor(page, d -> status(row(d, stubId)).equals("running"));
+    assertThat(row(page, stubId).findElement(By.cssSelector("td.col-target")).getText()).isEqualTo("stub (application/json)");
     Files.createDirectories(Path.of("target"));
     Files.copy(browser.driver().getScreenshotAs(OutputType.FILE).toPath(), Path.of("target", "dashboard.png"),
         StandardCopyOption.REPLACE_EXISTING);
