@@ -33,7 +33,7 @@ import java.util.regex.Pattern;
 
 /**
  * The performance harness of issue 7: starts a relay, app-servers, local targets and load
- * generators on loopback, runs the scenarios P1–P11, each side by side with its anchor in the same
+ * generators on loopback, runs the scenarios P1–P13, each side by side with its anchor in the same
  * run (A B A B …, medians of {@value #ROUNDS} rounds), and writes {@code report.md} and
  * {@code report.json}. Started by {@code src/bench/run.sh}.
  */
@@ -123,6 +123,7 @@ public final class Bench {
         int target = startHttpTarget();
         scenario("P4", () -> tunnelStart(api, target));
         scenario("P6", () -> apiThroughput(api, target));
+        scenario("B1", () -> bridgeFanout(api));
         scenario("P1", () -> tcpBulk("P1", api, sshPort, true));
         scenario("P3", () -> httpThroughput(api, target));
       } finally {
@@ -131,8 +132,10 @@ public final class Bench {
       if (only.isEmpty() || only.contains("P9") || only.contains("P10") || only.contains("P11")) {
         scenario("P9", this::requestLog);
       }
+      scenario("P13", this::metricsCost);
       scenario("P2", this::tcpBulkDelayed);
       scenario("P5", this::scale);
+      scenario("P12", this::leases);
       scenario("P8", this::soak);
       procs.stop(relay);
     } finally {
@@ -441,6 +444,67 @@ public final class Bench {
     }
   }
 
+  /**
+   * P13: P3's load through two app-servers on the same relay, one with metrics (the default) and one
+   * with {@code metrics.enabled: false}, alternating; both without capture, so that the request
+   * log's writer does not hide the difference.
+   */
+  private void metricsCost() throws Exception {
+    int target = startHttpTarget();
+    int onPort = freePort();
+    int offPort = freePort();
+    Process on = startAppServer("app-server-metrics-on", onPort,
+        withLine(portrConfig("portr-metrics-on.yaml", sshPort), "enable_request_logging: false"), 16);
+    Process off = startAppServer("app-server-metrics-off", offPort,
+        withLine(portrConfig("portr-metrics-off.yaml", sshPort), "enable_request_logging: false"), 16,
+        "metrics:\n  enabled: false\n");
+    String onApi = "http://127.0.0.1:" + onPort;
+    String offApi = "http://127.0.0.1:" + offPort;
+    String edge = "http://127.0.0.1:" + edgePort + "/";
+    String onHost = "bench-metrics-on.localhost:" + edgePort;
+    String offHost = "bench-metrics-off.localhost:" + edgePort;
+    String onId = null;
+    String offId = null;
+    try {
+      onId = createTunnel(onApi, new JsonObject().put("port", target).put("subdomain", "bench-metrics-on")
+          .put("pool_size", 1)).getString("id");
+      offId = createTunnel(offApi, new JsonObject().put("port", target).put("subdomain", "bench-metrics-off")
+          .put("pool_size", 1)).getString("id");
+      awaitRoute(edge, onHost, null);
+      awaitRoute(edge, offHost, null);
+      int seconds = quick ? 3 : 10;
+      for (String host : new String[] {onHost, offHost, onHost, offHost}) {
+        wrk("P13", edge, host, quick ? 4 : 6, 32);
+      }
+      List<double[]> onRuns = new ArrayList<>();
+      List<double[]> offRuns = new ArrayList<>();
+      List<Cpu.Cost[]> onCost = new ArrayList<>();
+      List<Cpu.Cost[]> offCost = new ArrayList<>();
+      for (int r = 0; r < ROUNDS; r++) {
+        // Which goes first alternates too: the second run of a round sees a warmer relay.
+        if (r % 2 == 0) {
+          onCost.add(measured(onRuns, edge, onHost, seconds, on.pid(), Bench::appServerThreads));
+          offCost.add(measured(offRuns, edge, offHost, seconds, off.pid(), Bench::appServerThreads));
+        } else {
+          offCost.add(measured(offRuns, edge, offHost, seconds, off.pid(), Bench::appServerThreads));
+          onCost.add(measured(onRuns, edge, onHost, seconds, on.pid(), Bench::appServerThreads));
+        }
+      }
+      report.cpu("P13", "metrics on", column(onRuns, 0), "app-server", onCost);
+      report.cpu("P13", "metrics off", column(offRuns, 0), "app-server", offCost);
+      report.compare("P13", "P3's load (HTTP 1 KiB responses through a tunnel, wrk -c 32), metrics on vs off",
+          "req/s", column(onRuns, 0), "metrics off", column(offRuns, 0), null, Report.Better.HIGHER, 0.97,
+          "≥ 0.97 × off");
+      report.compare("P13", "p99 latency, same runs", "ms", column(onRuns, 1), "metrics off", column(offRuns, 1),
+          null, Report.Better.LOWER, 1.1, "≤ 1.1 × off");
+    } finally {
+      deleteTunnel(onApi, onId);
+      deleteTunnel(offApi, offId);
+      procs.stop(on);
+      procs.stop(off);
+    }
+  }
+
   /** P9: P3's load with capture on and off, alternating. */
   private void captureCost(String edge, String onHost, String offHost, long onPid, long offPid) throws Exception {
     int seconds = quick ? 3 : 10;
@@ -629,6 +693,31 @@ public final class Bench {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // B1: the event-bus bridge's fan-out of lifecycle events.
+
+  private void bridgeFanout(String api) throws Exception {
+    int clients = 100;
+    int tunnels = 20;
+    try (ServerSocket target = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      Fanout.Figures f = new Fanout(vertx, http, api, clients).run(1, quick ? 1 : ROUNDS, () -> {
+        List<String> ids = createMany(api, tunnels, i -> new JsonObject().put("name", "bench-b1-" + i).put("type", "tcp")
+            .put("port", target.getLocalPort()).put("pool_size", 1), tunnels);
+        deleteMany(api, ids, tunnels);
+        return ids;
+      });
+      String tag = clients + " bridge clients, " + tunnels + " tcp tunnels started and stopped at once, "
+          + f.events() + " events";
+      report.single("B1", tag + ": (event, client) pairs missed (" + f.received() + " of " + f.expected()
+          + " received, " + f.duplicates() + " twice)", "pairs", f.expected() - f.received() + f.duplicates(),
+          Report.Better.LOWER, 0, "0");
+      List<Double> ms = f.latenciesMs();
+      report.single("B1", String.format(Locale.ROOT, "event `at` → receipt at each client (%d receipts): p99 "
+              + "(p50 %.2f ms, max %.2f ms)", ms.size(), Report.percentile(ms, 50), Report.percentile(ms, 100)), "ms",
+          Report.percentile(ms, 99), Report.Better.LOWER, 100, "≤ 100 ms");
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // P5: 1 000 live tunnels in one app-server.
 
   private void scale() throws Exception {
@@ -657,6 +746,21 @@ public final class Bench {
           throw new IOException("GET /api/v1/tunnels: " + r.statusCode());
         }
       }
+      // What Prometheus scrapes with the 1 000 tunnels' byte series in it; 20 unmeasured scrapes
+      // first, as a scraper's first minute gives the JIT.
+      List<Double> scrape = new ArrayList<>();
+      int scraped = 0;
+      for (int i = 0; i < (quick ? 60 : 220); i++) {
+        long q0 = System.nanoTime();
+        HttpResponse<String> r = get(api + "/metrics");
+        if (i >= 20) {
+          scrape.add((System.nanoTime() - q0) / 1e6);
+        }
+        if (r.statusCode() != 200) {
+          throw new IOException("GET /metrics: " + r.statusCode());
+        }
+        scraped = r.body().length();
+      }
       long s0 = System.nanoTime();
       deleteMany(api, ids, 32);
       double stopSeconds = (System.nanoTime() - s0) / 1e9;
@@ -667,12 +771,147 @@ public final class Bench {
           Report.Better.LOWER, 1024, "≤ 1 GiB");
       report.single("P5", tag + ": GET /api/v1/tunnels p99", "ms", Report.percentile(lat, 99), Report.Better.LOWER,
           50, "≤ 50 ms");
+      report.single("P5", String.format(Locale.ROOT, "%s: GET /metrics p99 (%.0f KiB)", tag, scraped / 1024.0), "ms",
+          Report.percentile(scrape, 99), Report.Better.LOWER, 20, "≤ 20 ms");
       report.single("P5", tag + ": stopping all", "s", stopSeconds, Report.Better.LOWER, 10, "≤ 10 s");
       report.single("P5", tag + ": threads after − baseline (" + baseline + ")", "threads", after - baseline,
           Report.Better.ABS_LOWER, 5, "± 5");
     } finally {
       procs.stop(app);
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // P12: tunnel leases (issue 18): 1 000 expiring together, and what 1 000 idle leases cost.
+
+  private void leases() throws Exception {
+    int n = quick ? 250 : 1000;
+    int seconds = quick ? 10 : 30;
+    int apiPort = freePort();
+    // Health checks once an hour: idle tunnels then cost next to nothing, so the lease schedule's
+    // own CPU shows in the difference.
+    Path portr = withLine(portrConfig("portr-p12.yaml", sshPort), "health_check_interval: 3600");
+    Process app = startAppServer("app-server-p12", apiPort, portr, n + 10);
+    String api = "http://127.0.0.1:" + apiPort;
+    Process owners = null;
+    io.vertx.core.http.HttpClient sse = vertx.createHttpClient();
+    try (ServerSocket target = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      java.util.function.IntFunction<JsonObject> tcp = i -> new JsonObject().put("name", "bench-p12-" + i)
+          .put("type", "tcp").put("port", target.getLocalPort()).put("pool_size", 1);
+
+      // CPU without leases, then with a ttl and a distinct owner process each (the costliest case:
+      // one look at each owner per second).
+      // A first round up and down, so that both measured rounds follow a round of stops (threads
+      // ending, garbage) and neither is the one that pays for warming up.
+      deleteMany(api, createMany(api, n, tcp, 32), 32);
+      List<String> ids = createMany(api, n, tcp, 32);
+      awaitAllRunning(api, n, Duration.ofSeconds(120));
+      double[] without = idleCpuPercent("without leases", app.pid(), seconds);
+      deleteMany(api, ids, 32);
+      owners = procs.start("p12-owners", List.of("sh", "-c", "for i in $(seq " + n + "); do sleep 3600 & done; wait"));
+      Process sh = owners;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (sh.children().count() < n) {
+        if (System.nanoTime() > deadline) {
+          throw new IOException("only " + sh.children().count() + " of " + n + " owner processes started");
+        }
+        TimeUnit.MILLISECONDS.sleep(20); // polling interval
+      }
+      List<Long> pids = sh.children().map(ProcessHandle::pid).toList();
+      ids = createMany(api, n, i -> tcp.apply(i).put("ttl_seconds", 3600).put("owner_pid", pids.get(i)), 32);
+      awaitAllRunning(api, n, Duration.ofSeconds(120));
+      double[] with = idleCpuPercent("with leases", app.pid(), seconds);
+
+      // The same tunnels renewed to expire together, watched on the event stream.
+      Map<String, JsonObject> stopped = new java.util.concurrent.ConcurrentHashMap<>();
+      io.vertx.core.http.HttpClientResponse stream = sse.request(io.vertx.core.http.HttpMethod.GET, apiPort,
+              "127.0.0.1", "/api/v1/events/stream")
+          .compose(req -> req.send())
+          .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      stream.handler(io.vertx.core.parsetools.RecordParser.newDelimited("\n", line -> {
+        String l = line.toString();
+        if (l.startsWith("data:")) {
+          JsonObject e = new JsonObject(l.substring(5).strip());
+          if ("stopped".equals(e.getString("type"))) {
+            stopped.put(e.getString("tunnel_id"), e);
+          }
+        }
+      }));
+      Instant together = Instant.now().plusSeconds(quick ? 8 : 15);
+      Map<String, Instant> expiresAt = new java.util.concurrent.ConcurrentHashMap<>();
+      Semaphore inFlight = new Semaphore(32);
+      List<CompletableFuture<Void>> renewals = new ArrayList<>();
+      for (String id : ids) {
+        inFlight.acquire();
+        long ttl = Math.max(1, Math.round(Duration.between(Instant.now(), together).toMillis() / 1000.0));
+        renewals.add(http.sendAsync(HttpRequest.newBuilder(URI.create(api + "/api/v1/tunnels/" + id + "/renew"))
+                .header("Content-Type", "application/json").timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"ttl_seconds\":" + ttl + "}")).build(),
+                HttpResponse.BodyHandlers.ofString())
+            .thenAccept(r -> {
+              if (r.statusCode() != 200) {
+                throw new IllegalStateException("renew " + id + ": " + r.statusCode() + " " + r.body());
+              }
+              expiresAt.put(id, Instant.parse(new JsonObject(r.body()).getString("expires_at")));
+            })
+            .whenComplete((r, e) -> inFlight.release()));
+      }
+      for (CompletableFuture<Void> f : renewals) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+      List<Instant> times = expiresAt.values().stream().sorted().toList();
+      long end = System.nanoTime() + Duration.between(Instant.now(), times.get(times.size() - 1)).toNanos()
+          + TimeUnit.SECONDS.toNanos(30);
+      while (stopped.keySet().containsAll(ids) == false && System.nanoTime() < end) {
+        TimeUnit.MILLISECONDS.sleep(50); // polling interval
+      }
+      long expired = ids.stream().filter(id -> stopped.containsKey(id)
+          && "expired".equals(stopped.get(id).getString("reason"))).count();
+      List<Double> lateMs = new ArrayList<>();
+      for (String id : ids) {
+        if (stopped.containsKey(id)) {
+          lateMs.add(Duration.between(expiresAt.get(id), Instant.parse(stopped.get(id).getString("at"))).toNanos() / 1e6);
+        }
+      }
+      double spread = Duration.between(times.get(0), times.get(times.size() - 1)).toMillis() / 1000.0;
+      String tag = String.format(Locale.ROOT, "%d tcp tunnels renewed to expire together (expires_at within %.1f s)",
+          n, spread);
+      report.single("P12", tag + ": stopped with reason expired", "tunnels", expired, Report.Better.HIGHER, n,
+          "all " + n);
+      report.single("P12", "… stopped event after its expires_at, max (median " + String.format(Locale.ROOT, "%.0f",
+              Report.median(lateMs)) + " ms)", "ms", lateMs.isEmpty() ? Double.NaN : java.util.Collections.max(lateMs),
+          Report.Better.LOWER, 1000, "≤ 1 s");
+      report.single("P12", String.format(Locale.ROOT, "CPU of %d idle leases (ttl + a distinct owner_pid each), %d s: "
+              + "app-server %.2f %% with, %.2f %% without; the owner checks' worker threads %.2f %%", n, seconds,
+              with[0], without[0], with[1]), "% of a core", with[0] - without[0], Report.Better.LOWER, 1, "≤ 1 %");
+    } finally {
+      sse.close();
+      procs.stop(owners);
+      procs.stop(app);
+    }
+  }
+
+  /**
+   * The process's CPU over {@code seconds}, in percent of one core, after 3 s to settle, and the
+   * part of Vert.x's worker threads (where the owner check runs); where it went (thread names
+   * without their numbers) is printed.
+   */
+  private static double[] idleCpuPercent(String what, long pid, int seconds) throws Exception {
+    TimeUnit.SECONDS.sleep(3); // settling time before a measurement, not synchronisation
+    // /proc keeps 15 characters of a thread name: "vert.x-worker-t" is every Vert.x worker thread.
+    java.util.function.Function<String, String> byName = name -> name.replaceAll("[0-9]+", "#");
+    Cpu.Snapshot before = Cpu.take(pid, byName);
+    long t0 = System.nanoTime();
+    TimeUnit.SECONDS.sleep(seconds); // the measurement window
+    Cpu.Snapshot after = Cpu.take(pid, byName);
+    double elapsed = (System.nanoTime() - t0) / 1e9;
+    Cpu.Cost cost = Cpu.perRequest(before, after, 1);
+    System.out.printf(Locale.ROOT, "bench: P12 %s: %.2f %% of a core; by thread:%n", what,
+        cost.micros() / 1e4 / elapsed);
+    cost.groupMicros().entrySet().stream().limit(6).forEach(g -> System.out.printf(Locale.ROOT,
+        "bench: P12   %-40s %.3f %%%n", g.getKey(), g.getValue() / 1e4 / elapsed));
+    return new double[] {cost.micros() / 1e4 / elapsed,
+        cost.groupMicros().getOrDefault("vert.x-worker-t", 0.0) / 1e4 / elapsed};
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -862,8 +1101,14 @@ public final class Bench {
   }
 
   private Process startAppServer(String name, int port, Path portr, int maxTunnels) throws Exception {
+    return startAppServer(name, port, portr, maxTunnels, "");
+  }
+
+  /** @param moreConf more of porthole.yaml, after {@code limits} */
+  private Process startAppServer(String name, int port, Path portr, int maxTunnels, String moreConf)
+      throws Exception {
     Path conf = work.resolve(name + ".yaml");
-    Files.writeString(conf, "limits:\n  max_tunnels: " + maxTunnels + "\n");
+    Files.writeString(conf, "limits:\n  max_tunnels: " + maxTunnels + "\n" + moreConf);
     Process p = procs.start(name, java(name, "app-server", "--port", String.valueOf(port),
         "--config", portr.toString(), "--conf", conf.toString()), Map.of("HOME", work.toString()));
     awaitHttp("http://127.0.0.1:" + port + "/api/v1/health", p, name);

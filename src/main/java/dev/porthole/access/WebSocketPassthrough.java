@@ -1,11 +1,11 @@
 package dev.porthole.access;
 
 import dev.porthole.config.AccessConfig;
+import dev.porthole.httpkit.WebSocketSplice;
 import dev.porthole.connect.PortForwardProtocol;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocketHandshake;
-import io.vertx.core.http.WebSocketBase;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -112,41 +112,8 @@ public final class WebSocketPassthrough {
             }
             var socket = ar.result();
             Subprotocols.answer(hs, socket.subProtocol());
-            hs.accept().onSuccess(caller -> {
-              pipe(caller, socket);
-              pipe(socket, caller);
-            }).onFailure(err -> socket.close());
+            hs.accept().onSuccess(caller -> WebSocketSplice.join(caller, socket)).onFailure(err -> socket.close());
           });
         });
-  }
-
-  private static void pipe(WebSocketBase from, WebSocketBase to) {
-    from.frameHandler(frame -> {
-      if (!frame.isText() && !frame.isBinary() && !frame.isContinuation()) {
-        return;
-      }
-      to.writeFrame(frame);
-      if (to.writeQueueFull()) {
-        from.pause();
-        to.drainHandler(v -> from.resume());
-      }
-    });
-    // A close frame is reported at once (the connection then drops), but the end only after the
-    // frames still waiting in the paused socket: those go out first. Without a close frame there
-    // is no end to wait for.
-    from.endHandler(v -> closeWithSameCode(from, to));
-    from.closeHandler(v -> {
-      Short code = from.closeStatusCode();
-      if (code == null || code == 1006) {
-        closeWithSameCode(from, to);
-      }
-    });
-  }
-
-  private static void closeWithSameCode(WebSocketBase from, WebSocketBase to) {
-    if (!to.isClosed()) {
-      Short code = from.closeStatusCode();
-      to.close(code == null || code == 1006 ? 1000 : code, from.closeReason());
-    }
   }
 }

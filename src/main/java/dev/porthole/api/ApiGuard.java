@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * request (the API's and {@code /p/}'s): a known method, the Host and Origin rules, CORS for listed
  * origins. {@link #credential} then runs for whatever the access room did not take: the credential
  * from {@code Authorization}, with the route's scope ({@code tunnels:read}, {@code tunnels:write},
- * {@code access}).
+ * {@code access}, {@code metrics}).
  */
 final class ApiGuard {
   private static final Logger log = LoggerFactory.getLogger(ApiGuard.class);
@@ -28,6 +28,7 @@ final class ApiGuard {
       HttpMethod.DELETE, HttpMethod.CONNECT, HttpMethod.OPTIONS, HttpMethod.TRACE, HttpMethod.PATCH);
   private static final Pattern READ_PATHS = Pattern.compile("(?i)^/api/v1/(tunnels|events|webhooks|requests)(/.*)?$");
   private static final Pattern ACCESS_PATHS = Pattern.compile("(?i)^/(p|ws)/.*");
+  private static final Pattern METRICS_PATH = Pattern.compile("(?i)^/metrics/?$");
 
   private final Guard guard;
 
@@ -100,6 +101,9 @@ final class ApiGuard {
   static String scopeFor(HttpMethod method, String path) {
     if (ACCESS_PATHS.matcher(path).matches()) {
       return AuthConfig.ACCESS;
+    }
+    if (METRICS_PATH.matcher(path).matches()) {
+      return AuthConfig.METRICS;
     }
     if (READ_PATHS.matcher(path).matches()) {
       return method == HttpMethod.GET || method == HttpMethod.HEAD ? AuthConfig.READ : AuthConfig.WRITE;

@@ -3,6 +3,7 @@ package dev.porthole.api;
 import dev.porthole.Version;
 import dev.porthole.httpkit.ApiResponses.Route;
 import dev.porthole.bus.Addresses;
+import dev.porthole.bus.LeaseRenewal;
 import dev.porthole.bus.TunnelList;
 import dev.porthole.bus.TunnelRequest;
 import dev.porthole.access.AccessRoutes;
@@ -13,7 +14,6 @@ import dev.porthole.config.AuthConfig;
 import dev.porthole.httpkit.ApiResponses;
 import dev.porthole.httpkit.HtmlPages;
 import dev.porthole.httpkit.InvalidRequests;
-import dev.porthole.httpkit.RequestHandshake;
 import dev.porthole.ui.Dashboard;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -53,6 +53,7 @@ public final class HttpVerticle extends VerticleBase {
   static final long MAX_READY_TIMEOUT_S = 600;
 
   private HttpServer server;
+  private Router router;
   private ReadyWait readyWait;
   private AccessRoutes access;
   /** host:port of this server as URLs name it. */
@@ -61,6 +62,7 @@ public final class HttpVerticle extends VerticleBase {
   private Buffer listBody;
   private long listVersion = -1;
   private Slice slice;
+  private EventBusBridge bridge;
 
   /**
    * What the HTTP verticle is given.
@@ -91,6 +93,10 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Slice cfg = slice != null ? slice : Slice.from(config());
+    return OpenApiSpec.load(vertx).compose(spec -> serve(cfg, spec));
+  }
+
+  private Future<HttpServer> serve(Slice cfg, OpenApiSpec spec) {
     Guard guard = new Guard(vertx, cfg.token(), cfg.auth(), cfg.bindHost());
     ApiGuard apiGuard = new ApiGuard(guard);
     access = new AccessRoutes(vertx, cfg.access(), guard);
@@ -101,14 +107,17 @@ public final class HttpVerticle extends VerticleBase {
         .setConnectTimeout((int) ReadyWait.PROBE_TIMEOUT_MS)),
         vertx.createNetClient(new NetClientOptions().setConnectTimeout((int) ReadyWait.PROBE_TIMEOUT_MS)));
     Router router = Router.router(vertx);
+    this.router = router;
     router.route().handler(apiGuard::frontDoor);
     // The access room guards its own paths (its credential can come in a cookie or the query).
     router.route(AccessRoutes.MOUNT).subRouter(access.router());
     // The event-bus bridge: its own credential step (a browser puts the token in the query), then SockJS.
-    EventBusBridge bridge = new EventBusBridge(vertx, guard,
+    bridge = new EventBusBridge(vertx, guard,
         body -> TunnelRequests.parse(vertx, "application/json", body).map(TunnelRequest::toJson));
     router.route(EventBusBridge.MOUNT).handler(bridge.authentication());
     router.route(EventBusBridge.MOUNT).subRouter(bridge.router());
+    // The API's description needs no credential (docs/api.md#openapi).
+    spec.mount(router);
     // The dashboard's static page: no credential (the browser brings it to the bridge).
     Dashboard.mount(vertx, router);
     router.route().handler(apiGuard::credential);
@@ -133,6 +142,8 @@ public final class HttpVerticle extends VerticleBase {
 
     router.routeWithRegex(HttpMethod.POST, path(one + "/shutdown")).handler(this::stop);
     router.routeWithRegex(path(one + "/shutdown")).handler(rc -> ApiResponses.methodNotAllowed(rc, "POST"));
+    router.routeWithRegex(HttpMethod.POST, path(one + "/renew")).handler(this::renew);
+    router.routeWithRegex(path(one + "/renew")).handler(rc -> ApiResponses.methodNotAllowed(rc, "POST"));
 
     get(router, "/api/v1/events", rc -> {
       String tunnelId = rc.queryParams().get("tunnel_id");
@@ -161,6 +172,7 @@ public final class HttpVerticle extends VerticleBase {
     router.routeWithRegex(path("/api/v1/events")).handler(rc -> ApiResponses.methodNotAllowed(rc, "GET"));
 
     new RequestRoutes(vertx).mount(router);
+    new MetricsRoute(vertx).mount(router);
 
     router.route().failureHandler(InvalidRequests::routeFailure);
     router.errorHandler(404, rc -> ApiResponses.message(rc, 404,
@@ -172,25 +184,20 @@ public final class HttpVerticle extends VerticleBase {
       ApiResponses.message(rc, 500, "internal error");
     });
 
-    return vertx.createHttpServer(access.configure(new HttpServerOptions().setHttp2ClearTextEnabled(false)))
+    return bridge.start().compose(v -> vertx.createHttpServer(access.configure(new HttpServerOptions().setHttp2ClearTextEnabled(false)))
         .invalidRequestHandler(InvalidRequests.JSON)
-        .requestHandler(req -> {
-          // The bridge's upgrades go through the router (SockJS upgrades there); every other
-          // handshake is the access room's, which guards its own.
-          if (RequestHandshake.isUpgrade(req) && !EventBusBridge.owns(req.path())) {
-            RequestHandshake hs = new RequestHandshake(req);
-            if (!access.handshake(hs)) {
-              hs.reject(404);
-            }
-            return;
+        .webSocketHandshakeHandler(hs -> {
+          // Handshakes never reach the router: the bridge and the access room guard their own.
+          if (!bridge.handshake(hs) && !access.handshake(hs)) {
+            hs.reject(404);
           }
-          router.handle(req);
         })
+        .requestHandler(router)
         .listen(cfg.port(), cfg.bindHost())
         .onSuccess(s -> {
           server = s;
           advertised = hostForUrls(cfg.bindHost()) + ":" + s.actualPort();
-        });
+        }));
   }
 
   /** Recorded lifecycle events, of one tunnel or all. */
@@ -214,7 +221,12 @@ public final class HttpVerticle extends VerticleBase {
     if (access != null) {
       access.close();
     }
-    return Future.succeededFuture();
+    return bridge == null ? Future.succeededFuture() : bridge.stop();
+  }
+
+  /** The router, once started: the OpenAPI contract test reads its routes. */
+  Router router() {
+    return router;
   }
 
   /** The port actually bound (the configured one may be 0). */
@@ -321,6 +333,18 @@ public final class HttpVerticle extends VerticleBase {
             ApiResponses.message(rc, 504, ar.cause().getMessage());
           }
         }));
+  }
+
+  /** A lease renewal: the body checked here, the rest is the manager's. */
+  private void renew(RoutingContext rc) {
+    long ttl;
+    try {
+      ttl = TunnelRequests.renewal(rc.request().getHeader("Content-Type"), rc.body().buffer());
+    } catch (TunnelRequests.BadRequest e) {
+      ApiResponses.message(rc, 400, e.getMessage());
+      return;
+    }
+    ask(rc, Addresses.TUNNELS_RENEW, new LeaseRenewal(rc.pathParam("param0"), ttl).toJson(), 200, Route.RENEW);
   }
 
   private void stop(RoutingContext rc) {

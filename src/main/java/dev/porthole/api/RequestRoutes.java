@@ -3,6 +3,7 @@ package dev.porthole.api;
 import dev.porthole.bus.Addresses;
 import dev.porthole.bus.Capture;
 import dev.porthole.httpkit.ApiResponses;
+import dev.porthole.httpkit.HttpTokens;
 import dev.porthole.httpkit.ApiResponses.Route;
 import dev.porthole.json.GoJson;
 import io.vertx.core.Future;
@@ -181,7 +182,7 @@ final class RequestRoutes {
       }
       JsonObject edits = new JsonObject();
       for (String name : h.fieldNames()) {
-        if (name.isEmpty() || !name.chars().allMatch(RequestRoutes::tokenChar)) {
+        if (!HttpTokens.isToken(name)) {
           throw new BadParam("invalid header name \"" + name + "\"");
         }
         if (FIXED_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
@@ -306,9 +307,6 @@ final class RequestRoutes {
     return s.chars().anyMatch(c -> c < 0x20 || c == 0x7f);
   }
 
-  private static boolean tokenChar(int c) {
-    return c > 0x20 && c < 0x7f && "()<>@,;:\\\"/[]?={}".indexOf(c) < 0;
-  }
 
   private void ask(RoutingContext rc, String address, JsonObject body, int status, long timeoutMs) {
     Future<Message<JsonObject>> reply = vertx.eventBus().request(address, body,

@@ -1,5 +1,6 @@
 package dev.porthole.api;
 
+import dev.porthole.bus.LeaseRenewal;
 import dev.porthole.bus.TunnelRequest;
 import dev.porthole.config.GoQuote;
 import dev.porthole.config.PortrTunnel;
@@ -43,6 +44,10 @@ final class TunnelRequests {
     long port;
     String callbackUrl;
     List<String> callbackUrls;
+    /** porthole's lease fields, null when absent; a problem with their types waits for {@link #finish}. */
+    Long ttlSeconds;
+    Long ownerPid;
+    String leaseProblem;
 
     /** The template still has to be read from its file (blocking I/O) before {@link #finish}. */
     boolean needsTemplateFile() {
@@ -96,8 +101,9 @@ final class TunnelRequests {
     Draft d = new Draft();
     PortrTunnel t = d.tunnel;
     long poolSize;
+    GoJson.Body o;
     try {
-      GoJson.Body o = GoJson.object(contentType, body);
+      o = GoJson.object(contentType, body);
       t.name = GoJson.string(o, "name", "");
       t.type = GoJson.string(o, "type", "");
       t.host = GoJson.string(o, "host", "");
@@ -114,6 +120,17 @@ final class TunnelRequests {
       d.callbackUrls = GoJson.strings(o, "callback_urls");
     } catch (GoJson.InvalidBody e) {
       throw new BadRequest(INVALID_JSON);
+    }
+    // porthole's own fields: a Portr client never sends them, so a wrong type gets its own message.
+    try {
+      d.ttlSeconds = GoJson.integer(o, "ttl_seconds");
+    } catch (GoJson.InvalidBody e) {
+      d.leaseProblem = LeaseRenewal.TTL_PROBLEM;
+    }
+    try {
+      d.ownerPid = GoJson.integer(o, "owner_pid");
+    } catch (GoJson.InvalidBody e) {
+      d.leaseProblem = d.leaseProblem != null ? d.leaseProblem : OWNER_PID_PROBLEM;
     }
     checkText("name", t.name);
     checkText("host", t.host);
@@ -155,9 +172,53 @@ final class TunnelRequests {
     for (String url : urls) {
       checkCallbackUrl(url);
     }
+    long ttl = d.ttlSeconds == null ? 0 : d.ttlSeconds;
+    long owner = d.ownerPid == null ? 0 : d.ownerPid;
+    checkLease(d.leaseProblem, d.ttlSeconds, d.ownerPid);
     boolean stub = t.type.equals(TunnelRequest.STUB);
     return new TunnelRequest(t.name, t.type, t.host, t.port, t.subdomain, t.poolSize, t.trimmedBasicAuth(), urls,
-        stub ? t.responseFormat : "", stub ? t.responseTmpl : "");
+        stub ? t.responseFormat : "", stub ? t.responseTmpl : "", ttl, owner);
+  }
+
+  static final String OWNER_PID_PROBLEM = "owner_pid must be a positive integer";
+
+  /**
+   * The lease fields, after Portr's checks: {@code ttl_seconds} 1 … 604 800, {@code owner_pid} a
+   * process that runs now (one cheap look at {@code /proc}).
+   */
+  static void checkLease(String typeProblem, Long ttlSeconds, Long ownerPid) throws BadRequest {
+    if (typeProblem != null) {
+      throw new BadRequest(typeProblem);
+    }
+    if (ttlSeconds != null && !LeaseRenewal.validTtl(ttlSeconds)) {
+      throw new BadRequest(LeaseRenewal.TTL_PROBLEM);
+    }
+    if (ownerPid != null && ownerPid <= 0) {
+      throw new BadRequest(OWNER_PID_PROBLEM);
+    }
+    if (ownerPid != null && ProcessHandle.of(ownerPid).isEmpty()) {
+      throw new BadRequest("owner_pid " + ownerPid + " is not a running process");
+    }
+  }
+
+  /** {@code POST /api/v1/tunnels/{id}/renew}'s body, {@code {"ttl_seconds":n}} → n. */
+  static long renewal(String contentType, Buffer body) throws BadRequest {
+    Long ttl;
+    try {
+      GoJson.Body o = GoJson.object(contentType, body);
+      try {
+        ttl = GoJson.integer(o, "ttl_seconds");
+      } catch (GoJson.InvalidBody e) {
+        throw new BadRequest(LeaseRenewal.TTL_PROBLEM);
+      }
+    } catch (GoJson.InvalidBody e) {
+      throw new BadRequest(INVALID_JSON);
+    }
+    if (ttl == null) {
+      throw new BadRequest("ttl_seconds is required");
+    }
+    checkLease(null, ttl, null);
+    return ttl;
   }
 
   static void checkText(String field, String value) throws BadRequest {

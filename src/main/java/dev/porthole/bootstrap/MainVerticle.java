@@ -6,6 +6,7 @@ import dev.porthole.config.Paths;
 import dev.porthole.config.PortrConfig;
 import dev.porthole.health.HealthVerticle;
 import dev.porthole.logging.Redactor;
+import dev.porthole.metrics.Metrics;
 import dev.porthole.relay.EmbeddedRelay;
 import dev.porthole.requestlog.RequestLogVerticle;
 import dev.porthole.ssh.JschConnector;
@@ -70,10 +71,12 @@ public final class MainVerticle extends VerticleBase {
 
   /**
    * The Vert.x instance the app-server runs on. Plain today; {@code --cluster} will choose a
-   * clustered one here, and nowhere else.
+   * clustered one here, and nowhere else. With {@code metrics.enabled} it is built with
+   * Micrometer metrics, whose registry every verticle finds with {@link Metrics#of}.
    */
-  public static Vertx vertx() {
-    return Vertx.vertx();
+  public static Vertx vertx(AppServerSettings settings) {
+    Metrics metrics = Metrics.create(settings.metrics().enabled());
+    return metrics.install(metrics.configure(Vertx.builder()).build());
   }
 
   @Override

@@ -29,6 +29,12 @@ public final class Addresses {
   public static final String TUNNELS_TARGET = "porthole.internal.tunnels.target";
   /** HTTP, shutdown → manager: {@code {"id"}} → {@link TunnelStatus} (stopped). */
   public static final String TUNNELS_STOP = "porthole.tunnels.stop";
+  /**
+   * HTTP → manager (request, local): {@link LeaseRenewal} → {@link TunnelStatus} with {@code
+   * expires_at} = now + ttl; fails {@code TUNNEL_NOT_FOUND}, {@code TUNNEL_NOT_RUNNING} (stopped,
+   * stopping or failed), {@code INVALID_REQUEST} (ttl out of range).
+   */
+  public static final String TUNNELS_RENEW = "porthole.tunnels.renew";
   /** Shutdown → manager: {@code {}} → {@code {"stopped":n}} once every tunnel has stopped. */
   public static final String TUNNELS_STOP_ALL = "porthole.tunnels.stop-all";
   /**

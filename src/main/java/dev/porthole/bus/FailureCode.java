@@ -16,7 +16,10 @@ public enum FailureCode {
   LIMIT_REACHED(5),
   /** No stored request has that id. */
   REQUEST_NOT_FOUND(6),
-  /** The request's tunnel is not running in this process (a replay needs it). */
+  /**
+   * The request's tunnel is not running in this process (a replay needs it), or is stopped or
+   * failed (a lease renewal needs it live).
+   */
   TUNNEL_NOT_RUNNING(7),
   /** The request log is off (disabled, or its database cannot be used; the text says why). */
   LOG_UNAVAILABLE(8),

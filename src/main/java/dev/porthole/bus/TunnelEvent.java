@@ -9,9 +9,26 @@ import java.time.Instant;
  *
  * @param seq porthole's extension: a monotonic sequence number from 1, written after Portr's keys
  *     (0 = none, omitted)
+ * @param reason porthole's extension, on a {@code stopped} event the tunnel's lease ended:
+ *     {@link #EXPIRED} or {@link #OWNER_EXITED}; empty (omitted) otherwise
  */
 public record TunnelEvent(String id, String tunnelId, String type, String name, String connectionType, String host,
-    int port, String subdomain, int remotePort, String tunnelUrl, String error, Instant at, long seq) {
+    int port, String subdomain, int remotePort, String tunnelUrl, String error, Instant at, long seq, String reason) {
+
+  /** The tunnel's ttl ran out ({@code expires_at}). */
+  public static final String EXPIRED = "expired";
+  /** The tunnel's {@code owner_pid} exited. */
+  public static final String OWNER_EXITED = "owner_exited";
+
+  public TunnelEvent {
+    reason = reason == null ? "" : reason;
+  }
+
+  /** An event without a reason. */
+  public TunnelEvent(String id, String tunnelId, String type, String name, String connectionType, String host,
+      int port, String subdomain, int remotePort, String tunnelUrl, String error, Instant at, long seq) {
+    this(id, tunnelId, type, name, connectionType, host, port, subdomain, remotePort, tunnelUrl, error, at, seq, "");
+  }
 
   /** An event without a sequence number. */
   public TunnelEvent(String id, String tunnelId, String type, String name, String connectionType, String host,
@@ -33,6 +50,7 @@ public record TunnelEvent(String id, String tunnelId, String type, String name, 
     if (seq > 0) {
       j.put("seq", seq);
     }
+    TunnelStatus.putIfNotEmpty(j, "reason", reason);
     return j;
   }
 
@@ -40,6 +58,6 @@ public record TunnelEvent(String id, String tunnelId, String type, String name, 
     return new TunnelEvent(j.getString("id"), j.getString("tunnel_id"), j.getString("type"), j.getString("name", ""),
         j.getString("connection_type"), j.getString("host"), j.getInteger("port"), j.getString("subdomain", ""),
         j.getInteger("remote_port", 0), j.getString("tunnel_url", ""), j.getString("error", ""),
-        Times.parse(j.getString("at")), j.getLong("seq", 0L));
+        Times.parse(j.getString("at")), j.getLong("seq", 0L), j.getString("reason", ""));
   }
 }

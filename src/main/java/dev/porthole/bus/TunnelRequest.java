@@ -13,18 +13,30 @@ import java.util.List;
  * @param responseFormat a stub's Content-Type, else empty
  * @param responseTmpl a stub's template, already read from {@code response_tmpl_file} when that
  *     was given (the file name never travels), else empty
+ * @param ttlSeconds porthole's lease: the tunnel stops by itself this many seconds after it is
+ *     registered ({@code 1 … }{@link #MAX_TTL_SECONDS}); 0 = no expiry
+ * @param ownerPid porthole's lease: the tunnel stops when this local process exits; 0 = none
  */
 public record TunnelRequest(String name, String type, String host, int port, String subdomain, int poolSize,
-    String basicAuth, List<String> callbackUrls, String responseFormat, String responseTmpl) {
+    String basicAuth, List<String> callbackUrls, String responseFormat, String responseTmpl, long ttlSeconds,
+    long ownerPid) {
 
   public static final String HTTP = "http";
   public static final String TCP = "tcp";
   public static final String STUB = "stub";
+  /** The longest lease, at POST and at renew: one week. */
+  public static final long MAX_TTL_SECONDS = 604_800;
 
   public TunnelRequest {
     callbackUrls = List.copyOf(callbackUrls);
     responseFormat = responseFormat == null ? "" : responseFormat;
     responseTmpl = responseTmpl == null ? "" : responseTmpl;
+  }
+
+  /** No lease. */
+  public TunnelRequest(String name, String type, String host, int port, String subdomain, int poolSize,
+      String basicAuth, List<String> callbackUrls, String responseFormat, String responseTmpl) {
+    this(name, type, host, port, subdomain, poolSize, basicAuth, callbackUrls, responseFormat, responseTmpl, 0, 0);
   }
 
   /** An http or tcp tunnel: no stub fields. */
@@ -62,6 +74,12 @@ public record TunnelRequest(String name, String type, String host, int port, Str
     if (isStub()) {
       j.put("response_format", responseFormat).put("response_tmpl", responseTmpl);
     }
+    if (ttlSeconds > 0) {
+      j.put("ttl_seconds", ttlSeconds);
+    }
+    if (ownerPid > 0) {
+      j.put("owner_pid", ownerPid);
+    }
     return j;
   }
 
@@ -69,7 +87,8 @@ public record TunnelRequest(String name, String type, String host, int port, Str
     return new TunnelRequest(j.getString("name", ""), j.getString("type"), j.getString("host"),
         j.getInteger("port"), j.getString("subdomain", ""), j.getInteger("pool_size"),
         j.getString("basic_auth", ""), j.getJsonArray("callback_urls", new JsonArray()).getList(),
-        j.getString("response_format", ""), j.getString("response_tmpl", ""));
+        j.getString("response_format", ""), j.getString("response_tmpl", ""), j.getLong("ttl_seconds", 0L),
+        j.getLong("owner_pid", 0L));
   }
 
   @Override
@@ -77,6 +96,7 @@ public record TunnelRequest(String name, String type, String host, int port, Str
     return "TunnelRequest[name=" + name + ", type=" + type + ", host=" + host + ", port=" + port
         + ", subdomain=" + subdomain + ", poolSize=" + poolSize + ", basicAuth=" + (basicAuth.isEmpty() ? "none" : "<redacted>")
         + ", callbackUrls=" + callbackUrls
-        + (isStub() ? ", responseFormat=" + responseFormat + ", responseTmpl=<" + responseTmpl.length() + " chars>" : "") + "]";
+        + (isStub() ? ", responseFormat=" + responseFormat + ", responseTmpl=<" + responseTmpl.length() + " chars>" : "")
+        + (ttlSeconds > 0 ? ", ttlSeconds=" + ttlSeconds : "") + (ownerPid > 0 ? ", ownerPid=" + ownerPid : "") + "]";
   }
 }

@@ -8,11 +8,15 @@ import java.util.List;
 /**
  * A tunnel as the API shows it (portr-protocol §6.5): Portr's keys in Portr's order, empty values
  * omitted where Portr omits them. A stub shows the host and port its caller sent (normally
- * {@code ""} and 0), never its responder's address, and its {@code response_format}.
+ * {@code ""} and 0), never its responder's address, and its {@code response_format}. porthole's
+ * lease fields come after Portr's keys.
+ *
+ * @param expiresAt when the tunnel's lease ends (it stops by itself then), or null without a ttl
+ * @param ownerPid the local process whose exit stops the tunnel, 0 for none
  */
 public record TunnelStatus(String id, String name, String status, String type, String host, int port,
     String subdomain, int remotePort, String tunnelUrl, String responseFormat, List<String> callbackUrls,
-    Instant startedAt, Instant updatedAt, Instant stoppedAt, String lastError) {
+    Instant startedAt, Instant updatedAt, Instant stoppedAt, String lastError, Instant expiresAt, long ownerPid) {
 
   public static final String STARTING = "starting";
   public static final String RUNNING = "running";
@@ -22,6 +26,14 @@ public record TunnelStatus(String id, String name, String status, String type, S
 
   public TunnelStatus {
     callbackUrls = List.copyOf(callbackUrls);
+  }
+
+  /** Without a lease. */
+  public TunnelStatus(String id, String name, String status, String type, String host, int port, String subdomain,
+      int remotePort, String tunnelUrl, String responseFormat, List<String> callbackUrls, Instant startedAt,
+      Instant updatedAt, Instant stoppedAt, String lastError) {
+    this(id, name, status, type, host, port, subdomain, remotePort, tunnelUrl, responseFormat, callbackUrls,
+        startedAt, updatedAt, stoppedAt, lastError, null, 0);
   }
 
   public JsonObject toJson() {
@@ -42,6 +54,12 @@ public record TunnelStatus(String id, String name, String status, String type, S
       j.put("stopped_at", Times.format(stoppedAt));
     }
     putIfNotEmpty(j, "last_error", lastError);
+    if (expiresAt != null) {
+      j.put("expires_at", Times.format(expiresAt));
+    }
+    if (ownerPid > 0) {
+      j.put("owner_pid", ownerPid);
+    }
     return j;
   }
 
@@ -50,7 +68,8 @@ public record TunnelStatus(String id, String name, String status, String type, S
         j.getString("host"), j.getInteger("port"), j.getString("subdomain", ""), j.getInteger("remote_port", 0),
         j.getString("tunnel_url", ""), j.getString("response_format", ""), j.getJsonArray("callback_urls", new JsonArray()).getList(),
         Times.parse(j.getString("started_at")), Times.parse(j.getString("updated_at")),
-        j.containsKey("stopped_at") ? Times.parse(j.getString("stopped_at")) : null, j.getString("last_error", ""));
+        j.containsKey("stopped_at") ? Times.parse(j.getString("stopped_at")) : null, j.getString("last_error", ""),
+        j.containsKey("expires_at") ? Times.parse(j.getString("expires_at")) : null, j.getLong("owner_pid", 0L));
   }
 
   static void putIfNotEmpty(JsonObject j, String key, String value) {

@@ -1,21 +1,9 @@
 package dev.porthole.cli;
 
 import dev.porthole.bootstrap.MainVerticle;
-import dev.porthole.bus.Addresses;
-import dev.porthole.config.AppServerConfig;
-import dev.porthole.config.AppServerSettings;
-import dev.porthole.config.AuthConfig;
-import dev.porthole.config.ConfigException;
-import dev.porthole.config.ConfigLoader;
-import dev.porthole.config.PortrConfig;
-import dev.porthole.logging.Redactor;
 import dev.porthole.ssh.JschConnector;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
@@ -31,8 +19,6 @@ import picocli.CommandLine.Option;
 public final class AppServerCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(AppServerCommand.class);
   static final String TOKEN_ENV = "PORTR_APP_SERVER_TOKEN";
-  static final long STOP_ALL_LIMIT_MS = 12_000;
-  static final long WEBHOOK_DRAIN_LIMIT_MS = 5_000;
 
   @Option(names = "--host", paramLabel = "HOST", description = "address to listen on (app_server.host, default 127.0.0.1)")
   String host;
@@ -47,6 +33,11 @@ public final class AppServerCommand implements Callable<Integer> {
   @Option(names = {"-c", "--config"}, paramLabel = "FILE",
       description = "Portr client config (default ~/.portr/config.yaml; without one, an embedded relay is used)")
   Path portrConfig;
+
+  @Option(names = "--metrics", negatable = true, paramLabel = "BOOLEAN",
+      description = "serve Prometheus metrics at /metrics (metrics.enabled, default true); --no-metrics builds "
+          + "Vert.x without them")
+  Boolean metrics;
 
   @Mixin
   SettingsFile conf = new SettingsFile();
@@ -71,66 +62,27 @@ public final class AppServerCommand implements Callable<Integer> {
       app.put("port", port);
     }
     flags.put("app_server", app);
-    Vertx vertx = MainVerticle.vertx();
-    AppServerSettings settings;
+    if (metrics != null) {
+      flags.put("metrics", new JsonObject().put("enabled", metrics));
+    }
+    AppServerLaunch.Loaded loaded;
     try {
-      settings = AppServerSettings.parse(Service.await(ConfigLoader.load(vertx, conf.path, System.getenv(), flags), 30,
-          "reading the configuration"));
-    } catch (ConfigException e) {
-      return fail(vertx, 2, e.getMessage());
+      loaded = AppServerLaunch.load(conf.path, flags, token, portrConfig);
+    } catch (AppServerLaunch.Failure f) {
+      System.err.println("porthole: " + f.getMessage());
+      return f.code;
     }
-    AppServerConfig bind = settings.app();
-    AuthConfig auth = settings.auth();
-    String apiToken = token != null ? token.strip() : System.getenv().getOrDefault(TOKEN_ENV, "").strip();
-    if (apiToken.isEmpty() && !auth.jwtEnabled() && !AppServerConfig.isLoopback(bind.host())) {
-      return fail(vertx, 2, "--token or " + TOKEN_ENV + " is required when binding app-server to " + bind.host());
-    }
-    Redactor.register(apiToken);
-    if (auth.canMint()) {
-      Redactor.register(auth.jwtKey());
-    }
-    Redactor.register(settings.webhooks().secret());
-
-    Path portrPath = portrConfig != null ? portrConfig : PortrConfig.defaultPath();
-    PortrConfig portr = null;
-    if (portrConfig != null || Files.exists(portrPath)) {
-      try {
-        portr = PortrConfig.load(portrPath);
-      } catch (java.nio.file.NoSuchFileException e) {
-        return fail(vertx, 2, "failed to load config: open " + portrPath + ": no such file or directory");
-      } catch (IOException e) {
-        return fail(vertx, 2, "failed to load config: " + e.getMessage());
-      }
-      String problem = portr.validate();
-      if (problem != null) {
-        return fail(vertx, 2, "invalid Portr config " + portrPath + ": " + problem);
-      }
-    }
-
-    MainVerticle main = new MainVerticle(settings, apiToken, portr, portrPath);
+    Vertx vertx = MainVerticle.vertx(loaded.settings());
+    MainVerticle main;
     try {
-      // Each stage has its own limit inside; this one only keeps the command from waiting forever.
-      Service.await(vertx.deployVerticle(main), 2 * MainVerticle.STAGE_LIMIT_S + 5, "starting the app-server");
-    } catch (MainVerticle.StartFailure e) {
-      return fail(vertx, 1, (e.stage() == MainVerticle.Stage.EMBEDDED_RELAY ? "the embedded relay could not start: "
-          : "the app-server could not start: ") + RelayCommand.describe(e.getCause()));
-    } catch (Exception e) {
-      return fail(vertx, 1, "the app-server could not start: " + RelayCommand.describe(e));
+      main = AppServerLaunch.deploy(vertx, loaded);
+    } catch (AppServerLaunch.Failure f) {
+      return fail(vertx, f.code, f.getMessage());
     }
-    String listening = "Portr app server listening on http://" + bind.host() + ":" + main.httpPort();
+    String listening = "Portr app server listening on http://" + loaded.settings().app().host() + ":" + main.httpPort();
     System.out.println(listening);
     log.info(listening);
-    return Service.awaitSignalThenStop(vertx, () -> shutdown(vertx));
-  }
-
-  /** Stops every tunnel (in parallel, bounded), then lets their stopped callbacks go out (bounded). */
-  private static Future<?> shutdown(Vertx vertx) {
-    var bus = vertx.eventBus();
-    return bus.request(Addresses.TUNNELS_STOP_ALL, new JsonObject(), new DeliveryOptions().setSendTimeout(STOP_ALL_LIMIT_MS))
-        .onSuccess(m -> log.info("stopped {} tunnel(s)", ((JsonObject) m.body()).getInteger("stopped")))
-        .transform(ar -> bus.request(Addresses.WEBHOOKS_DRAIN, new JsonObject(),
-            new DeliveryOptions().setSendTimeout(WEBHOOK_DRAIN_LIMIT_MS)))
-        .transform(ar -> Future.succeededFuture());
+    return Service.awaitSignalThenStop(vertx, () -> AppServerLaunch.shutdown(vertx));
   }
 
   private static int fail(Vertx vertx, int code, String message) {

@@ -9,8 +9,8 @@ import picocli.CommandLine.IVersionProvider;
     mixinStandardHelpOptions = true,
     versionProvider = PortholeCommand.VersionProvider.class,
     description = "A local control plane for Portr-compatible tunnels, and a Portr-compatible relay.",
-    subcommands = {AppServerCommand.class, RelayCommand.class, ConnectCommand.class, LogsCommand.class, ReplayCommand.class,
-        TokenCommand.class, VersionCommand.class, picocli.CommandLine.HelpCommand.class})
+    subcommands = {AppServerCommand.class, HttpCommand.class, TcpCommand.class, RelayCommand.class, ConnectCommand.class, LogsCommand.class, ReplayCommand.class,
+        TokenCommand.class, VersionCommand.class, CompletionCommand.class, picocli.CommandLine.HelpCommand.class})
 public final class PortholeCommand implements Runnable {
 
   @picocli.CommandLine.Spec

@@ -28,16 +28,41 @@ final class Service {
    * @return 0 when everything stopped within the limit, 1 otherwise
    */
   static int awaitSignalThenStop(Vertx vertx, Supplier<Future<?>> shutdown) throws InterruptedException {
+    return awaitSignalThenStop(vertx, null, shutdown);
+  }
+
+  /**
+   * As {@link #awaitSignalThenStop(Vertx, Supplier)}, and also stops when {@code ended} (if not
+   * null) completes first: the command's work ended by itself.
+   */
+  static int awaitSignalThenStop(Vertx vertx, Future<?> ended, Supplier<Future<?>> shutdown)
+      throws InterruptedException {
     CountDownLatch signalled = new CountDownLatch(1);
     String[] which = new String[1];
     for (String name : new String[] {"INT", "TERM"}) {
       Signal.handle(new Signal(name), sig -> {
-        which[0] = "SIG" + sig.getName();
+        synchronized (which) {
+          if (which[0] == null) {
+            which[0] = "SIG" + sig.getName() + " received";
+          }
+        }
+        signalled.countDown();
+      });
+    }
+    if (ended != null) {
+      ended.onComplete(ar -> {
+        synchronized (which) {
+          if (which[0] == null) {
+            which[0] = "the work ended by itself";
+          }
+        }
         signalled.countDown();
       });
     }
     signalled.await();
-    log.info("{} received: shutting down", which[0]);
+    synchronized (which) {
+      log.info("{}: shutting down", which[0]);
+    }
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SHUTDOWN_LIMIT_SECONDS);
     boolean clean = true;
     // Two separate waits from this thread: a callback chained after vertx.close() would be due on

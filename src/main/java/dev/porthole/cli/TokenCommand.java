@@ -26,7 +26,7 @@ public final class TokenCommand implements Callable<Integer> {
   private static final Pattern TTL = Pattern.compile("^(\\d+)([smhd])$");
 
   @Option(names = "--scope", required = true, paramLabel = "SCOPE",
-      description = "tunnels:read, tunnels:write or access; repeat for several")
+      description = "tunnels:read, tunnels:write, access or metrics; repeat for several")
   List<String> scopes;
 
   @Option(names = "--ttl", paramLabel = "DURATION", defaultValue = "1h",

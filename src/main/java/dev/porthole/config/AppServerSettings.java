@@ -8,7 +8,7 @@ import io.vertx.core.json.JsonObject;
  * embedded), and may read a PEM file ({@link AuthConfig#from}): call it off the event loop.
  */
 public record AppServerSettings(AppServerConfig app, AuthConfig auth, AccessConfig access, LimitsConfig limits,
-    WebhookConfig webhooks, RequestLogConfig requestLog, JsonObject relayTree) {
+    WebhookConfig webhooks, RequestLogConfig requestLog, MetricsConfig metrics, JsonObject relayTree) {
 
   public AppServerSettings {
     relayTree = relayTree.copy();
@@ -22,7 +22,8 @@ public record AppServerSettings(AppServerConfig app, AuthConfig auth, AccessConf
       relayTree.put("embedded_relay", tree.getJsonObject("embedded_relay").copy());
     }
     return new AppServerSettings(AppServerConfig.from(tree), AuthConfig.from(tree), AccessConfig.from(tree),
-        LimitsConfig.from(tree), WebhookConfig.from(tree), RequestLogConfig.from(tree), relayTree);
+        LimitsConfig.from(tree), WebhookConfig.from(tree), RequestLogConfig.from(tree), MetricsConfig.from(tree),
+        relayTree);
   }
 
   /** The embedded relay's slice: the {@code relay} and {@code embedded_relay} sections (a copy). */

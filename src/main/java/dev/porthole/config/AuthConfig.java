@@ -23,7 +23,9 @@ public record AuthConfig(String jwtAlgorithm, String jwtKey, String audience, Li
   public static final String READ = "tunnels:read";
   public static final String WRITE = "tunnels:write";
   public static final String ACCESS = "access";
-  public static final List<String> SCOPES = List.of(READ, WRITE, ACCESS);
+  /** {@code GET /metrics}. */
+  public static final String METRICS = "metrics";
+  public static final List<String> SCOPES = List.of(READ, WRITE, ACCESS, METRICS);
 
   public AuthConfig {
     allowedHosts = List.copyOf(allowedHosts);

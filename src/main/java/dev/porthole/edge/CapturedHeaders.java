@@ -1,5 +1,6 @@
 package dev.porthole.edge;
 
+import dev.porthole.httpkit.HttpTokens;
 import io.vertx.core.MultiMap;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -129,7 +130,7 @@ final class CapturedHeaders {
     int n = s.length();
     for (int i = 0; i < n; i++) {
       char c = s.charAt(i);
-      if (!tokenChar(c)) {
+      if (!HttpTokens.isTokenChar(c)) {
         return s;
       }
       if (upper ? c >= 'a' && c <= 'z' : c >= 'A' && c <= 'Z') {
@@ -153,15 +154,5 @@ final class CapturedHeaders {
       upper = c == '-';
     }
     return new String(out);
-  }
-
-  private static boolean tokenChar(char c) {
-    if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-      return true;
-    }
-    return switch (c) {
-      case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~' -> true;
-      default -> false;
-    };
   }
 }

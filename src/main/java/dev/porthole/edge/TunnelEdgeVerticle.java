@@ -6,6 +6,7 @@ import dev.porthole.httpkit.EdgeInterceptor;
 import dev.porthole.httpkit.HtmlPages;
 import dev.porthole.httpkit.OwnResponse;
 import dev.porthole.httpkit.ProxyOrigins;
+import dev.porthole.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -44,7 +45,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>With capture on, every exchange but a ping (the 401 and the 503 included) and every WebSocket
  * session event is sent as a {@code bus/Capture} record on {@link Addresses#REQUESTS_CAPTURE}.
- * The edge answers {@link Addresses#edgeControl} with its port and replay key.
+ * The edge answers {@link Addresses#edgeControl} with its port and replay key. With metrics on, each
+ * answer but a ping's is counted by status class ({@code porthole_tunnel_requests_total}).
  */
 public final class TunnelEdgeVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(TunnelEdgeVerticle.class);
@@ -78,6 +80,8 @@ public final class TunnelEdgeVerticle extends VerticleBase {
   private UpgradeRelay upgrades;
   private HttpServer server;
   private MessageConsumer<JsonObject> control;
+  /** Counts each answer by status class; null when metrics are off (nothing on the data path then). */
+  private Metrics metrics;
 
   /**
    * @param basicAuth trimmed {@code user:password}, or empty
@@ -107,6 +111,7 @@ public final class TunnelEdgeVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     capture = settings.enabled() ? new CaptureSink(settings, vertx.eventBus(), budget) : null;
+    metrics = Metrics.of(vertx).enabled() ? Metrics.of(vertx) : null;
     HttpClient client = vertx.createHttpClient(new HttpClientOptions()
             .setConnectTimeout(5_000)
             .setKeepAlive(true)
@@ -151,6 +156,10 @@ public final class TunnelEdgeVerticle extends VerticleBase {
     if ("true".equals(in.getHeader(PING_HEADER))) {
       answer(in, 200, EMPTY);
       return;
+    }
+    if (metrics != null) {
+      HttpServerResponse out = in.response();
+      out.headersEndHandler(v -> metrics.tunnelResponse(out.getStatusCode()));
     }
     if (!gate.allows(in.getHeader("Authorization")) && !replayKeyMatches(in.getHeader(REPLAY_KEY_HEADER))) {
       Recording r = capture == null ? null : capture.begin(in);

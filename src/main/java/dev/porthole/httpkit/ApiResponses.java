@@ -21,7 +21,7 @@ public final class ApiResponses {
   private static final Logger log = LoggerFactory.getLogger(ApiResponses.class);
 
   /** The routes whose failures map differently (portr-protocol §6.3). */
-  public enum Route { START, TUNNEL, QUERY, REQUESTS }
+  public enum Route { START, TUNNEL, QUERY, REQUESTS, RENEW }
 
   private ApiResponses() {
   }
@@ -84,7 +84,7 @@ public final class ApiResponses {
       return 503;
     }
     return switch (FailureCode.of(re.failureCode())) {
-      case INVALID_REQUEST -> route == Route.START || route == Route.REQUESTS ? 400 : 500;
+      case INVALID_REQUEST -> route == Route.START || route == Route.REQUESTS || route == Route.RENEW ? 400 : 500;
       case START_FAILED -> route == Route.START ? 400 : 500;
       case TUNNEL_NOT_FOUND, REQUEST_NOT_FOUND -> 404;
       case TUNNEL_NOT_RUNNING -> 409;

@@ -223,6 +223,16 @@ final class CaptureWriter {
     return result;
   }
 
+  /** Captures dropped so far (queue full, stopping, refused by the database); any thread, no lock. */
+  long dropped() {
+    return dropped.get();
+  }
+
+  /** Captures written so far; any thread, no lock. */
+  long written() {
+    return written.get();
+  }
+
   State state() {
     int queued;
     lock.lock();

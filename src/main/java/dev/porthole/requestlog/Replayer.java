@@ -5,6 +5,7 @@ import dev.porthole.bus.Capture;
 import dev.porthole.bus.FailureCode;
 import dev.porthole.bus.TunnelList;
 import dev.porthole.bus.TunnelStatus;
+import dev.porthole.httpkit.HttpTokens;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -189,7 +190,7 @@ final class Replayer {
       return "its URL is not a path";
     }
     for (String name : headers.fieldNames()) {
-      if (name.isEmpty() || !name.chars().allMatch(c -> c > 0x20 && c < 0x7f && "()<>@,;:\\\"/[]?={}".indexOf(c) < 0)) {
+      if (!HttpTokens.isToken(name)) {
         return "a header name is not a token";
       }
       for (Object v : headers.getJsonArray(name, new JsonArray())) {

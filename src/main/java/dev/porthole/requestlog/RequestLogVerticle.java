@@ -4,6 +4,8 @@ import dev.porthole.bus.Addresses;
 import dev.porthole.bus.Capture;
 import dev.porthole.bus.FailureCode;
 import dev.porthole.config.RequestLogConfig;
+import dev.porthole.metrics.MeterGroup;
+import dev.porthole.metrics.Metrics;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -54,6 +56,8 @@ public final class RequestLogVerticle extends VerticleBase {
   private final long retryMs;
   private final int busyTimeoutMs;
   private CaptureWriter writer;
+  /** The writer's counts, while it runs. */
+  private MeterGroup meters;
   private WorkerExecutor readers;
   private Replayer replayer;
   /** Set first thing in {@link #stop}: read connections are closed instead of pooled from then on. */
@@ -97,6 +101,11 @@ public final class RequestLogVerticle extends VerticleBase {
       writer = new CaptureWriter(config.path(), config.queueSize(), config.maxRows(), config.retentionDays(),
           this::committed, clock, retryMs, busyTimeoutMs);
       writer.start();
+      meters = Metrics.of(vertx).group();
+      meters.functionCounter("porthole.request.log.dropped", "Captured requests the request log dropped instead of "
+          + "writing (queue full, database unusable for long, refused rows)", null, writer, CaptureWriter::dropped);
+      meters.functionCounter("porthole.request.log.written", "Captured requests written to the request log", null,
+          writer, CaptureWriter::written);
     } else {
       log.info("request log: disabled (enable_request_logging: false)");
     }
@@ -118,6 +127,9 @@ public final class RequestLogVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     stopped = true;
+    if (meters != null) {
+      meters.close();
+    }
     failWaiters("the request log is stopping");
     if (replayer != null) {
       replayer.close();

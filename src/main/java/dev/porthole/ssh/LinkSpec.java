@@ -12,9 +12,10 @@ import java.nio.file.Path;
  *     a TCP tunnel's local service)
  * @param knownHosts null for insecure mode, else Portr's known_hosts file for trust on first use
  * @param establishTimeoutMs bound on dial + handshake + forwards
+ * @param traffic where the forwarded connections count their bytes (the tunnel's)
  */
 public record LinkSpec(String sshUrl, String connectionId, String secretKey, boolean httpWire, String targetHost,
-    int targetPort, Path knownHosts, long establishTimeoutMs) {
+    int targetPort, Path knownHosts, long establishTimeoutMs, Traffic traffic) {
 
   @Override
   public String toString() {

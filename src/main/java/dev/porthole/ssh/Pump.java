@@ -34,13 +34,15 @@ final class Pump {
   private final String host;
   private final int port;
   private final String label;
+  private final Traffic traffic;
   private final Set<Splice> live = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
-  Pump(String host, int port, String label) {
+  Pump(String host, int port, String label, Traffic traffic) {
     this.host = host;
     this.port = port;
     this.label = label;
+    this.traffic = traffic;
   }
 
   /**
@@ -148,6 +150,7 @@ final class Pump {
           throw e; // JSch closes the channel, then this stream
         }
         if (n >= 0) {
+          traffic.sent(n);
           return n;
         }
         JschChannels.sendEof(channel);
@@ -167,12 +170,14 @@ final class Pump {
       @Override
       public void write(int b) throws IOException {
         out.write(b);
+        traffic.received(1);
       }
 
       @Override
       public void write(byte[] b, int off, int len) throws IOException {
         // A failure here makes JSch close this channel (not the session).
         out.write(b, off, len);
+        traffic.received(len);
       }
 
       /** The relay's EOF (the socket is half-closed), or the channel closing (it is closed). */

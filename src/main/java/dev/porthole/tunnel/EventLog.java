@@ -9,7 +9,7 @@ import org.slf4j.event.Level;
  * The one place that logs recorded tunnel events (portr-protocol §6.1): message {@code App-server
  * tunnel event} with {@code event}, {@code tunnel_id}, {@code connection_type}, {@code host},
  * {@code port}, then the non-empty ones of {@code name}, {@code subdomain}, {@code remote_port},
- * {@code tunnel_url}, {@code error}. Failed → ERROR, unhealthy → WARN, others → INFO.
+ * {@code tunnel_url}, {@code error}, and porthole's {@code reason} (a lease that ended). Failed → ERROR, unhealthy → WARN, others → INFO.
  */
 final class EventLog {
   static final String MESSAGE = "App-server tunnel event";
@@ -42,6 +42,7 @@ final class EventLog {
     }
     optional(b, "tunnel_url", e.tunnelUrl());
     optional(b, "error", e.error());
+    optional(b, "reason", e.reason());
     return b.toString();
   }
 

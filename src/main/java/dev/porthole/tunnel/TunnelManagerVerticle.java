@@ -2,6 +2,7 @@ package dev.porthole.tunnel;
 
 import dev.porthole.bus.Addresses;
 import dev.porthole.bus.FailureCode;
+import dev.porthole.bus.LeaseRenewal;
 import dev.porthole.bus.StubRoute;
 import dev.porthole.bus.TunnelEvent;
 import dev.porthole.bus.TunnelList;
@@ -11,8 +12,11 @@ import dev.porthole.bus.TunnelTarget;
 import dev.porthole.bus.WorkerSignal;
 import dev.porthole.config.LimitsConfig;
 import dev.porthole.config.PortrConfig;
+import dev.porthole.metrics.MeterGroup;
+import dev.porthole.metrics.Metrics;
 import dev.porthole.ssh.Cancellation;
 import dev.porthole.ssh.SshConnector;
+import dev.porthole.ssh.Traffic;
 import dev.porthole.stub.StubResponderVerticle;
 import dev.porthole.tunnel.TunnelRegistry.Tunnel;
 import io.vertx.core.DeploymentOptions;
@@ -27,10 +31,13 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +46,9 @@ import org.slf4j.LoggerFactory;
  * The only owner of tunnel status and the event log (portr-protocol §6.3–§6.6). Starts a tunnel by
  * deploying its {@link TunnelWorkerVerticle}, answers the start request on the first of the
  * tunnel's {@code started}, its start failure, or 7 s; applies worker signals by Portr's rules and
- * publishes each recorded event on {@link Addresses#TUNNELS_LIFECYCLE}.
+ * publishes each recorded event on {@link Addresses#TUNNELS_LIFECYCLE}. Also the owner of leases
+ * ({@code ttl_seconds}, {@code owner_pid}): one timer armed to the earliest expiry and, while any
+ * tunnel has an owner, one periodic check of the owner processes, whatever the number of tunnels.
  */
 public final class TunnelManagerVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(TunnelManagerVerticle.class);
@@ -47,6 +56,10 @@ public final class TunnelManagerVerticle extends VerticleBase {
   static final long STOP_LIMIT_MS = 10_000;
   static final String WORKER_POOL = "porthole-tunnels";
   static final int WORKER_POOL_SIZE = 32;
+  /** How often the owner processes are looked at: an exit stops its tunnels within this and the stop. */
+  static final long OWNER_CHECK_MS = 1_000;
+  /** A check of the owner processes that takes longer than this is reported (it is a stat per process). */
+  static final long OWNER_CHECK_LIMIT_MS = 5_000;
 
   private final PortrConfig config;
   private final SshConnector connector;
@@ -56,11 +69,19 @@ public final class TunnelManagerVerticle extends VerticleBase {
   private final TunnelRegistry registry;
   private final Map<String, Runtime> runtimes = new HashMap<>();
   private PortrServerApi api;
+  private TunnelMeters meters;
   private boolean shuttingDown;
   /** Start requests between the limit check and their registration (the asynchronous pool step). */
   private int pendingStarts;
   /** The shared stub responder's deployment, made on the first stub tunnel; null until then or after it failed. */
   private Future<String> stubResponder;
+  private final LeaseSchedule leases = new LeaseSchedule();
+  /** The one expiry timer (-1: none) and the expiry it is armed for. */
+  private long expiryTimer = -1;
+  private Instant expiryArmedFor;
+  /** The periodic owner check (-1: none, when no tunnel has an owner), and whether a check is running. */
+  private long ownerTimer = -1;
+  private boolean ownerCheckRunning;
 
   /** A live tunnel's moving parts: its worker deployment, start waiter and stop progress. */
   private static final class Runtime {
@@ -76,6 +97,16 @@ public final class TunnelManagerVerticle extends VerticleBase {
     String targetHost;
     int targetPort;
     String hostHeader = "";
+    /** Its bytes, counted by its sessions' connections; their meters live until it stops. */
+    final Traffic traffic = new Traffic();
+    MeterGroup trafficMeters;
+
+    void closeMeters() {
+      if (trafficMeters != null) {
+        trafficMeters.close();
+        trafficMeters = null;
+      }
+    }
   }
 
   /** What a start needs before its tunnel is registered: workers, the pool's connection, a stub's responder port. */
@@ -108,6 +139,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     api = new PortrServerApi(WebClient.create(vertx, new WebClientOptions().setUserAgentEnabled(false)), config);
+    meters = new TunnelMeters(Metrics.of(vertx), registry.counts());
     var bus = vertx.eventBus();
     return Future.all(List.of(
         bus.<JsonObject>localConsumer(Addresses.TUNNELS_START, this::start).completion(),
@@ -115,10 +147,18 @@ public final class TunnelManagerVerticle extends VerticleBase {
         bus.<JsonObject>localConsumer(Addresses.TUNNELS_GET, this::get).completion(),
         bus.<JsonObject>localConsumer(Addresses.TUNNELS_TARGET, this::target).completion(),
         bus.<JsonObject>localConsumer(Addresses.TUNNELS_STOP, this::stop).completion(),
+        bus.<JsonObject>localConsumer(Addresses.TUNNELS_RENEW, this::renew).completion(),
         bus.<JsonObject>localConsumer(Addresses.TUNNELS_STOP_ALL, this::stopAll).completion(),
         bus.<JsonObject>localConsumer(Addresses.EVENTS_LIST, this::events).completion(),
         bus.<JsonObject>localConsumer(Addresses.WORKER_SIGNAL, m -> onSignal(WorkerSignal.fromJson(m.body())))
             .completion()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    runtimes.values().forEach(Runtime::closeMeters);
+    meters.close();
+    return Future.succeededFuture();
   }
 
   /**
@@ -169,6 +209,12 @@ public final class TunnelManagerVerticle extends VerticleBase {
       return;
     }
     TunnelRequest req = TunnelRequest.fromJson(m.body());
+    // The handle is taken now: it tells the owner apart from a later process that gets its pid.
+    Optional<ProcessHandle> owner = req.ownerPid() > 0 ? ProcessHandle.of(req.ownerPid()) : Optional.empty();
+    if (req.ownerPid() > 0 && owner.isEmpty()) {
+      m.fail(FailureCode.START_FAILED.code(), "owner_pid " + req.ownerPid() + " is not a running process");
+      return;
+    }
     // Starts still in their pool step are not in the registry yet but will be: they count, or
     // concurrent POSTs would all pass the check before any of them registers.
     if (registry.liveCount() + pendingStarts >= maxTunnels) {
@@ -193,6 +239,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
         return;
       }
       Tunnel t = registry.create(req, clock.instant());
+      lease(t, req, owner);
       Runtime rt = new Runtime();
       rt.stubSubdomain = req.isStub() ? req.subdomain() : null;
       // A stub's worker targets the shared responder (which routes by Host); its status keeps what
@@ -202,6 +249,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
       rt.targetPort = req.isStub() ? p.stubPort() : req.port();
       rt.hostHeader = req.isStub() ? req.subdomain() : "";
       runtimes.put(t.id, rt);
+      rt.trafficMeters = meters.traffic(t.id, rt.traffic);
       if (Addresses.REPLY_ON_REGISTERED.equals(m.headers().get(Addresses.REPLY_ON_HEADER))) {
         m.reply(t.view().toJson());
       } else {
@@ -213,7 +261,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
       log.info("start(tunnel={}, type={}, subdomain={}, local={}:{}, workers={})", t.id, req.type(),
           req.subdomain().isEmpty() ? "-" : req.subdomain(), targetHost, targetPort, p.workers());
       WorkerSpec spec = new WorkerSpec(t.id, req, p.workers(), p.sharedConnectionId(), config, knownHosts, targetHost,
-          targetPort);
+          targetPort, rt.traffic);
       rt.deployment = vertx.deployVerticle(new TunnelWorkerVerticle(spec, connector, api, rt.cancellation),
           new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)
               .setWorkerPoolName(WORKER_POOL).setWorkerPoolSize(WORKER_POOL_SIZE)
@@ -327,6 +375,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
 
   private void publish(TunnelEvent e) {
     EventLog.record(e);
+    meters.recorded(e);
     Tunnel t = registry.get(e.tunnelId());
     DeliveryOptions options = new DeliveryOptions().setLocalOnly(true);
     for (String url : t.request.callbackUrls()) {
@@ -350,6 +399,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
    * now. Stopping a stopped tunnel refreshes those times and records nothing.
    */
   private Future<Void> stopTunnel(Tunnel t) {
+    forgetLease(t.id);
     Runtime rt = runtimes.get(t.id);
     if (rt.stopping != null && !rt.stopping.isComplete()) {
       return rt.stopping;
@@ -372,6 +422,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
         .compose(v -> releaseStub(rt))
         .map(v -> {
           onSignal(new WorkerSignal(t.id, 0, WorkerSignal.STOPPED, 0, "", "", clock.instant()));
+          rt.closeMeters(); // a stopped tunnel's byte series go: they stay bounded by the live tunnels
           finishStop(t);
           log.info("stop(tunnel={}) stopped", t.id);
           return (Void) null;
@@ -384,6 +435,126 @@ public final class TunnelManagerVerticle extends VerticleBase {
     for (String forgotten : registry.finishStop(t, clock.instant())) {
       runtimes.remove(forgotten);
     }
+  }
+
+  // --- leases -------------------------------------------------------------------------------------
+
+  /** A new tunnel's lease, from its request: expires_at = registration + ttl, and its owner. */
+  private void lease(Tunnel t, TunnelRequest req, Optional<ProcessHandle> owner) {
+    if (req.ttlSeconds() <= 0 && owner.isEmpty()) {
+      return;
+    }
+    registry.lease(t, req.ttlSeconds() > 0 ? t.startedAt.plusSeconds(req.ttlSeconds()) : null, req.ownerPid());
+    if (t.expiresAt != null) {
+      leases.expireAt(t.id, t.expiresAt);
+      armExpiry();
+    }
+    owner.ifPresent(h -> {
+      leases.own(t.id, h);
+      armOwnerCheck();
+    });
+  }
+
+  /** expires_at = now + ttl for a live tunnel that has not failed; a tunnel without a ttl gets one. */
+  private void renew(Message<JsonObject> m) {
+    LeaseRenewal r = LeaseRenewal.fromJson(m.body());
+    Tunnel t = registry.get(r.id());
+    if (t == null) {
+      m.fail(FailureCode.TUNNEL_NOT_FOUND.code(), "tunnel not found");
+      return;
+    }
+    if (!LeaseRenewal.validTtl(r.ttlSeconds())) {
+      m.fail(FailureCode.INVALID_REQUEST.code(), LeaseRenewal.TTL_PROBLEM);
+      return;
+    }
+    if (!t.isLive() || t.status.equals(TunnelStatus.FAILED)) {
+      String state = t.stopping && !t.status.equals(TunnelStatus.STOPPED) ? "stopping" : t.status;
+      m.fail(FailureCode.TUNNEL_NOT_RUNNING.code(),
+          "tunnel is " + state + ": only a starting, running or unhealthy tunnel can be renewed");
+      return;
+    }
+    registry.lease(t, clock.instant().plusSeconds(r.ttlSeconds()), t.ownerPid);
+    leases.expireAt(t.id, t.expiresAt);
+    armExpiry();
+    m.reply(t.view().toJson());
+  }
+
+  private void forgetLease(String id) {
+    leases.forget(id);
+    armExpiry();
+    armOwnerCheck();
+  }
+
+  /** The one expiry timer, armed to the earliest expiry (none when no tunnel has a ttl). */
+  private void armExpiry() {
+    Instant next = leases.earliest();
+    if (next == null ? expiryArmedFor == null : next.equals(expiryArmedFor)) {
+      return;
+    }
+    if (expiryTimer >= 0) {
+      vertx.cancelTimer(expiryTimer);
+      expiryTimer = -1;
+    }
+    expiryArmedFor = next;
+    if (next != null) {
+      long nanos = Duration.between(clock.instant(), next).toNanos();
+      long delay = Math.max(1, (nanos + 999_999) / 1_000_000);
+      expiryTimer = vertx.setTimer(delay, id -> {
+        expiryTimer = -1;
+        expiryArmedFor = null;
+        for (String due : leases.due(clock.instant())) {
+          endLease(due, TunnelEvent.EXPIRED);
+        }
+        armExpiry();
+      });
+    }
+  }
+
+  /** A periodic check while any tunnel has an owner; none otherwise. */
+  private void armOwnerCheck() {
+    if (leases.hasOwners() && ownerTimer < 0) {
+      ownerTimer = vertx.setPeriodic(OWNER_CHECK_MS, id -> checkOwners());
+    } else if (!leases.hasOwners() && ownerTimer >= 0) {
+      vertx.cancelTimer(ownerTimer);
+      ownerTimer = -1;
+    }
+  }
+
+  /**
+   * Each distinct owner process looked at once, on a worker thread (a thousand owners take a few
+   * milliseconds); the tunnels of those that exited stop. One check at a time.
+   */
+  private void checkOwners() {
+    if (ownerCheckRunning) {
+      return;
+    }
+    ownerCheckRunning = true;
+    List<ProcessHandle> owners = leases.owners();
+    Future<List<Long>> check = vertx.executeBlocking(() -> LeaseSchedule.exited(owners), false);
+    check.onComplete(ar -> ownerCheckRunning = false);
+    check.timeout(OWNER_CHECK_LIMIT_MS, TimeUnit.MILLISECONDS).onComplete(ar -> {
+      if (ar.failed()) {
+        log.warn("lease: checking {} owner processes failed: {}", owners.size(), ar.cause().toString());
+        return;
+      }
+      for (long pid : ar.result()) {
+        for (String id : leases.ownedBy(pid)) {
+          endLease(id, TunnelEvent.OWNER_EXITED);
+        }
+      }
+    });
+  }
+
+  /** The lease ended: the tunnel stops, its stopped event carrying the reason; a POST still waiting gets its answer. */
+  private void endLease(String id, String reason) {
+    Tunnel t = registry.get(id);
+    if (t == null || !t.isLive()) {
+      forgetLease(id);
+      return;
+    }
+    t.stopReason = reason;
+    log.info("lease(tunnel={}) ended: {}", id, reason);
+    stopTunnel(t).onComplete(ar -> release(t, null));
   }
 
   /** Shutdown: no new tunnels; every live one stopped in parallel. */

@@ -39,6 +39,10 @@ final class TunnelRegistry {
     Instant stoppedAt;
     String lastError = "";
     boolean stopping;
+    /** The lease: when it ends (null: no ttl), whose exit ends it (0: none), and why it ended ("" until then). */
+    Instant expiresAt;
+    long ownerPid;
+    String stopReason = "";
 
     Tunnel(String id, TunnelRequest request, Instant now) {
       this.id = id;
@@ -50,7 +54,7 @@ final class TunnelRegistry {
     TunnelStatus view() {
       return new TunnelStatus(id, request.name(), status, request.type(), request.host(), request.port(),
           request.subdomain(), remotePort, tunnelUrl, request.responseFormat(), request.callbackUrls(), startedAt,
-          updatedAt, stoppedAt, lastError);
+          updatedAt, stoppedAt, lastError, expiresAt, ownerPid);
     }
 
     boolean isLive() {
@@ -64,6 +68,7 @@ final class TunnelRegistry {
   /** Stopped tunnels kept; 0 keeps all. */
   private final int stoppedKept;
   private final Deque<TunnelEvent> events = new ArrayDeque<>();
+  private final TunnelCounts counts = new TunnelCounts();
   private long nextSeq = 1;
   /** Counts every change that a {@link #list()} could show; the version a caller of porthole.tunnels.list holds ({@code if_version}). */
   private long version;
@@ -80,8 +85,19 @@ final class TunnelRegistry {
   Tunnel create(TunnelRequest request, Instant now) {
     Tunnel t = new Tunnel(UlidCreator.getMonotonicUlid().toString(), request, now);
     tunnels.put(t.id, t);
+    counts.move(request.type(), null, t.status);
     version++;
     return t;
+  }
+
+  /**
+   * Sets the tunnel's lease fields (at registration, and {@code expiresAt} again at each renew); a
+   * change the list shows. {@code updated_at} stays: it dates lifecycle changes, as in Portr.
+   */
+  void lease(Tunnel t, Instant expiresAt, long ownerPid) {
+    t.expiresAt = expiresAt;
+    t.ownerPid = ownerPid;
+    version++;
   }
 
   Tunnel get(String id) {
@@ -153,7 +169,7 @@ final class TunnelRegistry {
       case WorkerSignal.STARTED -> {
         record = !t.status.equals(TunnelStatus.RUNNING);
         if (record) {
-          t.status = TunnelStatus.RUNNING;
+          setStatus(t, TunnelStatus.RUNNING);
           t.remotePort = s.remotePort();
           t.tunnelUrl = s.tunnelUrl();
           t.lastError = "";
@@ -162,13 +178,13 @@ final class TunnelRegistry {
       case WorkerSignal.UNHEALTHY -> {
         record = !(t.status.equals(TunnelStatus.UNHEALTHY) && t.lastError.equals(s.error()));
         if (record) {
-          t.status = TunnelStatus.UNHEALTHY;
+          setStatus(t, TunnelStatus.UNHEALTHY);
           t.lastError = s.error();
         }
       }
       case WorkerSignal.RECONNECTED -> {
         record = true;
-        t.status = TunnelStatus.RUNNING;
+        setStatus(t, TunnelStatus.RUNNING);
         t.remotePort = s.remotePort();
         t.tunnelUrl = s.tunnelUrl();
         t.lastError = "";
@@ -176,14 +192,14 @@ final class TunnelRegistry {
       case WorkerSignal.STOPPED -> {
         record = !t.status.equals(TunnelStatus.STOPPED);
         if (record) {
-          t.status = TunnelStatus.STOPPED;
+          setStatus(t, TunnelStatus.STOPPED);
           t.stoppedAt = s.at();
         }
       }
       case WorkerSignal.FAILED -> {
         record = !(t.status.equals(TunnelStatus.FAILED) && t.lastError.equals(s.error()));
         if (record) {
-          t.status = TunnelStatus.FAILED;
+          setStatus(t, TunnelStatus.FAILED);
           t.lastError = s.error();
         }
       }
@@ -194,7 +210,7 @@ final class TunnelRegistry {
     }
     TunnelEvent e = new TunnelEvent(UlidCreator.getMonotonicUlid().toString(), t.id, s.type(), t.request.name(),
         t.request.type(), t.request.host(), t.request.port(), t.request.subdomain(), t.remotePort, t.tunnelUrl,
-        s.error(), s.at(), nextSeq++);
+        s.error(), s.at(), nextSeq++, s.type().equals(WorkerSignal.STOPPED) ? t.stopReason : "");
     events.addLast(e);
     while (events.size() > EVENT_CAP) {
       events.removeFirst();
@@ -208,7 +224,7 @@ final class TunnelRegistry {
    * the bound and returns their ids; a forgotten id is unknown from then on.
    */
   List<String> finishStop(Tunnel t, Instant now) {
-    t.status = TunnelStatus.STOPPED;
+    setStatus(t, TunnelStatus.STOPPED);
     t.stoppedAt = now;
     t.updatedAt = now;
     version++;
@@ -222,10 +238,22 @@ final class TunnelRegistry {
     while (stopped.size() > stoppedKept) {
       String id = oldest.next();
       oldest.remove();
-      tunnels.remove(id);
+      Tunnel gone = tunnels.remove(id);
+      counts.move(gone.request.type(), gone.status, null);
       forgotten.add(id);
     }
     return forgotten;
+  }
+
+  /** The only place a status changes, so that the counts follow. */
+  private void setStatus(Tunnel t, String status) {
+    counts.move(t.request.type(), t.status, status);
+    t.status = status;
+  }
+
+  /** Tunnels held by status and type, for the metrics scrape (any thread). */
+  TunnelCounts counts() {
+    return counts;
   }
 
   /** Tunnels held, live and stopped. */

@@ -126,7 +126,7 @@ final class TunnelWorkerVerticle extends VerticleBase {
     return connectionId.compose(id -> {
       long left = ESTABLISH_TIMEOUT_MS - (System.nanoTime() - begin) / 1_000_000L;
       LinkSpec linkSpec = new LinkSpec(spec.config().sshUrl, id, spec.config().secretKey, spec.request().isHttp(),
-          targetHost, targetPort, spec.knownHosts(), Math.max(1, left));
+          targetHost, targetPort, spec.knownHosts(), Math.max(1, left), spec.traffic());
       try {
         return Future.succeededFuture(connector.open(linkSpec, cancellation));
       } catch (SshFailure e) {

@@ -3,6 +3,7 @@ package dev.porthole.tunnel;
 import dev.porthole.bus.TunnelRequest;
 import dev.porthole.config.PortrConfig;
 import dev.porthole.edge.CaptureSettings;
+import dev.porthole.ssh.Traffic;
 import java.nio.file.Path;
 
 /**
@@ -15,9 +16,10 @@ import java.nio.file.Path;
  * @param targetHost where forwarded connections go: the request's host, or for a stub the shared
  *     stub responder (127.0.0.1)
  * @param targetPort the request's port, or the stub responder's
+ * @param traffic the tunnel's byte counts, which every session's forwarded connections add to
  */
 record WorkerSpec(String tunnelId, TunnelRequest request, int workers, String sharedConnectionId,
-    PortrConfig config, Path knownHosts, String targetHost, int targetPort) {
+    PortrConfig config, Path knownHosts, String targetHost, int targetPort, Traffic traffic) {
 
   String wireType() {
     return request.wireType();

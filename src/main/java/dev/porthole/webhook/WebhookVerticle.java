@@ -5,6 +5,9 @@ import dev.porthole.bus.Addresses;
 import dev.porthole.bus.Times;
 import dev.porthole.config.WebhookConfig;
 import dev.porthole.json.GoJson;
+import dev.porthole.metrics.MeterGroup;
+import dev.porthole.metrics.Metrics;
+import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -56,6 +59,12 @@ public final class WebhookVerticle extends VerticleBase {
   private final Deque<JsonObject> deliveries = new ArrayDeque<>();
   private final List<Promise<Void>> drains = new ArrayList<>();
   private int active;
+  /** Deliveries (one per event and URL) by outcome: success, rejected, failed, dropped. */
+  private MeterGroup meters;
+  private Counter success;
+  private Counter rejected;
+  private Counter failed;
+  private Counter dropped;
 
   /** One tunnel's events for one URL, delivered strictly in order. */
   private static final class Lane {
@@ -92,6 +101,11 @@ public final class WebhookVerticle extends VerticleBase {
         return Future.failedFuture(e);
       }
     }
+    meters = Metrics.of(vertx).group();
+    success = outcome("success"); // a 2xx answer
+    rejected = outcome("rejected"); // another answer that is final (3xx after redirects, 4xx)
+    failed = outcome("failed"); // every attempt failed (connection error, timeout, 5xx)
+    dropped = outcome("dropped"); // never sent: its lane's backlog was over the bound
     client = WebClient.create(vertx, new WebClientOptions()
         .setUserAgent("porthole/" + Version.get())
         .setFollowRedirects(true)
@@ -115,6 +129,7 @@ public final class WebhookVerticle extends VerticleBase {
           it.next();
         }
         it.remove();
+        dropped.increment();
         log.warn("callback(url={}, tunnel_id={}) backlog over {}: dropped the oldest waiting event", url,
             m.body().getString("tunnel_id"), LANE_LIMIT);
       }
@@ -169,6 +184,13 @@ public final class WebhookVerticle extends VerticleBase {
         return;
       }
       if (retryable) {
+        failed.increment();
+      } else if (resp.statusCode() / 100 == 2) {
+        success.increment();
+      } else {
+        rejected.increment();
+      }
+      if (retryable) {
         log.warn("Failed to dispatch app-server callback url={} event={} tunnel_id={} after {} attempt(s): {}",
             lane.url, event.getString("type"), event.getString("tunnel_id"), lane.attempt,
             resp == null ? ar.cause().getMessage() : "HTTP " + resp.statusCode());
@@ -187,6 +209,19 @@ public final class WebhookVerticle extends VerticleBase {
         drains.clear();
       }
     });
+  }
+
+  private Counter outcome(String outcome) {
+    return meters.counter("porthole.webhook.deliveries", "Callback deliveries, one per event and URL, by outcome "
+        + "(success, rejected, failed, dropped)", "outcome", outcome);
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (meters != null) {
+      meters.close();
+    }
+    return Future.succeededFuture();
   }
 
   private void pumpWaiting() {

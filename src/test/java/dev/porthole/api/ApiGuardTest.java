@@ -3,6 +3,7 @@ package dev.porthole.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.porthole.bus.Addresses;
+import dev.porthole.config.AuthConfig;
 import dev.porthole.config.ConfigDefaults;
 import dev.porthole.testsupport.Timeouts;
 import io.vertx.core.DeploymentOptions;
@@ -329,6 +330,20 @@ class ApiGuardTest {
     assertMessage(get("/ws/port-forward/x", noAccess), 403, "forbidden");
     assertThat(get("/p/x", access).status()).as("/p/{id} redirects to /p/{id}/ once the guard lets it pass").isEqualTo(308);
     assertMessage(get("/ws/port-forward/x", access), 404, "Cannot GET /ws/port-forward/x");
+  }
+
+  @Test
+  @DisplayName("GET /metrics needs scope metrics: 401 without a credential, 403 with tunnels:read, access; with it "
+      + "(or the static token) the guard passes (404 here: this Vert.x has no metrics)")
+  void metricsNeedsMetricsScope() throws Exception {
+    start("static-token", hs256Settings(""));
+
+    assertMessage(get("/metrics", null), 401, "unauthorized");
+    assertMessage(get("/metrics", jwt(READ + " " + WRITE + " " + ACCESS)), 403, "forbidden");
+    assertMessage(get("/METRICS/", jwt(READ)), 403, "forbidden");
+    assertMessage(get("/metrics", jwt(AuthConfig.METRICS)), 404, "metrics are off (metrics.enabled: false)");
+    assertMessage(get("/metrics", "static-token"), 404, "metrics are off (metrics.enabled: false)");
+    assertMessage(get("/api/v1/tunnels", jwt(AuthConfig.METRICS)), 403, "forbidden");
   }
 
   // ---------------------------------------------------------------- JWT rules

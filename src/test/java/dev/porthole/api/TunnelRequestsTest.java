@@ -336,4 +336,67 @@ class TunnelRequestsTest {
     assertThat(r).isEqualTo(new TunnelRequest("api", "http", "127.0.0.1", 8080, "my-api", 3, "u:p",
         java.util.List.of("https://h.test/x")));
   }
+
+  // porthole's leases: ttl_seconds and owner_pid
+
+  @Test
+  @DisplayName("lease: ttl_seconds 1 and 604800 and a running owner_pid are kept; absent means none")
+  void leaseAccepted() throws Exception {
+    long me = ProcessHandle.current().pid();
+    TunnelRequest r = parse("{\"port\":3000,\"ttl_seconds\":1,\"owner_pid\":" + me + "}");
+    assertThat(r.ttlSeconds()).isEqualTo(1);
+    assertThat(r.ownerPid()).isEqualTo(me);
+    assertThat(parse("{\"port\":3000,\"ttl_seconds\":604800}").ttlSeconds()).isEqualTo(604_800);
+    TunnelRequest none = parse("{\"port\":3000,\"ttl_seconds\":null}");
+    assertThat(none.ttlSeconds()).isZero();
+    assertThat(none.ownerPid()).isZero();
+    assertThat(none.toJson().containsKey("ttl_seconds")).isFalse();
+    assertThat(TunnelRequest.fromJson(r.toJson())).isEqualTo(r);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"0", "-1", "604801", "1.5", "\"60\"", "true", "[60]", "99999999999999999999999"})
+  @DisplayName("lease: ttl_seconds out of range or not an integer → its own 400 message")
+  void badTtl(String value) {
+    assertRejected("{\"port\":3000,\"ttl_seconds\":" + value + "}",
+        "ttl_seconds must be an integer between 1 and 604800");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"0", "-5", "1.0", "\"1\"", "{}"})
+  @DisplayName("lease: owner_pid not a positive integer → 400")
+  void badOwnerPid(String value) {
+    assertRejected("{\"port\":3000,\"owner_pid\":" + value + "}", "owner_pid must be a positive integer");
+  }
+
+  @Test
+  @DisplayName("lease: an owner_pid that names no running process → 400 naming it")
+  void deadOwnerPid() throws Exception {
+    Process p = new ProcessBuilder("true").start();
+    p.waitFor();
+    long gone = p.pid();
+    assertRejected("{\"port\":3000,\"owner_pid\":" + gone + "}", "owner_pid " + gone + " is not a running process");
+  }
+
+  @Test
+  @DisplayName("lease: Portr's own checks come first (a bad port wins over a bad ttl)")
+  void portrFirst() {
+    assertRejected("{\"port\":0,\"ttl_seconds\":0}", "port must be between 1 and 65535");
+  }
+
+  @Test
+  @DisplayName("renew body: {\"ttl_seconds\":n} → n; missing, wrong or out of range → 400; not JSON → invalid JSON body")
+  void renewal() throws Exception {
+    assertThat(TunnelRequests.renewal(JSON, Buffer.buffer("{\"ttl_seconds\":90}"))).isEqualTo(90);
+    assertThatThrownBy(() -> TunnelRequests.renewal(JSON, Buffer.buffer("{}")))
+        .hasMessage("ttl_seconds is required");
+    assertThatThrownBy(() -> TunnelRequests.renewal(JSON, Buffer.buffer("{\"ttl_seconds\":0}")))
+        .hasMessage("ttl_seconds must be an integer between 1 and 604800");
+    assertThatThrownBy(() -> TunnelRequests.renewal(JSON, Buffer.buffer("{\"ttl_seconds\":\"9\"}")))
+        .hasMessage("ttl_seconds must be an integer between 1 and 604800");
+    assertThatThrownBy(() -> TunnelRequests.renewal("text/plain", Buffer.buffer("{\"ttl_seconds\":9}")))
+        .hasMessage("invalid JSON body");
+    assertThatThrownBy(() -> TunnelRequests.renewal(JSON, Buffer.buffer("[9]")))
+        .hasMessage("invalid JSON body");
+  }
 }

@@ -128,6 +128,45 @@ class EventBusBridgeIT {
     assertThat(httpGet("/eventbus/info", "Bearer " + TOKEN).statusCode()).isEqualTo(200);
   }
 
+  /**
+   * sockjs-client's WebSocket transport: {@code /eventbus/{server}/{session}/websocket}, SockJS's
+   * framing ({@code o}, {@code a[...]}) around the bridge's JSON frames.
+   */
+  @Test
+  void sockJsSessionTransportCarriesTheBridge() throws Exception {
+    WebSocket ws = await(wsClient.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
+        .setURI("/eventbus/017/" + UUID.randomUUID().toString().replace("-", "") + "/websocket?access_token=" + TOKEN)));
+    open.add(ws);
+    LinkedBlockingQueue<String> frames = new LinkedBlockingQueue<>();
+    ws.textMessageHandler(frames::add);
+    assertThat(frames.poll(20, TimeUnit.SECONDS)).isEqualTo("o");
+    String replyAddress = UUID.randomUUID().toString();
+    String send = new JsonObject().put("type", "send").put("address", Addresses.TUNNELS_LIST)
+        .put("replyAddress", replyAddress).put("body", new JsonObject()).encode();
+    await(ws.writeTextMessage(new JsonArray().add(send).encode()));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    JsonObject reply = null;
+    while (reply == null && System.nanoTime() < deadline) {
+      String f = frames.poll(1, TimeUnit.SECONDS);
+      if (f != null && f.startsWith("a")) {
+        JsonObject frame = new JsonObject(new JsonArray(f.substring(1)).getString(0));
+        if (replyAddress.equals(frame.getString("address"))) {
+          reply = frame;
+        }
+      }
+    }
+    assertThat(reply).as("the list's reply in a SockJS frame").isNotNull();
+    assertThat(reply.getString("type")).isEqualTo("rec");
+    assertThat(reply.getJsonObject("body").getJsonArray("tunnels")).isNotNull();
+  }
+
+  @Test
+  void upgradesOutsideSockJsPathsAreRefused() {
+    Throwable refused = connectFailure(new WebSocketConnectOptions().setURI("/eventbus/nope?access_token=" + TOKEN));
+    assertThat(refused).isInstanceOf(UpgradeRejectedException.class);
+    assertThat(((UpgradeRejectedException) refused).getStatus()).isEqualTo(404);
+  }
+
   // ---------------------------------------------------------------- outbound
 
   @Test

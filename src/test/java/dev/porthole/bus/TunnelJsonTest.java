@@ -151,4 +151,24 @@ class TunnelJsonTest {
     assertThat(TunnelTarget.fromJson(new JsonObject(stub.toJson().encode()))).isEqualTo(stub);
     assertThat(TunnelTarget.fromJson(new JsonObject(plain.toJson().encode()))).isEqualTo(plain);
   }
+
+  @Test
+  @DisplayName("lease fields: expires_at and owner_pid after Portr's keys; reason after seq on a stopped event; both round-trip")
+  void leaseFields() {
+    TunnelStatus s = new TunnelStatus("01HZYR9VK2C0G6KTX4TK9Z5T6S", "", "running", "tcp", "127.0.0.1", 5432, "", 20123,
+        "tcp://example.com:20123", "", List.of(), STARTED, UPDATED, null, "", STOPPED, 4242);
+    JsonObject j = s.toJson();
+    assertThat(j.fieldNames()).containsExactly("id", "status", "type", "host", "port", "remote_port", "tunnel_url",
+        "started_at", "updated_at", "expires_at", "owner_pid");
+    assertThat(j.getString("expires_at")).isEqualTo("2026-01-02T03:04:07.000000001Z");
+    assertThat(j.getLong("owner_pid")).isEqualTo(4242);
+    assertThat(TunnelStatus.fromJson(j)).isEqualTo(s);
+    TunnelEvent e = new TunnelEvent("01HZYRA000000000000000000A", "01HZYR9VK2C0G6KTX4TK9Z5T6S", "stopped", "", "tcp",
+        "127.0.0.1", 5432, "", 20123, "", "", UPDATED, 7, TunnelEvent.EXPIRED);
+    assertThat(e.toJson().fieldNames()).endsWith("at", "seq", "reason");
+    assertThat(e.toJson().getString("reason")).isEqualTo("expired");
+    assertThat(TunnelEvent.fromJson(e.toJson())).isEqualTo(e);
+    assertThat(minimalEvent().toJson().containsKey("reason")).isFalse();
+    assertThat(full().toJson().containsKey("expires_at")).isFalse();
+  }
 }

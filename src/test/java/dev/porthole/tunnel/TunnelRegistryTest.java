@@ -39,6 +39,50 @@ class TunnelRegistryTest {
     return t.view();
   }
 
+  /** The counts as a map "status/type" → n, without the zeros. */
+  private static java.util.Map<String, Integer> counts(TunnelRegistry r) {
+    java.util.Map<String, Integer> out = new java.util.TreeMap<>();
+    for (String status : TunnelCounts.STATUSES) {
+      for (String type : TunnelCounts.TYPES) {
+        int n = r.counts().get(status, type);
+        if (n != 0) {
+          out.put(status + "/" + type, n);
+        }
+      }
+    }
+    return out;
+  }
+
+  @Test
+  @DisplayName("the counts by status and type follow every status change, and forgetting a stopped tunnel")
+  void countsFollowStatus() {
+    TunnelRegistry r = new TunnelRegistry(1);
+    TunnelRequest tcp = new TunnelRequest("db", "tcp", "localhost", 5432, "", 1, "", List.of());
+    TunnelRegistry.Tunnel a = r.create(http(), T0);
+    TunnelRegistry.Tunnel b = r.create(tcp, T0);
+    assertThat(counts(r)).containsExactlyInAnyOrderEntriesOf(java.util.Map.of("starting/http", 1, "starting/tcp", 1));
+
+    r.apply(signal(a, WorkerSignal.STARTED, 1));
+    r.apply(signal(a, WorkerSignal.STARTED, 2)); // a second session: no change
+    r.apply(signal(b, WorkerSignal.FAILED, 2, "refused"));
+    assertThat(counts(r)).containsExactlyInAnyOrderEntriesOf(java.util.Map.of("running/http", 1, "failed/tcp", 1));
+
+    r.apply(signal(a, WorkerSignal.UNHEALTHY, 3, "lost"));
+    assertThat(counts(r)).containsEntry("unhealthy/http", 1).doesNotContainKey("running/http");
+    r.apply(signal(a, WorkerSignal.RECONNECTED, 4));
+    assertThat(counts(r)).containsEntry("running/http", 1).doesNotContainKey("unhealthy/http");
+
+    r.apply(signal(a, WorkerSignal.STOPPED, 5));
+    r.finishStop(a, at(5));
+    assertThat(counts(r)).containsExactlyInAnyOrderEntriesOf(java.util.Map.of("stopped/http", 1, "failed/tcp", 1));
+    r.finishStop(a, at(6)); // a repeated stop: still one
+    assertThat(counts(r)).containsEntry("stopped/http", 1);
+
+    r.finishStop(b, at(7)); // keeps one stopped tunnel: a is forgotten
+    assertThat(r.get(a.id)).isNull();
+    assertThat(counts(r)).containsExactlyInAnyOrderEntriesOf(java.util.Map.of("stopped/tcp", 1));
+  }
+
   @Test
   @DisplayName("the version moves with every change a list could show (create, any applied signal, stop) and with nothing else")
   void versionCountsVisibleChanges() {

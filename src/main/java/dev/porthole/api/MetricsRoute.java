@@ -1,0 +1,59 @@
+package dev.porthole.api;
+
+import dev.porthole.httpkit.ApiResponses;
+import dev.porthole.metrics.Metrics;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code GET /metrics}: every meter of the process (docs/metrics.md) in Prometheus text format
+ * 0.0.4, or OpenMetrics 1.0 when {@code Accept} asks for it. Behind the API's credential (scope
+ * {@code metrics}, {@link ApiGuard#scopeFor}); 404 when {@code metrics.enabled} is false. The
+ * scrape renders every series, a thousand tunnels' included, on a worker thread, not the event loop.
+ */
+final class MetricsRoute {
+  private static final Logger log = LoggerFactory.getLogger(MetricsRoute.class);
+  static final String PATH = "/metrics";
+
+  private final Vertx vertx;
+
+  MetricsRoute(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  void mount(Router router) {
+    HttpVerticle.get(router, PATH, this::scrape);
+    router.routeWithRegex(HttpVerticle.path(PATH)).handler(rc -> ApiResponses.methodNotAllowed(rc, "GET, HEAD"));
+  }
+
+  private void scrape(RoutingContext rc) {
+    Metrics metrics = Metrics.of(vertx);
+    if (!metrics.enabled()) {
+      ApiResponses.message(rc, 404, "metrics are off (metrics.enabled: false)");
+      return;
+    }
+    String type = Metrics.contentType(rc.request().getHeader("Accept"));
+    vertx.executeBlocking(() -> Buffer.buffer(metrics.scrape(type)), false).onComplete(ar -> {
+      if (rc.response().ended() || rc.response().closed()) {
+        return;
+      }
+      if (ar.failed()) {
+        log.error("GET /metrics failed", ar.cause());
+        ApiResponses.message(rc, 500, "internal error");
+        return;
+      }
+      Buffer body = ar.result();
+      rc.response().setStatusCode(200).putHeader("Content-Type", type);
+      if (rc.request().method() == HttpMethod.HEAD) {
+        rc.response().putHeader("Content-Length", String.valueOf(body.length())).end();
+      } else {
+        rc.response().end(body);
+      }
+    });
+  }
+}

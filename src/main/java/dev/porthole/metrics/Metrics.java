@@ -1,0 +1,135 @@
+package dev.porthole.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.shareddata.Shareable;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The app-server's metrics: one Prometheus registry per Vert.x instance, holding Vert.x's own
+ * meters (HTTP servers and clients, event bus, pools) and porthole's ({@code porthole_*},
+ * docs/metrics.md). The composition root makes it before the Vert.x instance ({@link #create},
+ * {@link #configure}, {@link #install}); every verticle then finds it with {@link #of}, bus-free,
+ * and registers its own meters through a {@link MeterGroup} that it closes when it stops. With
+ * metrics off, {@link #of} gives {@link #OFF}: its groups hand out no-op meters and nothing is
+ * registered anywhere.
+ */
+public final class Metrics implements Shareable {
+  /** Prometheus text format 0.0.4, the default. */
+  public static final String TEXT_004 = "text/plain; version=0.0.4; charset=utf-8";
+  /** OpenMetrics 1.0, for a scraper whose Accept names it. */
+  public static final String OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+  public static final Metrics OFF = new Metrics(null);
+
+  private static final String MAP = "porthole.metrics";
+  private static final String KEY = "metrics";
+  /** Vert.x keeps its metrics backends in a static map by name: one name per instance. */
+  private static final AtomicLong NAMES = new AtomicLong();
+
+  private final PrometheusMeterRegistry registry;
+  private final AtomicInteger bridgeClients = new AtomicInteger();
+  /** HTTP responses through tunnels by status class, 1xx … 5xx. */
+  private final Counter[] responses = new Counter[5];
+
+  private Metrics(PrometheusMeterRegistry registry) {
+    this.registry = registry;
+    MeterGroup process = group();
+    for (int i = 0; i < responses.length; i++) {
+      responses[i] = process.counter("porthole.tunnel.requests", "HTTP requests answered through tunnels' edges "
+          + "(pings excluded), by the status class of the answer", "status_class", (i + 1) + "xx");
+    }
+    process.gauge("porthole.bridge.clients", "Event-bus bridge (SockJS) clients connected now", bridgeClients,
+        AtomicInteger::get);
+  }
+
+  /** A new registry, or {@link #OFF}. */
+  public static Metrics create(boolean enabled) {
+    return enabled ? new Metrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)) : OFF;
+  }
+
+  /**
+   * Builds Vert.x's metrics into {@code builder} (nothing when off). Vert.x's default labels only:
+   * method, status code, pool and event-bus side, never a path, an address or a remote host, so
+   * its series do not grow with tunnels or callers.
+   */
+  public VertxBuilder configure(VertxBuilder builder) {
+    if (registry == null) {
+      return builder;
+    }
+    MicrometerMetricsOptions options = new MicrometerMetricsOptions()
+        .setEnabled(true)
+        .setRegistryName("porthole-" + NAMES.incrementAndGet())
+        .setJvmMetricsEnabled(true)
+        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true));
+    return builder.with(new VertxOptions().setMetricsOptions(options)).withMetrics(
+        new BindRaceGuard(new MicrometerMetricsFactory(registry)));
+  }
+
+  /** Makes this the registry {@link #of} finds for {@code vertx}; returns {@code vertx}. */
+  public Vertx install(Vertx vertx) {
+    if (registry != null) {
+      vertx.sharedData().<String, Metrics>getLocalMap(MAP).put(KEY, this);
+    }
+    return vertx;
+  }
+
+  /** The metrics of {@code vertx}, or {@link #OFF} when it was built without. */
+  public static Metrics of(Vertx vertx) {
+    Metrics m = vertx.sharedData().<String, Metrics>getLocalMap(MAP).get(KEY);
+    return m == null ? OFF : m;
+  }
+
+  public boolean enabled() {
+    return registry != null;
+  }
+
+  /** The registry, null when off. */
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /** A set of meters its owner registers and later removes together. */
+  public MeterGroup group() {
+    return new MeterGroup(registry);
+  }
+
+  /**
+   * The hook for the SockJS bridge: increment when a client's socket opens, decrement when it
+   * closes ({@code porthole_bridge_clients}). Thread-safe; counts even with metrics off.
+   */
+  public AtomicInteger bridgeClients() {
+    return bridgeClients;
+  }
+
+  /**
+   * Counts one HTTP answer through a tunnel ({@code porthole_tunnel_requests_total}); any thread,
+   * a striped add.
+   */
+  public void tunnelResponse(int status) {
+    responses[Math.max(0, Math.min(4, status / 100 - 1))].increment();
+  }
+
+  /** The content type to answer a scrape with: OpenMetrics when {@code accept} names it. */
+  public static String contentType(String accept) {
+    return accept != null && accept.toLowerCase(Locale.ROOT).contains("application/openmetrics-text") ? OPENMETRICS
+        : TEXT_004;
+  }
+
+  /** Every meter, in {@code contentType} ({@link #TEXT_004} or {@link #OPENMETRICS}). Not on an event loop. */
+  public String scrape(String contentType) {
+    if (registry == null) {
+      throw new IllegalStateException("metrics are off");
+    }
+    return registry.scrape(contentType);
+  }
+}

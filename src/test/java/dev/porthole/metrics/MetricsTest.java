@@ -1,0 +1,123 @@
+package dev.porthole.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+
+import io.micrometer.core.instrument.Counter;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.core.spi.metrics.HttpServerMetrics;
+import io.vertx.core.spi.metrics.VertxMetrics;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+class MetricsTest {
+
+  @Test
+  @DisplayName("each Vert.x finds its own registry; one built without metrics finds OFF, whose meters are no-ops")
+  void perVertx() throws Exception {
+    Metrics a = Metrics.create(true);
+    Metrics b = Metrics.create(true);
+    Vertx va = a.install(a.configure(Vertx.builder()).build());
+    Vertx vb = b.install(b.configure(Vertx.builder()).build());
+    Vertx plain = Metrics.OFF.install(Metrics.OFF.configure(Vertx.builder()).build());
+    try {
+      assertThat(Metrics.of(va)).isSameAs(a);
+      assertThat(Metrics.of(vb)).isSameAs(b);
+      assertThat(Metrics.of(plain)).isSameAs(Metrics.OFF);
+      assertThat(Metrics.OFF.enabled()).isFalse();
+
+      a.tunnelResponse(204);
+      a.tunnelResponse(101);
+      a.tunnelResponse(503);
+      assertThat(a.scrape(Metrics.TEXT_004))
+          .contains("porthole_tunnel_requests_total{status_class=\"2xx\"} 1.0")
+          .contains("porthole_tunnel_requests_total{status_class=\"1xx\"} 1.0")
+          .contains("porthole_tunnel_requests_total{status_class=\"5xx\"} 1.0");
+      assertThat(b.scrape(Metrics.TEXT_004)).contains("porthole_tunnel_requests_total{status_class=\"2xx\"} 0.0");
+
+      MeterGroup off = Metrics.OFF.group();
+      Counter c = off.counter("porthole.test", "nothing", "k", "v");
+      c.increment();
+      assertThat(c.count()).isZero();
+      off.functionCounter("porthole.test.fn", "nothing", "bytes", new AtomicLong(5), AtomicLong::get);
+      off.close();
+    } finally {
+      for (Vertx v : new Vertx[] {va, vb, plain}) {
+        v.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("a group's meters leave the registry when it closes: a stopped tunnel's series are gone")
+  void groupRemovesItsMeters() {
+    Metrics m = Metrics.create(true);
+    MeterGroup g = m.group();
+    AtomicLong bytes = new AtomicLong(42);
+    g.functionCounter("porthole.tunnel.sent", "bytes out", "bytes", bytes, AtomicLong::get, "tunnel_id", "T1");
+    assertThat(m.scrape(Metrics.TEXT_004)).contains("porthole_tunnel_sent_bytes_total{tunnel_id=\"T1\"} 42.0");
+    g.close();
+    assertThat(m.scrape(Metrics.TEXT_004)).doesNotContain("T1");
+  }
+
+  @Test
+  @DisplayName("OpenMetrics only when Accept names it")
+  void contentType() {
+    assertThat(Metrics.contentType(null)).isEqualTo(Metrics.TEXT_004);
+    assertThat(Metrics.contentType("*/*")).isEqualTo(Metrics.TEXT_004);
+    assertThat(Metrics.contentType("application/openmetrics-text;version=1.0.0,text/plain;q=0.5"))
+        .isEqualTo(Metrics.OPENMETRICS);
+    assertThat(Metrics.create(true).scrape(Metrics.OPENMETRICS)).endsWith("# EOF\n");
+  }
+
+  @Test
+  @DisplayName("a connection accepted before its server's metrics exist (no socket metric) is skipped, not an NPE "
+      + "that leaves its request unanswered")
+  void bindRaceGuard() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+        .setRegistryName("bind-race-test"));
+    VertxMetrics metrics = new BindRaceGuard(new MicrometerMetricsFactory(registry)).metrics(options);
+    @SuppressWarnings("unchecked")
+    HttpServerMetrics<Object, Object, Object> server = (HttpServerMetrics<Object, Object, Object>)
+        metrics.createHttpServerMetrics(new HttpServerOptions(), SocketAddress.inetSocketAddress(1, "127.0.0.1"));
+    assertThatCode(() -> {
+      Object request = server.requestBegin(null, null);
+      assertThat(request).isNull();
+      server.requestEnd(null, null, 10);
+      server.responseBegin(null, null);
+      server.responseEnd(null, null, 10);
+      server.bytesRead(null, null, 10);
+      server.disconnected(null, null);
+    }).doesNotThrowAnyException();
+    metrics.close();
+  }
+
+  @Test
+  @DisplayName("a server that answers requests sent the moment it listens is measured (guard in place)")
+  void serverMeasured() throws Exception {
+    Metrics m = Metrics.create(true);
+    Vertx vertx = m.install(m.configure(Vertx.builder()).build());
+    try {
+      HttpServer server = vertx.createHttpServer().requestHandler(r -> r.response().end("ok"))
+          .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      String body = vertx.createHttpClient().request(io.vertx.core.http.HttpMethod.GET, server.actualPort(),
+              "127.0.0.1", "/").compose(req -> req.send().compose(res -> res.body()))
+          .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).toString();
+      assertThat(body).isEqualTo("ok");
+      assertThat(m.scrape(Metrics.TEXT_004)).contains("vertx_http_server_requests_total{code=\"200\",method=\"GET\"} 1.0");
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+}
