@@ -569,6 +569,7 @@
     type.dataset.type = e.type;
     li.appendChild(type);
     li.appendChild(el('span', null, (e.name || e.subdomain || e.tunnel_id) + (e.tunnel_url ? ' → ' + e.tunnel_url : '')));
+    if (e.reason) li.appendChild(el('span', 'meta', ' (' + e.reason + ')'));
     if (e.error) li.appendChild(el('span', 'error', ' ' + e.error));
     list.insertBefore(li, list.firstChild);
     while (list.childElementCount > MAX_EVENTS) list.lastElementChild.remove();
