@@ -5,9 +5,10 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Properties;
 
-/** porthole's own version, taken from the Maven build (resource filtering). */
+/** porthole's own version and its bundled libraries', taken from the Maven build (resource filtering). */
 public final class Version {
-  private static final String VERSION = load();
+  private static final Properties PROPS = load();
+  private static final String VERSION = PROPS.getProperty("version");
 
   private Version() {
   }
@@ -16,14 +17,19 @@ public final class Version {
     return VERSION;
   }
 
-  private static String load() {
+  /** The pinned version of a library the build bundles ({@code sockjs-client}), or null. */
+  public static String library(String name) {
+    return PROPS.getProperty(name);
+  }
+
+  private static Properties load() {
     try (InputStream in = Version.class.getResourceAsStream("/porthole-version.properties")) {
       if (in == null) {
         throw new IllegalStateException("porthole-version.properties is missing from the classpath");
       }
       Properties props = new Properties();
       props.load(in);
-      return props.getProperty("version");
+      return props;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -14,6 +14,7 @@ import dev.porthole.config.AuthConfig;
 import dev.porthole.httpkit.ApiResponses;
 import dev.porthole.httpkit.HtmlPages;
 import dev.porthole.httpkit.InvalidRequests;
+import dev.porthole.ui.Dashboard;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -117,6 +118,8 @@ public final class HttpVerticle extends VerticleBase {
     router.route(EventBusBridge.MOUNT).subRouter(bridge.router());
     // The API's description needs no credential (docs/api.md#openapi).
     spec.mount(router);
+    // The dashboard's static page: no credential (the browser brings it to the bridge).
+    Dashboard.mount(vertx, router);
     router.route().handler(apiGuard::credential);
     // Only the API's own bodies are read here; /p/ streams them to the tunnel's target.
     router.routeWithRegex("(?i)^/api/.*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
