@@ -54,7 +54,7 @@ class OpenApiContractIT {
   private static final String TOKEN = "contract-token";
   /** Documented operations this test does not call, with why. */
   private static final Set<String> NOT_CALLED = Set.of(
-      "getDashboard", "getDashboardFile", "getEventBusInfo", "openEventBusWebSocket", // other parts (OpenApiRoutesTest's allow-list)
+      "openEventBusWebSocket", // a WebSocket (EventBusBridgeIT, NodeBridgeIT)
       "openPortForward", "proxyPut", "proxyPatch", "proxyDelete", "proxyRedirect"); // WebSocket; the same proxy route as proxyGet/proxyPost
 
   Path home;
@@ -251,6 +251,12 @@ class OpenApiContractIT {
     // Events, their stream, the request stream, deliveries.
     assertThat(call("GET", "/api/v1/events", null).json().getJsonArray("events")).isNotEmpty();
     assertThat(call("GET", "/metrics", null).body()).contains("porthole_tunnels");
+    assertThat(call("GET", "/", null).status()).isEqualTo(302);
+    assertThat(call("GET", "/ui", null).status()).isEqualTo(301);
+    assertThat(call("GET", "/ui/", null).body()).contains("<html");
+    assertThat(call("GET", "/ui/app.js", null).status()).isEqualTo(200);
+    assertThat(call("GET", "/ui/nope.js", null).status()).isEqualTo(404);
+    assertThat(call("GET", "/eventbus/info", null).status()).isEqualTo(200);
     assertThat(call("GET", "/api/v1/events?since=-1", null).status()).isEqualTo(400);
     for (JsonObject e : events("/api/v1/events/stream?since=0", 2)) {
       validAs("GET", "/api/v1/events", new JsonObject().put("events", new JsonArray().add(e)));

@@ -28,8 +28,9 @@ import org.junit.jupiter.api.Assumptions;
  * per line, read as they come; stderr is kept for the failure message. Close it to end it (always
  * killed, whatever state it is in).
  *
- * <p>Its {@code node_modules} is the vendored {@code @vertx/eventbus-bridge-client.js} (a test
- * resource) plus the WebJars that the build unpacks into {@code target/webjars} before the ITs
+ * <p>Its {@code node_modules} is the vendored {@code @vertx/eventbus-bridge-client.js} (its
+ * package files a test resource; its code the dashboard's copy, {@code porthole/ui/vertx-eventbus.js},
+ * the one file of it porthole ships) plus the WebJars that the build unpacks into {@code target/webjars} before the ITs
  * ({@code pom.xml}, {@code node-modules}), laid out by {@link #prepare} as npm would.
  */
 public final class NodeScript implements AutoCloseable {
@@ -92,6 +93,10 @@ public final class NodeScript implements AutoCloseable {
           Path version = versions.filter(Files::isDirectory).findFirst().orElseThrow();
           copyTree(version, scripts.resolve("node_modules").resolve(pkg.getFileName().toString()));
         }
+      }
+      try (InputStream client = NodeScript.class.getResourceAsStream("/porthole/ui/vertx-eventbus.js")) {
+        Files.copy(client, scripts.resolve("node_modules/@vertx/eventbus-bridge-client.js/vertx-eventbus.js"),
+            StandardCopyOption.REPLACE_EXISTING);
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
