@@ -8,15 +8,33 @@ import java.time.Instant;
  * lifecycle address carry it. Values are copied from the tunnel's status after the event applied.
  *
  * @param seq porthole's extension: a monotonic sequence number from 1, written after Portr's keys
- *     (0 = none, omitted)
+ *     (0 = none, omitted); the order of this node's event list (a relayed event gets this node's)
+ * @param node clustered only: the node that owns the tunnel, written last ({@code ""} = omitted, so a
+ *     single app-server's events keep Portr's shape)
  */
 public record TunnelEvent(String id, String tunnelId, String type, String name, String connectionType, String host,
-    int port, String subdomain, int remotePort, String tunnelUrl, String error, Instant at, long seq) {
+    int port, String subdomain, int remotePort, String tunnelUrl, String error, Instant at, long seq, String node) {
+
+  public TunnelEvent {
+    node = node == null ? "" : node;
+  }
+
+  /** An event of a single app-server (no node). */
+  public TunnelEvent(String id, String tunnelId, String type, String name, String connectionType, String host,
+      int port, String subdomain, int remotePort, String tunnelUrl, String error, Instant at, long seq) {
+    this(id, tunnelId, type, name, connectionType, host, port, subdomain, remotePort, tunnelUrl, error, at, seq, "");
+  }
 
   /** An event without a sequence number. */
   public TunnelEvent(String id, String tunnelId, String type, String name, String connectionType, String host,
       int port, String subdomain, int remotePort, String tunnelUrl, String error, Instant at) {
-    this(id, tunnelId, type, name, connectionType, host, port, subdomain, remotePort, tunnelUrl, error, at, 0);
+    this(id, tunnelId, type, name, connectionType, host, port, subdomain, remotePort, tunnelUrl, error, at, 0, "");
+  }
+
+  /** The same event numbered in this node's list. */
+  public TunnelEvent withSeq(long newSeq) {
+    return new TunnelEvent(id, tunnelId, type, name, connectionType, host, port, subdomain, remotePort, tunnelUrl,
+        error, at, newSeq, node);
   }
 
   public JsonObject toJson() {
@@ -33,6 +51,7 @@ public record TunnelEvent(String id, String tunnelId, String type, String name, 
     if (seq > 0) {
       j.put("seq", seq);
     }
+    TunnelStatus.putIfNotEmpty(j, "node", node);
     return j;
   }
 
@@ -40,6 +59,6 @@ public record TunnelEvent(String id, String tunnelId, String type, String name, 
     return new TunnelEvent(j.getString("id"), j.getString("tunnel_id"), j.getString("type"), j.getString("name", ""),
         j.getString("connection_type"), j.getString("host"), j.getInteger("port"), j.getString("subdomain", ""),
         j.getInteger("remote_port", 0), j.getString("tunnel_url", ""), j.getString("error", ""),
-        Times.parse(j.getString("at")), j.getLong("seq", 0L));
+        Times.parse(j.getString("at")), j.getLong("seq", 0L), j.getString("node", ""));
   }
 }

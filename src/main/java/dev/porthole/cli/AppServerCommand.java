@@ -33,6 +33,7 @@ public final class AppServerCommand implements Callable<Integer> {
   static final String TOKEN_ENV = "PORTR_APP_SERVER_TOKEN";
   static final long STOP_ALL_LIMIT_MS = 12_000;
   static final long WEBHOOK_DRAIN_LIMIT_MS = 5_000;
+  static final long CLUSTER_FLUSH_LIMIT_MS = 4_000;
 
   @Option(names = "--host", paramLabel = "HOST", description = "address to listen on (app_server.host, default 127.0.0.1)")
   String host;
@@ -47,6 +48,10 @@ public final class AppServerCommand implements Callable<Integer> {
   @Option(names = {"-c", "--config"}, paramLabel = "FILE",
       description = "Portr client config (default ~/.portr/config.yaml; without one, an embedded relay is used)")
   Path portrConfig;
+
+  @Option(names = "--cluster", description = "join the cluster of app-servers set in the cluster section"
+      + " (cluster.enabled; docs/cluster.md)")
+  boolean cluster;
 
   @Mixin
   SettingsFile conf = new SettingsFile();
@@ -71,6 +76,9 @@ public final class AppServerCommand implements Callable<Integer> {
       app.put("port", port);
     }
     flags.put("app_server", app);
+    if (cluster) {
+      flags.put("cluster", new JsonObject().put("enabled", true));
+    }
     Vertx vertx = MainVerticle.vertx();
     AppServerSettings settings;
     try {
@@ -84,6 +92,11 @@ public final class AppServerCommand implements Callable<Integer> {
     String apiToken = token != null ? token.strip() : System.getenv().getOrDefault(TOKEN_ENV, "").strip();
     if (apiToken.isEmpty() && !auth.jwtEnabled() && !AppServerConfig.isLoopback(bind.host())) {
       return fail(vertx, 2, "--token or " + TOKEN_ENV + " is required when binding app-server to " + bind.host());
+    }
+    if (settings.cluster().enabled() && apiToken.isEmpty() && !auth.jwtEnabled()
+        && !AppServerConfig.isLoopback(settings.cluster().host())) {
+      return fail(vertx, 2, "--token or " + TOKEN_ENV + " is required when the cluster binds to "
+          + settings.cluster().host());
     }
     Redactor.register(apiToken);
     if (auth.canMint()) {
@@ -107,6 +120,16 @@ public final class AppServerCommand implements Callable<Integer> {
       }
     }
 
+    if (settings.cluster().enabled()) {
+      try {
+        vertx = Service.await(MainVerticle.vertx(vertx, settings.cluster()), MainVerticle.STAGE_LIMIT_S,
+            "joining the cluster");
+      } catch (Exception e) {
+        System.err.println("porthole: the app-server could not join the cluster: " + RelayCommand.describe(e));
+        return 1;
+      }
+    }
+    Vertx running = vertx;
     MainVerticle main = new MainVerticle(settings, apiToken, portr, portrPath);
     try {
       // Each stage has its own limit inside; this one only keeps the command from waiting forever.
@@ -120,7 +143,7 @@ public final class AppServerCommand implements Callable<Integer> {
     String listening = "Portr app server listening on http://" + bind.host() + ":" + main.httpPort();
     System.out.println(listening);
     log.info(listening);
-    return Service.awaitSignalThenStop(vertx, () -> shutdown(vertx));
+    return Service.awaitSignalThenStop(running, () -> shutdown(running));
   }
 
   /** Stops every tunnel (in parallel, bounded), then lets their stopped callbacks go out (bounded). */
@@ -128,6 +151,9 @@ public final class AppServerCommand implements Callable<Integer> {
     var bus = vertx.eventBus();
     return bus.request(Addresses.TUNNELS_STOP_ALL, new JsonObject(), new DeliveryOptions().setSendTimeout(STOP_ALL_LIMIT_MS))
         .onSuccess(m -> log.info("stopped {} tunnel(s)", ((JsonObject) m.body()).getInteger("stopped")))
+        // Clustered: the stopped events reach the other members before this one leaves (no handler otherwise).
+        .transform(ar -> bus.request(Addresses.CLUSTER_FLUSH, new JsonObject(),
+            new DeliveryOptions().setSendTimeout(CLUSTER_FLUSH_LIMIT_MS)))
         .transform(ar -> bus.request(Addresses.WEBHOOKS_DRAIN, new JsonObject(),
             new DeliveryOptions().setSendTimeout(WEBHOOK_DRAIN_LIMIT_MS)))
         .transform(ar -> Future.succeededFuture());
