@@ -166,7 +166,41 @@ class ClusterRoutingTest {
   }
 
   @Test
-  @Order(5)
+  @Order(4)
+  @DisplayName("webhooks fire once per event, from the owner; the other nodes record no delivery")
+  void webhooksOnce() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    com.sun.net.httpserver.HttpServer hook = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    hook.createContext("/hook", ex -> {
+      ex.getRequestBody().readAllBytes();
+      calls.incrementAndGet();
+      ex.sendResponseHeaders(204, -1);
+      ex.close();
+    });
+    hook.start();
+    try {
+      String url = "http://127.0.0.1:" + hook.getAddress().getPort() + "/hook";
+      String id = a.json("POST", "/api/v1/tunnels", stub("hooked-" + System.nanoTime() % 100000)
+          .put("callback_url", url), 201).getString("id");
+      c.json("DELETE", "/api/v1/tunnels/" + id, null, 200);
+      Timeouts.pollUntil(Duration.ofSeconds(10), "started and stopped delivered", () -> calls.get() >= 2);
+      Timeouts.pollUntil(Duration.ofSeconds(5), "A's stopped event on B and C",
+          () -> types(b, id).contains("stopped") && types(c, id).contains("stopped"));
+      assertThat(calls.get()).isEqualTo(2);
+      assertThat(a.json("GET", "/api/v1/webhooks/deliveries?tunnel_id=" + id, null, 200).getJsonArray("deliveries"))
+          .hasSize(2);
+      for (ClusterNode n : List.of(b, c)) {
+        assertThat(n.json("GET", "/api/v1/webhooks/deliveries?tunnel_id=" + id, null, 200)
+            .getJsonArray("deliveries")).isEmpty();
+      }
+    } finally {
+      hook.stop(0);
+    }
+  }
+
+  @Test
+  @Order(6)
   @DisplayName("a member that leaves with live tunnels: the others show them failed, naming the node, with one failed event")
   void memberLeaves() throws Exception {
     JsonObject made = c.json("POST", "/api/v1/tunnels", stub("leaving-" + System.nanoTime() % 100000), 201);
