@@ -105,7 +105,7 @@ public final class HttpVerticle extends VerticleBase {
     router.route(AccessRoutes.MOUNT).subRouter(access.router());
     // The event-bus bridge: its own credential step (a browser puts the token in the query), then SockJS.
     bridge = new EventBusBridge(vertx, guard,
-        body -> TunnelRequests.parse(vertx, "application/json", body).map(TunnelRequest::toJson));
+        body -> TunnelRequests.parse(vertx, "application/json", body).map(req -> withNode(req.toJson(), body)));
     router.route(EventBusBridge.MOUNT).handler(bridge.authentication());
     router.route(EventBusBridge.MOUNT).subRouter(bridge.router());
     router.route().handler(apiGuard::credential);
@@ -302,6 +302,16 @@ public final class HttpVerticle extends VerticleBase {
         start(rc, ar.result(), node(rc), wait, waitSeconds);
       }
     });
+  }
+
+  /** A bridged start keeps its {@code "node"} (clustered placement); the cluster verticle reads it from the body. */
+  private static JsonObject withNode(JsonObject validated, Buffer raw) {
+    try {
+      Object node = raw.toJsonObject().getValue("node");
+      return node instanceof String s && !s.isBlank() ? validated.put("node", s.strip()) : validated;
+    } catch (RuntimeException e) {
+      return validated;
+    }
   }
 
   /** Clustered: the body's {@code "node"} (a JSON body's only; Portr ignores the key), else null. */

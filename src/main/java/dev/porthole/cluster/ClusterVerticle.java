@@ -407,7 +407,9 @@ public final class ClusterVerticle extends VerticleBase {
    * basic_auth never crosses a plain event bus.
    */
   private void start(Message<JsonObject> m) {
-    String node = m.headers().get(Addresses.NODE_HEADER);
+    // The API puts the node in a header; a bridged start keeps it in the body.
+    String node = m.headers().contains(Addresses.NODE_HEADER) ? m.headers().get(Addresses.NODE_HEADER)
+        : m.body().getString("node");
     String target = node == null || node.isEmpty() ? self : node;
     if (!liveNames().contains(target)) {
       m.fail(FailureCode.INVALID_REQUEST.code(), "unknown node \"" + target + "\"; known nodes: "
