@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -125,19 +126,9 @@ public final class ClusterVerticle extends VerticleBase {
     members.put(selfId, new Member(self, joinedAt));
     var bus = vertx.eventBus();
     List<Future<?>> ready = new ArrayList<>();
-    for (String id : membership.nodes()) {
-      if (!id.equals(selfId)) {
-        ready.add(membership.metadata(id).map(meta -> {
-          String name = meta.getString("node", "");
-          if (name.equals(self)) {
-            throw new IllegalStateException("cluster: node name \"" + self + "\" is already taken by another member;"
-                + " set cluster.node_name");
-          }
-          members.put(id, new Member(name, Instant.parse(meta.getString("joined_at", Instant.now().toString()))));
-          return null;
-        }).recover(err -> err instanceof IllegalStateException ? Future.failedFuture(err) : Future.succeededFuture()));
-      }
-    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(cfg.maxNoHeartbeatSeconds()
+        + cfg.heartbeatIntervalSeconds() + 5L);
+    ready.add(others(deadline));
     ready.add(bus.<JsonObject>localConsumer(Addresses.TUNNELS_LIST, this::list).completion());
     ready.add(bus.<JsonObject>localConsumer(Addresses.TUNNELS_GET, m -> routed(m, Addresses.NODE_GET,
         Addresses.QUERY_TIMEOUT_MS)).completion());
@@ -152,6 +143,42 @@ public final class ClusterVerticle extends VerticleBase {
     return Future.all(ready).onSuccess(v -> {
       pingTimer = vertx.setPeriodic(PING_MS, t -> ping());
       log.info("cluster: node {} joined cluster {} ({} member(s): {})", self, cfg.name(), members.size(), names());
+    });
+  }
+
+  /**
+   * The other members and their names. A member that still holds this node's name is usually this
+   * node's previous run, killed and not yet detected: wait for it to be removed, until {@code
+   * deadline} (failure detection and a little more); then refuse to start.
+   */
+  private Future<Void> others(long deadline) {
+    List<Future<Void>> names = new ArrayList<>();
+    List<String> taken = new ArrayList<>();
+    for (String id : membership.nodes()) {
+      if (!id.equals(selfId)) {
+        names.add(membership.metadata(id).<Void>map(meta -> {
+          String name = meta.getString("node", "");
+          if (name.equals(self)) {
+            taken.add(id);
+          } else {
+            members.put(id, new Member(name, Instant.parse(meta.getString("joined_at", Instant.now().toString()))));
+          }
+          return null;
+        }).recover(err -> Future.succeededFuture()));
+      }
+    }
+    return Future.join(names).transform(ar -> {
+      if (taken.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      if (System.nanoTime() > deadline) {
+        return Future.failedFuture(new IllegalStateException("cluster: node name \"" + self
+            + "\" is already taken by another member; set cluster.node_name"));
+      }
+      log.info("cluster: another member still holds node name {} (a previous run?); waiting for it to be removed", self);
+      Promise<Void> later = Promise.promise();
+      vertx.setTimer(RESOLVE_RETRY_MS * 5, t -> others(deadline).onComplete(later));
+      return later.future();
     });
   }
 
@@ -191,6 +218,11 @@ public final class ClusterVerticle extends VerticleBase {
     Member m = members.remove(nodeId);
     lastSeq.remove(nodeId);
     if (m == null) {
+      return;
+    }
+    if (members.values().stream().anyMatch(other -> other.name.equals(m.name))) {
+      // A second member under a live member's name (which refuses to start) has gone: the tunnels are the live one's.
+      log.warn("cluster: a second member named {} left; the first one stays", m.name);
       return;
     }
     lists.remove(m.name);
@@ -354,9 +386,14 @@ public final class ClusterVerticle extends VerticleBase {
         }
       }
       known.values().stream().filter(k -> k.gone).forEach(k -> all.add(k.status));
-      all.sort(Comparator.comparing((JsonObject s) -> Times.parse(s.getString("started_at"))).reversed()
-          .thenComparing(s -> s.getString("id"), Comparator.reverseOrder()));
-      m.reply(new JsonObject().put("tunnels", new JsonArray(new ArrayList<>(all))));
+      // Newest first, as one node lists them; each time parsed once, not per comparison.
+      List<Map.Entry<Instant, JsonObject>> keyed = new ArrayList<>(all.size());
+      all.forEach(t -> keyed.add(Map.entry(Times.parse(t.getString("started_at")), t)));
+      keyed.sort(Map.Entry.<Instant, JsonObject>comparingByKey().reversed()
+          .thenComparing(e -> e.getValue().getString("id"), Comparator.reverseOrder()));
+      JsonArray out = new JsonArray(new ArrayList<>(keyed.size()));
+      keyed.forEach(e -> out.add(e.getValue()));
+      m.reply(new JsonObject().put("tunnels", out));
     });
   }
 

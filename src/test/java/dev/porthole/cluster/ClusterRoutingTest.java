@@ -30,11 +30,13 @@ class ClusterRoutingTest {
   static ClusterNode a;
   static ClusterNode b;
   static ClusterNode c;
+  static String clusterName;
 
   @BeforeAll
   static void cluster() throws Exception {
     System.setProperty("hazelcast.logging.type", "none");
     String name = "porthole-test-" + UUID.randomUUID();
+    clusterName = name;
     a = ClusterNode.start(name, "node-a", List.of(), s -> { });
     b = ClusterNode.start(name, "node-b", List.of(a.hazelcastPort), s -> { });
     c = ClusterNode.start(name, "node-c", List.of(a.hazelcastPort, b.hazelcastPort), s -> { });
@@ -147,6 +149,12 @@ class ClusterRoutingTest {
     assertThat(made.getString("node")).isEqualTo("node-c");
     assertThat(c.json("GET", "/api/v1/tunnels/" + made.getString("id"), null, 200).getString("node"))
         .isEqualTo("node-c");
+    // ?wait=ready on another node: the waiting node follows the owner's relayed events and probes the public URL.
+    JsonObject ready = a.json("POST", "/api/v1/tunnels?wait=ready&timeout=20", stub("ready-" + System.nanoTime() % 100000)
+        .put("node", "node-b"), 201);
+    assertThat(ready.getString("node")).isEqualTo("node-b");
+    assertThat(ready.getString("status")).isEqualTo("running");
+    a.json("DELETE", "/api/v1/tunnels/" + ready.getString("id"), null, 200);
     HttpResponse<String> unknown = b.call("POST", "/api/v1/tunnels", stub("nowhere").put("node", "node-x"));
     assertThat(unknown.statusCode()).isEqualTo(400);
     assertThat(new JsonObject(unknown.body()).getString("message"))
@@ -197,6 +205,18 @@ class ClusterRoutingTest {
     } finally {
       hook.stop(0);
     }
+  }
+
+  @Test
+  @Order(5)
+  @DisplayName("a second node under a name a live member holds does not start (after waiting out failure detection)")
+  void nameTaken() throws Exception {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ClusterNode.start(clusterName, "node-a",
+            List.of(a.hazelcastPort), s -> s.put("heartbeat_interval_seconds", 1).put("max_no_heartbeat_seconds", 2)))
+        .hasMessageContaining("node name \"node-a\" is already taken by another member");
+    Timeouts.pollUntil(Duration.ofSeconds(10), "the second node-a gone from B", () -> members(b).size() == 3);
+    assertThat(members(b)).extracting(j -> j.getString("node")).containsExactly("node-a", "node-b", "node-c");
+    assertThat(members(b)).allSatisfy(j -> assertThat(j.getBoolean("reachable")).isTrue());
   }
 
   @Test
