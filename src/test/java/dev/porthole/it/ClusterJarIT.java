@@ -129,6 +129,23 @@ class ClusterJarIT {
   }
 
   @Test
+  @DisplayName("start-up refusals of --cluster (exit 2, one line): an off-loopback cluster interface without a token,"
+      + " a bad cluster value")
+  void refusals() throws Exception {
+    try (JarProcess p = JarProcess.start(dir, List.of(), Map.of("PORTHOLE_CLUSTER_HOST", "0.0.0.0"), "app-server",
+        "--port", "0", "--cluster")) {
+      assertThat(p.waitFor(Duration.ofSeconds(30))).isEqualTo(2);
+      assertThat(p.lines()).contains("porthole: --token or PORTR_APP_SERVER_TOKEN is required when the cluster binds to"
+          + " 0.0.0.0");
+    }
+    try (JarProcess p = JarProcess.start(dir, List.of(), Map.of("PORTHOLE_CLUSTER_NODE_NAME", "no spaces"), "app-server",
+        "--port", "0", "--cluster")) {
+      assertThat(p.waitFor(Duration.ofSeconds(30))).isEqualTo(2);
+      assertThat(p.output()).contains("cluster.node_name");
+    }
+  }
+
+  @Test
   @DisplayName("three jar nodes: create on A, list/get on B, stop from C, events on B and the bridge on C, placement,"
       + " refusals, kill -9 of A reported failed within 10 s, A rejoins empty, SIGINT on C → stopped everywhere")
   void threeNodes() throws Exception {
