@@ -60,7 +60,7 @@ public final class WebSocketTunnels {
     vertx.eventBus().<JsonObject>localConsumer(Addresses.SHUTTING_DOWN, m -> closeEverything());
     vertx.eventBus().<JsonObject>localConsumer(Addresses.TUNNELS_LIFECYCLE, m -> {
       String type = m.body().getString("type");
-      if ("stopped".equals(type)) {
+      if ("stopped".equals(type) && !Addresses.isRelayed(m.headers())) {
         closeAll(m.body().getString("tunnel_id"), PortForwardProtocol.TUNNEL_STOPPED, "tunnel stopped");
       }
     });

@@ -113,7 +113,7 @@ public final class HttpVerticle extends VerticleBase {
     router.route(AccessRoutes.MOUNT).subRouter(access.router());
     // The event-bus bridge: its own credential step (a browser puts the token in the query), then SockJS.
     bridge = new EventBusBridge(vertx, guard,
-        body -> TunnelRequests.parse(vertx, "application/json", body).map(TunnelRequest::toJson));
+        body -> TunnelRequests.parse(vertx, "application/json", body).map(req -> withNode(req.toJson(), body)));
     router.route(EventBusBridge.MOUNT).handler(bridge.authentication());
     router.route(EventBusBridge.MOUNT).subRouter(bridge.router());
     // The API's description needs no credential (docs/api.md#openapi).
@@ -171,6 +171,20 @@ public final class HttpVerticle extends VerticleBase {
     router.routeWithRegex(path("/api/v1/webhooks/deliveries")).handler(rc -> ApiResponses.methodNotAllowed(rc, "GET"));
     router.routeWithRegex(path("/api/v1/events")).handler(rc -> ApiResponses.methodNotAllowed(rc, "GET"));
 
+    // Clustered: the members; otherwise this app-server alone (docs/cluster.md).
+    get(router, "/api/v1/cluster", rc -> vertx.eventBus().<JsonObject>request(Addresses.CLUSTER_MEMBERS,
+            new JsonObject(), new DeliveryOptions().setSendTimeout(Addresses.QUERY_TIMEOUT_MS))
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            ApiResponses.json(rc, 200, ar.result().body());
+          } else if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
+            ApiResponses.json(rc, 200, new JsonObject().put("clustered", false).put("members", new JsonArray()));
+          } else {
+            ApiResponses.failure(rc, ar.cause(), Route.QUERY);
+          }
+        }));
+    router.routeWithRegex(path("/api/v1/cluster")).handler(rc -> ApiResponses.methodNotAllowed(rc, "GET, HEAD"));
+
     new RequestRoutes(vertx).mount(router);
     new MetricsRoute(vertx).mount(router);
 
@@ -227,6 +241,11 @@ public final class HttpVerticle extends VerticleBase {
   /** The router, once started: the OpenAPI contract test reads its routes. */
   Router router() {
     return router;
+  }
+
+  /** Whether the server is bound. */
+  public boolean isListening() {
+    return server != null;
   }
 
   /** The port actually bound (the configured one may be 0). */
@@ -300,22 +319,53 @@ public final class HttpVerticle extends VerticleBase {
       if (ar.failed()) {
         ApiResponses.message(rc, 400, ar.cause().getMessage());
       } else {
-        start(rc, ar.result(), wait, waitSeconds);
+        start(rc, ar.result(), node(rc), wait, waitSeconds);
       }
     });
   }
 
-  private void start(RoutingContext rc, TunnelRequest req, String wait, long timeoutSeconds) {
+  /** A bridged start keeps its {@code "node"} (clustered placement); the cluster verticle reads it from the body. */
+  private static JsonObject withNode(JsonObject validated, Buffer raw) {
+    try {
+      Object node = raw.toJsonObject().getValue("node");
+      return node instanceof String s && !s.isBlank() ? validated.put("node", s.strip()) : validated;
+    } catch (RuntimeException e) {
+      return validated;
+    }
+  }
+
+  /** Clustered: the body's {@code "node"} (a JSON body's only; Portr ignores the key), else null. */
+  private static String node(RoutingContext rc) {
+    try {
+      Object node = rc.body().asJsonObject().getValue("node");
+      return node instanceof String s && !s.isBlank() ? s.strip() : null;
+    } catch (RuntimeException e) {
+      return null; // not JSON (a form): no node
+    }
+  }
+
+  private void start(RoutingContext rc, TunnelRequest req, String node, String wait, long timeoutSeconds) {
     if (wait == null) {
-      ask(rc, Addresses.TUNNELS_START, req.toJson(), 201, Route.START, Addresses.START_TIMEOUT_MS);
+      DeliveryOptions options = new DeliveryOptions().setSendTimeout(Addresses.START_TIMEOUT_MS);
+      if (node != null) {
+        options.addHeader(Addresses.NODE_HEADER, node);
+      }
+      vertx.eventBus().<JsonObject>request(Addresses.TUNNELS_START, req.toJson(), options)
+          .map(Message::body)
+          .onSuccess(reply -> ApiResponses.json(rc, 201, withAccessUrls(reply)))
+          .onFailure(err -> ApiResponses.failure(rc, err, Route.START));
       return;
     }
     long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
     long limit = timeoutSeconds;
     // Registered, then wait on its lifecycle events: the caller's deadline bounds everything, including the pool set-up.
-    vertx.eventBus().<JsonObject>request(Addresses.TUNNELS_START, req.toJson(),
-            new DeliveryOptions().setSendTimeout(Math.min(Addresses.START_TIMEOUT_MS, timeoutSeconds * 1000))
-                .addHeader(Addresses.REPLY_ON_HEADER, Addresses.REPLY_ON_REGISTERED))
+    DeliveryOptions options = new DeliveryOptions()
+        .setSendTimeout(Math.min(Addresses.START_TIMEOUT_MS, timeoutSeconds * 1000))
+        .addHeader(Addresses.REPLY_ON_HEADER, Addresses.REPLY_ON_REGISTERED);
+    if (node != null) {
+      options.addHeader(Addresses.NODE_HEADER, node);
+    }
+    vertx.eventBus().<JsonObject>request(Addresses.TUNNELS_START, req.toJson(), options)
         .map(Message::body)
         .onFailure(err -> {
           if (err instanceof ReplyException re && re.failureType() == ReplyFailure.TIMEOUT) {

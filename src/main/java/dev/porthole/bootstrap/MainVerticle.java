@@ -1,7 +1,10 @@
 package dev.porthole.bootstrap;
 
 import dev.porthole.api.HttpVerticle;
+import dev.porthole.cluster.ClusterBoot;
+import dev.porthole.cluster.ClusterVerticle;
 import dev.porthole.config.AppServerSettings;
+import dev.porthole.config.ClusterConfig;
 import dev.porthole.config.Paths;
 import dev.porthole.config.PortrConfig;
 import dev.porthole.health.HealthVerticle;
@@ -70,13 +73,17 @@ public final class MainVerticle extends VerticleBase {
   }
 
   /**
-   * The Vert.x instance the app-server runs on. Plain today; {@code --cluster} will choose a
-   * clustered one here, and nowhere else. With {@code metrics.enabled} it is built with
-   * Micrometer metrics, whose registry every verticle finds with {@link Metrics#of}.
+   * The Vert.x instance the app-server runs on, chosen here and nowhere else: plain, or, with
+   * {@code cluster.enabled}, clustered ({@link ClusterBoot}; Hazelcast's classes are loaded only
+   * then). With {@code metrics.enabled} it is built with Micrometer metrics, whose registry every
+   * verticle finds with {@link Metrics#of}.
    */
-  public static Vertx vertx(AppServerSettings settings) {
+  public static Future<Vertx> vertx(AppServerSettings settings) {
     Metrics metrics = Metrics.create(settings.metrics().enabled());
-    return metrics.install(metrics.configure(Vertx.builder()).build());
+    if (settings.cluster().enabled()) {
+      return ClusterBoot.start(settings.cluster(), metrics);
+    }
+    return Future.succeededFuture(metrics.install(metrics.configure(Vertx.builder()).build()));
   }
 
   @Override
@@ -114,12 +121,30 @@ public final class MainVerticle extends VerticleBase {
       // embedded relay there is no Portr config to say it).
       portr.enableRequestLogging = false;
     }
+    ClusterConfig cluster = settings.cluster();
+    String node = cluster.enabled() ? cluster.nodeName() : "";
     return vertx.deployVerticle(new RequestLogVerticle(settings.requestLog().withPortr(portr)))
         .compose(id -> vertx.deployVerticle(new TunnelManagerVerticle(portr, new JschConnector(), knownHosts, Clock.systemUTC(),
-            settings.limits())))
+            settings.limits(), node)))
+        .compose(id -> cluster.enabled() ? vertx.deployVerticle(new ClusterVerticle(cluster,
+            ClusterBoot.membership(vertx), () -> apiUrl(cluster))) : Future.succeededFuture(id))
         .compose(id -> vertx.deployVerticle(new HealthVerticle(portr.effectiveHealthCheckInterval())))
         .compose(id -> vertx.deployVerticle(new WebhookVerticle(settings.webhooks())))
         .compose(id -> vertx.deployVerticle(http));
+  }
+
+  /**
+   * This node's API as other members should call it: the bound host, or for a wildcard bind the
+   * cluster's public host (else its interface); "" until HTTP is up.
+   */
+  private String apiUrl(ClusterConfig cluster) {
+    if (http == null || !http.isListening()) {
+      return "";
+    }
+    String bind = settings.app().bindHost();
+    String host = bind.equals("0.0.0.0") || bind.equals("::") || bind.equals("[::]")
+        ? (cluster.publicHost().isEmpty() ? cluster.host() : cluster.publicHost()) : bind;
+    return "http://" + (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + http.actualPort();
   }
 
   /** A stage bounded in time, its failure labelled with the stage. */

@@ -132,6 +132,63 @@ public final class Addresses {
     return "porthole.internal.edge." + tunnelId;
   }
 
+  // ---- Clustered app-servers (cluster/ClusterVerticle; docs/cluster.md) ----
+
+  /**
+   * One node's tunnel manager, clustered (request): {@code porthole.node.<node>.tunnels.<verb>} for
+   * {@link #NODE_START}, {@link #NODE_LIST}, {@link #NODE_GET}, {@link #NODE_STOP}, and {@code
+   * porthole.node.<node>.events.list} ({@link #NODE_EVENTS}): the bodies and replies of the front
+   * addresses, with {@code node} added to each status and event. Only the node's own cluster
+   * verticle sends to its start address with basic_auth in it, unless the event bus runs TLS.
+   */
+  public static String node(String node, String verb) {
+    return "porthole.node." + node + "." + verb;
+  }
+
+  public static final String NODE_START = "tunnels.start";
+  public static final String NODE_LIST = "tunnels.list";
+  public static final String NODE_GET = "tunnels.get";
+  public static final String NODE_STOP = "tunnels.stop";
+  public static final String NODE_EVENTS = "events.list";
+  /**
+   * Cluster verticle → another node's cluster verticle (request, clustered): {@code {}} → {@code
+   * {"node","api_url","tunnels","joined_at"}}; also the liveness ping that finds lost subscriptions.
+   */
+  public static final String NODE_INFO = "info";
+  /**
+   * Cluster verticle → every node's cluster verticle (publish, clustered): each event the node's
+   * manager recorded for its own tunnels, with header {@link #ORIGIN_HEADER} (the sender's cluster
+   * node id) and the body's {@code seq} being the owner's.
+   */
+  public static final String CLUSTER_LIFECYCLE = "porthole.cluster.lifecycle";
+  public static final String ORIGIN_HEADER = "origin";
+  /**
+   * Cluster verticle → manager (send, local): an event of another node's tunnel ({@link TunnelEvent}
+   * with {@code node}), to record in this node's event list (numbered in its order) and publish on
+   * {@link #TUNNELS_LIFECYCLE} with header {@link #RELAYED_HEADER}.
+   */
+  public static final String EVENTS_RELAYED = "porthole.internal.events.relayed";
+  /**
+   * On a {@link #TUNNELS_LIFECYCLE} event: {@code "true"} when it is another node's (relayed or made
+   * up by this node when the owner left). Consumers that act for their own node's tunnels only
+   * (webhooks, health, the access room) skip such events.
+   */
+  public static final String RELAYED_HEADER = "relayed";
+  /** On a start: the node to start it on (the POST body's {@code node}); none = this node. */
+  public static final String NODE_HEADER = "node";
+  /**
+   * HTTP → cluster verticle (request, local): {@code {}} → {@code {"clustered":true,"node","members":
+   * [{"node","api_url","tunnels","joined_at","self","reachable"}…]}}. No handler: not clustered.
+   */
+  public static final String CLUSTER_MEMBERS = "porthole.cluster.members";
+  /** Shutdown → cluster verticle (request, local): {@code {}} → {@code {}} once the events it relayed have reached every member. */
+  public static final String CLUSTER_FLUSH = "porthole.internal.cluster.flush";
+
+  /** Whether a lifecycle message is another node's event. */
+  public static boolean isRelayed(io.vertx.core.MultiMap headers) {
+    return "true".equals(headers.get(RELAYED_HEADER));
+  }
+
   /**
    * The public bus API a browser reaches through the SockJS bridge at {@code /eventbus}: request/reply
    * sends to these addresses (no publish), nothing else inbound.

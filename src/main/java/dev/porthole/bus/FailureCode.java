@@ -23,6 +23,11 @@ public enum FailureCode {
   TUNNEL_NOT_RUNNING(7),
   /** The request log is off (disabled, or its database cannot be used; the text says why). */
   LOG_UNAVAILABLE(8),
+  /**
+   * Clustered: the node that owns the tunnel (or was asked to start it) did not answer in time or
+   * has left the cluster (503; the text names the node).
+   */
+  NODE_UNAVAILABLE(9),
   INTERNAL(99);
 
   private final int code;

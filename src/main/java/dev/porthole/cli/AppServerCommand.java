@@ -39,6 +39,10 @@ public final class AppServerCommand implements Callable<Integer> {
           + "Vert.x without them")
   Boolean metrics;
 
+  @Option(names = "--cluster", description = "join the cluster of app-servers set in the cluster section"
+      + " (cluster.enabled; docs/cluster.md)")
+  boolean cluster;
+
   @Mixin
   SettingsFile conf = new SettingsFile();
 
@@ -65,6 +69,9 @@ public final class AppServerCommand implements Callable<Integer> {
     if (metrics != null) {
       flags.put("metrics", new JsonObject().put("enabled", metrics));
     }
+    if (cluster) {
+      flags.put("cluster", new JsonObject().put("enabled", true));
+    }
     AppServerLaunch.Loaded loaded;
     try {
       loaded = AppServerLaunch.load(conf.path, flags, token, portrConfig);
@@ -72,7 +79,15 @@ public final class AppServerCommand implements Callable<Integer> {
       System.err.println("porthole: " + f.getMessage());
       return f.code;
     }
-    Vertx vertx = MainVerticle.vertx(loaded.settings());
+    Vertx vertx;
+    try {
+      vertx = Service.await(MainVerticle.vertx(loaded.settings()), MainVerticle.STAGE_LIMIT_S,
+          loaded.settings().cluster().enabled() ? "joining the cluster" : "starting Vert.x");
+    } catch (Exception e) {
+      System.err.println("porthole: the app-server could not " + (loaded.settings().cluster().enabled()
+          ? "join the cluster: " : "start: ") + RelayCommand.describe(e));
+      return 1;
+    }
     MainVerticle main;
     try {
       main = AppServerLaunch.deploy(vertx, loaded);

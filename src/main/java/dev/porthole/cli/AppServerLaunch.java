@@ -29,6 +29,7 @@ final class AppServerLaunch {
   private static final Logger log = LoggerFactory.getLogger(AppServerLaunch.class);
   static final long STOP_ALL_LIMIT_MS = 12_000;
   static final long WEBHOOK_DRAIN_LIMIT_MS = 5_000;
+  static final long CLUSTER_FLUSH_LIMIT_MS = 4_000;
 
   /** The command cannot go on: print {@code porthole: <message>} and exit with {@link #code}. */
   static final class Failure extends Exception {
@@ -81,6 +82,11 @@ final class AppServerLaunch {
       throw new Failure(2, "--token or " + AppServerCommand.TOKEN_ENV + " is required when binding app-server to "
           + bind.host());
     }
+    if (settings.cluster().enabled() && apiToken.isEmpty() && !auth.jwtEnabled()
+        && !AppServerConfig.isLoopback(settings.cluster().host())) {
+      throw new Failure(2, "--token or " + AppServerCommand.TOKEN_ENV + " is required when the cluster binds to "
+          + settings.cluster().host());
+    }
     Redactor.register(apiToken);
     if (auth.canMint()) {
       Redactor.register(auth.jwtKey());
@@ -124,11 +130,17 @@ final class AppServerLaunch {
     return main;
   }
 
-  /** Stops every tunnel (in parallel, bounded), then lets their stopped callbacks go out (bounded). */
+  /**
+   * Stops every tunnel (in parallel, bounded), lets a cluster's members hear of it (bounded), then
+   * lets their stopped callbacks go out (bounded).
+   */
   static Future<?> shutdown(Vertx vertx) {
     var bus = vertx.eventBus();
     return bus.request(Addresses.TUNNELS_STOP_ALL, new JsonObject(), new DeliveryOptions().setSendTimeout(STOP_ALL_LIMIT_MS))
         .onSuccess(m -> log.info("stopped {} tunnel(s)", ((JsonObject) m.body()).getInteger("stopped")))
+        // Clustered: the stopped events reach the other members before this one leaves (no handler otherwise).
+        .transform(ar -> bus.request(Addresses.CLUSTER_FLUSH, new JsonObject(),
+            new DeliveryOptions().setSendTimeout(CLUSTER_FLUSH_LIMIT_MS)))
         .transform(ar -> bus.request(Addresses.WEBHOOKS_DRAIN, new JsonObject(),
             new DeliveryOptions().setSendTimeout(WEBHOOK_DRAIN_LIMIT_MS)))
         .transform(ar -> Future.succeededFuture());

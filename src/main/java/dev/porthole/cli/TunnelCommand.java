@@ -90,7 +90,13 @@ abstract class TunnelCommand implements Callable<Integer> {
       System.err.println("porthole: " + f.getMessage());
       return f.code;
     }
-    Vertx vertx = MainVerticle.vertx(loaded.settings());
+    Vertx vertx;
+    try {
+      vertx = Service.await(MainVerticle.vertx(loaded.settings()), MainVerticle.STAGE_LIMIT_S, "starting Vert.x");
+    } catch (Exception e) {
+      System.err.println("porthole: the tunnel could not start: " + RelayCommand.describe(e));
+      return 1;
+    }
     LiveView view = new LiveView(System.out, Ansi.AUTO.enabled(), ZoneId.systemDefault());
     try {
       MainVerticle main;

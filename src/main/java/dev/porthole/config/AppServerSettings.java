@@ -8,7 +8,8 @@ import io.vertx.core.json.JsonObject;
  * embedded), and may read a PEM file ({@link AuthConfig#from}): call it off the event loop.
  */
 public record AppServerSettings(AppServerConfig app, AuthConfig auth, AccessConfig access, LimitsConfig limits,
-    WebhookConfig webhooks, RequestLogConfig requestLog, MetricsConfig metrics, JsonObject relayTree) {
+    WebhookConfig webhooks, RequestLogConfig requestLog, MetricsConfig metrics, JsonObject relayTree,
+    ClusterConfig cluster) {
 
   public AppServerSettings {
     relayTree = relayTree.copy();
@@ -21,9 +22,10 @@ public record AppServerSettings(AppServerConfig app, AuthConfig auth, AccessConf
     if (tree.containsKey("embedded_relay")) {
       relayTree.put("embedded_relay", tree.getJsonObject("embedded_relay").copy());
     }
-    return new AppServerSettings(AppServerConfig.from(tree), AuthConfig.from(tree), AccessConfig.from(tree),
+    AppServerConfig app = AppServerConfig.from(tree);
+    return new AppServerSettings(app, AuthConfig.from(tree), AccessConfig.from(tree),
         LimitsConfig.from(tree), WebhookConfig.from(tree), RequestLogConfig.from(tree), MetricsConfig.from(tree),
-        relayTree);
+        relayTree, ClusterConfig.from(tree, app.port()));
   }
 
   /** The embedded relay's slice: the {@code relay} and {@code embedded_relay} sections (a copy). */

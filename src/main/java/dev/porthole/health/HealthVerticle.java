@@ -52,7 +52,11 @@ public final class HealthVerticle extends VerticleBase {
     http = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout((int) PROBE_TIMEOUT_MS)
         .setKeepAlive(false).setTrustAll(false));
     vertx.setPeriodic(intervalMs, id -> round());
-    return vertx.eventBus().<JsonObject>localConsumer(Addresses.TUNNELS_LIFECYCLE, m -> track(m.body())).completion();
+    return vertx.eventBus().<JsonObject>localConsumer(Addresses.TUNNELS_LIFECYCLE, m -> {
+      if (!Addresses.isRelayed(m.headers())) {
+        track(m.body()); // only this node's workers can be checked
+      }
+    }).completion();
   }
 
   private void track(JsonObject e) {

@@ -89,7 +89,7 @@ public final class ApiResponses {
       case TUNNEL_NOT_FOUND, REQUEST_NOT_FOUND -> 404;
       case TUNNEL_NOT_RUNNING -> 409;
       case LOG_UNAVAILABLE -> 503;
-      case SHUTTING_DOWN -> 503;
+      case SHUTTING_DOWN, NODE_UNAVAILABLE -> 503;
       case LIMIT_REACHED -> 429;
       case INTERNAL -> 500;
     };

@@ -63,15 +63,20 @@ public final class Metrics implements Shareable {
    * its series do not grow with tunnels or callers.
    */
   public VertxBuilder configure(VertxBuilder builder) {
+    return configure(builder, new VertxOptions());
+  }
+
+  /** As {@link #configure(VertxBuilder)}, with the caller's other options (a clustered event bus). */
+  public VertxBuilder configure(VertxBuilder builder, VertxOptions base) {
     if (registry == null) {
-      return builder;
+      return builder.with(base);
     }
     MicrometerMetricsOptions options = new MicrometerMetricsOptions()
         .setEnabled(true)
         .setRegistryName("porthole-" + NAMES.incrementAndGet())
         .setJvmMetricsEnabled(true)
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true));
-    return builder.with(new VertxOptions().setMetricsOptions(options)).withMetrics(
+    return builder.with(base.setMetricsOptions(options)).withMetrics(
         new BindRaceGuard(new MicrometerMetricsFactory(registry)));
   }
 

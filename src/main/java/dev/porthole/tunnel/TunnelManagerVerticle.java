@@ -67,6 +67,8 @@ public final class TunnelManagerVerticle extends VerticleBase {
   private final Clock clock;
   private final int maxTunnels;
   private final TunnelRegistry registry;
+  /** Clustered: this node's name (statuses and events carry it); "" for a single app-server. */
+  private final String node;
   private final Map<String, Runtime> runtimes = new HashMap<>();
   private PortrServerApi api;
   private TunnelMeters meters;
@@ -128,8 +130,20 @@ public final class TunnelManagerVerticle extends VerticleBase {
    */
   public TunnelManagerVerticle(PortrConfig config, SshConnector connector, Path knownHosts, Clock clock,
       LimitsConfig limits) {
+    this(config, connector, knownHosts, clock, limits, "");
+  }
+
+  /**
+   * @param node clustered: this node's name. The manager then answers on its node's clustered
+   *     addresses ({@link Addresses#node}) instead of the front ones (the cluster verticle serves
+   *     those), keeps {@link Addresses#EVENTS_LIST} (its list holds the relayed events too), and
+   *     records the events relayed to it; "" for a single app-server
+   */
+  public TunnelManagerVerticle(PortrConfig config, SshConnector connector, Path knownHosts, Clock clock,
+      LimitsConfig limits, String node) {
+    this.node = node == null ? "" : node;
     this.maxTunnels = limits.maxTunnels();
-    this.registry = new TunnelRegistry(limits.stoppedTunnelsKept());
+    this.registry = new TunnelRegistry(limits.stoppedTunnelsKept(), this.node);
     this.config = config;
     this.connector = connector;
     this.knownHosts = knownHosts;
@@ -141,17 +155,53 @@ public final class TunnelManagerVerticle extends VerticleBase {
     api = new PortrServerApi(WebClient.create(vertx, new WebClientOptions().setUserAgentEnabled(false)), config);
     meters = new TunnelMeters(Metrics.of(vertx), registry.counts());
     var bus = vertx.eventBus();
-    return Future.all(List.of(
-        bus.<JsonObject>localConsumer(Addresses.TUNNELS_START, this::start).completion(),
-        bus.<JsonObject>localConsumer(Addresses.TUNNELS_LIST, this::list).completion(),
-        bus.<JsonObject>localConsumer(Addresses.TUNNELS_GET, this::get).completion(),
+    List<Future<Void>> ready = new ArrayList<>(List.of(
         bus.<JsonObject>localConsumer(Addresses.TUNNELS_TARGET, this::target).completion(),
-        bus.<JsonObject>localConsumer(Addresses.TUNNELS_STOP, this::stop).completion(),
         bus.<JsonObject>localConsumer(Addresses.TUNNELS_RENEW, this::renew).completion(),
         bus.<JsonObject>localConsumer(Addresses.TUNNELS_STOP_ALL, this::stopAll).completion(),
         bus.<JsonObject>localConsumer(Addresses.EVENTS_LIST, this::events).completion(),
         bus.<JsonObject>localConsumer(Addresses.WORKER_SIGNAL, m -> onSignal(WorkerSignal.fromJson(m.body())))
             .completion()));
+    if (node.isEmpty()) {
+      ready.add(bus.<JsonObject>localConsumer(Addresses.TUNNELS_START, this::start).completion());
+      ready.add(bus.<JsonObject>localConsumer(Addresses.TUNNELS_LIST, this::list).completion());
+      ready.add(bus.<JsonObject>localConsumer(Addresses.TUNNELS_GET, this::get).completion());
+      ready.add(bus.<JsonObject>localConsumer(Addresses.TUNNELS_STOP, this::stop).completion());
+    } else {
+      // Clustered: the cluster verticle serves the front addresses and routes to these.
+      ready.add(bus.<JsonObject>consumer(Addresses.node(node, Addresses.NODE_START), this::start).completion());
+      ready.add(bus.<JsonObject>consumer(Addresses.node(node, Addresses.NODE_LIST), this::list).completion());
+      ready.add(bus.<JsonObject>consumer(Addresses.node(node, Addresses.NODE_GET), this::get).completion());
+      ready.add(bus.<JsonObject>consumer(Addresses.node(node, Addresses.NODE_STOP), this::stop).completion());
+      ready.add(bus.<JsonObject>consumer(Addresses.node(node, Addresses.NODE_EVENTS), this::ownEvents).completion());
+      ready.add(bus.<JsonObject>localConsumer(Addresses.EVENTS_RELAYED, m -> relayed(TunnelEvent.fromJson(m.body())))
+          .completion());
+    }
+    return Future.all(ready);
+  }
+
+  /** A status as this node answers it: clustered, with its node after Portr's keys. */
+  private JsonObject view(Tunnel t) {
+    return withNode(t.view().toJson());
+  }
+
+  private JsonObject withNode(JsonObject status) {
+    return node.isEmpty() ? status : status.put("node", node);
+  }
+
+  /** Clustered: another node's event joins this node's list and this node's lifecycle listeners, marked relayed. */
+  private void relayed(TunnelEvent foreign) {
+    TunnelEvent e = registry.recordRelayed(foreign);
+    vertx.eventBus().publish(Addresses.TUNNELS_LIFECYCLE, e.toJson(),
+        new DeliveryOptions().setLocalOnly(true).addHeader(Addresses.RELAYED_HEADER, "true"));
+  }
+
+  /** Clustered: only this node's own events, in its order (the per-node address). */
+  private void ownEvents(Message<JsonObject> m) {
+    JsonArray out = new JsonArray();
+    registry.events(m.body().getString("tunnel_id"), m.body().getLong("since", 0L)).stream()
+        .filter(e -> e.node().equals(node)).forEach(e -> out.add(e.toJson()));
+    m.reply(new JsonObject().put("events", out));
   }
 
   @Override
@@ -173,7 +223,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
       return;
     }
     JsonArray out = new JsonArray();
-    registry.list().forEach(s -> out.add(s.toJson()));
+    registry.list().forEach(s -> out.add(withNode(s.toJson())));
     m.reply(TunnelList.of(version, out));
   }
 
@@ -188,7 +238,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
     if (t == null) {
       m.fail(FailureCode.TUNNEL_NOT_FOUND.code(), "tunnel not found");
     } else {
-      m.reply(t.view().toJson());
+      m.reply(view(t));
     }
   }
 
@@ -251,7 +301,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
       runtimes.put(t.id, rt);
       rt.trafficMeters = meters.traffic(t.id, rt.traffic);
       if (Addresses.REPLY_ON_REGISTERED.equals(m.headers().get(Addresses.REPLY_ON_HEADER))) {
-        m.reply(t.view().toJson());
+        m.reply(view(t));
       } else {
         rt.waiter = m;
         rt.waitTimer = vertx.setTimer(START_WAIT_MS, id -> release(t, null));
@@ -350,7 +400,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
     if (failure != null) {
       waiter.fail(FailureCode.START_FAILED.code(), failure);
     } else {
-      waiter.reply(t.view().toJson());
+      waiter.reply(view(t));
     }
   }
 
@@ -390,7 +440,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
       m.fail(FailureCode.TUNNEL_NOT_FOUND.code(), "tunnel not found");
       return;
     }
-    stopTunnel(t).onComplete(ar -> m.reply(t.view().toJson()));
+    stopTunnel(t).onComplete(ar -> m.reply(view(t)));
   }
 
   /**

@@ -70,6 +70,7 @@ final class TunnelRegistry {
   private final Deque<TunnelEvent> events = new ArrayDeque<>();
   private final TunnelCounts counts = new TunnelCounts();
   private long nextSeq = 1;
+  private final String node;
   /** Counts every change that a {@link #list()} could show; the version a caller of porthole.tunnels.list holds ({@code if_version}). */
   private long version;
 
@@ -79,7 +80,13 @@ final class TunnelRegistry {
 
   /** @param stoppedKept stopped tunnels kept for the list ({@code limits.stopped_tunnels_kept}); 0 keeps all */
   TunnelRegistry(int stoppedKept) {
+    this(stoppedKept, "");
+  }
+
+  /** @param node clustered: this node's name, written into each event; "" for a single app-server */
+  TunnelRegistry(int stoppedKept, String node) {
     this.stoppedKept = stoppedKept;
+    this.node = node;
   }
 
   Tunnel create(TunnelRequest request, Instant now) {
@@ -210,12 +217,26 @@ final class TunnelRegistry {
     }
     TunnelEvent e = new TunnelEvent(UlidCreator.getMonotonicUlid().toString(), t.id, s.type(), t.request.name(),
         t.request.type(), t.request.host(), t.request.port(), t.request.subdomain(), t.remotePort, t.tunnelUrl,
-        s.error(), s.at(), nextSeq++, s.type().equals(WorkerSignal.STOPPED) ? t.stopReason : "");
+        s.error(), s.at(), nextSeq++, s.type().equals(WorkerSignal.STOPPED) ? t.stopReason : "", node);
+    append(e);
+    return Optional.of(e);
+  }
+
+  /**
+   * Clustered: another node's event (relayed, or made up when its owner left) joins this node's
+   * list, numbered in this node's order; returns it as recorded.
+   */
+  TunnelEvent recordRelayed(TunnelEvent foreign) {
+    TunnelEvent e = foreign.withSeq(nextSeq++);
+    append(e);
+    return e;
+  }
+
+  private void append(TunnelEvent e) {
     events.addLast(e);
     while (events.size() > EVENT_CAP) {
       events.removeFirst();
     }
-    return Optional.of(e);
   }
 
   /**

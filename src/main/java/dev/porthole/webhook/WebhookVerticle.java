@@ -118,6 +118,9 @@ public final class WebhookVerticle extends VerticleBase {
   }
 
   private void enqueue(Message<JsonObject> m) {
+    if (Addresses.isRelayed(m.headers())) {
+      return; // another node's tunnel: its owner calls back, once
+    }
     for (String url : m.headers().getAll(Addresses.CALLBACK_URL_HEADER)) {
       String key = m.body().getString("tunnel_id") + "\n" + url;
       Lane lane = lanes.computeIfAbsent(key, k -> new Lane(k, url));

@@ -142,6 +142,12 @@ public final class JarProcess implements AutoCloseable {
     return waitFor(limit);
   }
 
+  /** SIGKILL ({@code kill -9}): the process gets no chance to clean up. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(10, TimeUnit.SECONDS);
+  }
+
   public List<String> lines() {
     return lines;
   }
