@@ -251,6 +251,7 @@ class OpenApiContractIT {
     // Events, their stream, the request stream, deliveries.
     assertThat(call("GET", "/api/v1/events", null).json().getJsonArray("events")).isNotEmpty();
     assertThat(call("GET", "/metrics", null).body()).contains("porthole_tunnels");
+    assertThat(call("GET", "/api/v1/cluster", null).json().getBoolean("clustered")).isFalse();
     assertThat(call("GET", "/", null).status()).isEqualTo(302);
     assertThat(call("GET", "/ui", null).status()).isEqualTo(301);
     assertThat(call("GET", "/ui/", null).body()).contains("<html");
