@@ -111,6 +111,8 @@ public final class WebSocketPassthrough {
               return;
             }
             var socket = ar.result();
+            // A target may speak first: hold its frames until the caller's side is joined.
+            socket.pause();
             Subprotocols.answer(hs, socket.subProtocol());
             hs.accept().onSuccess(caller -> WebSocketSplice.join(caller, socket)).onFailure(err -> socket.close());
           });

@@ -166,9 +166,13 @@ public final class EventBusBridge {
                 .addHeader(KEY_HEADER, key).addHeader(KIND_HEADER, p.kind().name())
                 .addHeader(SCOPES_HEADER, String.join(",", p.scopes().stream().sorted().toList())))
             .onFailure(err -> hs.reject(err instanceof UpgradeRejectedException r ? r.getStatus() : 503))
-            .onSuccess(inner -> hs.accept()
-                .onSuccess(outer -> WebSocketSplice.join(outer, inner))
-                .onFailure(err -> inner.close())));
+            .onSuccess(inner -> {
+              // SockJS speaks first ("o"): hold it until the caller's side is joined.
+              inner.pause();
+              hs.accept()
+                  .onSuccess(outer -> WebSocketSplice.join(outer, inner))
+                  .onFailure(err -> inner.close());
+            }));
     return true;
   }
 

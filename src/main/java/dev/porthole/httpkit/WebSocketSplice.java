@@ -6,6 +6,10 @@ import io.vertx.core.http.WebSocketBase;
  * Two WebSockets joined: data frames go through as they are (text, binary, continuation), with
  * backpressure, and a close on either side closes the other with the same code and reason, after
  * the frames before it.
+ *
+ * <p>A socket that may receive frames before {@link #join} (the target speaks first while the
+ * caller's handshake is still being accepted) must be paused as soon as it exists; {@link #join}
+ * resumes both once their handlers are in place, so nothing said early is lost.
  */
 public final class WebSocketSplice {
   private WebSocketSplice() {
@@ -14,6 +18,8 @@ public final class WebSocketSplice {
   public static void join(WebSocketBase a, WebSocketBase b) {
     pipe(a, b);
     pipe(b, a);
+    a.resume();
+    b.resume();
   }
 
   private static void pipe(WebSocketBase from, WebSocketBase to) {

@@ -10,6 +10,7 @@ import dev.porthole.testsupport.TestAppServer;
 import dev.porthole.testsupport.TestRelay;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
@@ -134,11 +135,13 @@ class EventBusBridgeIT {
    */
   @Test
   void sockJsSessionTransportCarriesTheBridge() throws Exception {
-    WebSocket ws = await(wsClient.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
+    // SockJS speaks first: the handler is in place before the handshake.
+    LinkedBlockingQueue<String> frames = new LinkedBlockingQueue<>();
+    ClientWebSocket ws = wsClient.webSocket();
+    ws.textMessageHandler(frames::add);
+    await(ws.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
         .setURI("/eventbus/017/" + UUID.randomUUID().toString().replace("-", "") + "/websocket?access_token=" + TOKEN)));
     open.add(ws);
-    LinkedBlockingQueue<String> frames = new LinkedBlockingQueue<>();
-    ws.textMessageHandler(frames::add);
     assertThat(frames.poll(20, TimeUnit.SECONDS)).isEqualTo("o");
     String replyAddress = UUID.randomUUID().toString();
     String send = new JsonObject().put("type", "send").put("address", Addresses.TUNNELS_LIST)
