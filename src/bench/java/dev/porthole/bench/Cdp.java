@@ -191,9 +191,13 @@ final class Cdp implements AutoCloseable {
 
   /** The renderer processes' resident memory, KiB (the browser's children with {@code --type=renderer}). */
   long rendererRssKib() {
-    // Chromium rewrites its children's command lines into one string: look for the flag in it.
-    return browser.descendants().filter(h -> h.info().commandLine().map(c -> c.contains("--type=renderer"))
-        .orElse(false)).mapToLong(h -> {
+    return browser.descendants().filter(h -> {
+      try {
+        return Files.readString(Path.of("/proc/" + h.pid() + "/cmdline")).contains("--type=renderer");
+      } catch (IOException e) {
+        return false;
+      }
+    }).mapToLong(h -> {
           try {
             return Bench.procStatus(h.pid(), "VmRSS");
           } catch (IOException e) {
