@@ -1,5 +1,6 @@
 package dev.porthole.bench;
 
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
@@ -19,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -33,7 +35,7 @@ import java.util.regex.Pattern;
 
 /**
  * The performance harness of issue 7: starts a relay, app-servers, local targets and load
- * generators on loopback, runs the scenarios P1–P13, each side by side with its anchor in the same
+ * generators on loopback, runs the scenarios P1–P13, B1 and D1, each side by side with its anchor in the same
  * run (A B A B …, medians of {@value #ROUNDS} rounds), and writes {@code report.md} and
  * {@code report.json}. Started by {@code src/bench/run.sh}.
  */
@@ -136,6 +138,7 @@ public final class Bench {
       scenario("P2", this::tcpBulkDelayed);
       scenario("P5", this::scale);
       scenario("P12", this::leases);
+      scenario("D1", this::dashboard);
       scenario("P8", this::soak);
       procs.stop(relay);
     } finally {
@@ -912,6 +915,259 @@ public final class Bench {
         "bench: P12   %-40s %.3f %%%n", g.getKey(), g.getValue() / 1e4 / elapsed));
     return new double[] {cost.micros() / 1e4 / elapsed,
         cost.groupMicros().getOrDefault("vert.x-worker-t", 0.0) / 1e4 / elapsed};
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // D1: the dashboard with 1 000 tunnels in headless Chromium, driven over the DevTools protocol.
+
+  /**
+   * Installed in every new document before the page's scripts: resolves {@code __d1.done} at the
+   * frame after the one in which the table first holds {@code N} rows. Times on the page's clock
+   * ({@code performance.now()}, 0 = navigation start): {@code dom} when the rows are in the table
+   * (a MutationObserver, a microtask after the insertion), {@code painted} when the next frame has
+   * been produced (requestAnimationFrame, then a task after it), {@code mark} the page's own
+   * {@code porthole-first-render}.
+   */
+  private static final String D1_FIRST_RENDER = """
+      (function () {
+        var N = %d, d1 = window.__d1 = {};
+        d1.done = new Promise(function (resolve) {
+          function check(body) {
+            if (d1.dom != null || body.childElementCount < N) return false;
+            d1.dom = performance.now();
+            requestAnimationFrame(function () {
+              setTimeout(function () {
+                var m = performance.getEntriesByName('porthole-first-render')[0];
+                var nav = performance.getEntriesByType('navigation')[0];
+                var ws = performance.getEntriesByType('resource').filter(function (e) {
+                  return e.name.indexOf('/eventbus/info') >= 0; })[0];
+                resolve({ dom: d1.dom, painted: performance.now(), mark: m ? m.startTime : null,
+                  rows: body.childElementCount, dcl: nav ? nav.domContentLoadedEventEnd : null,
+                  info: ws ? ws.responseEnd : null });
+              }, 0);
+            });
+            return true;
+          }
+          document.addEventListener('DOMContentLoaded', function () {
+            var body = document.getElementById('tunnel-rows');
+            if (check(body)) return;
+            var mo = new MutationObserver(function () { if (check(body)) mo.disconnect(); });
+            mo.observe(body, { childList: true });
+          });
+        });
+      })();
+      """;
+
+  /**
+   * Evaluated in the loaded page before the stops: records, per row whose {@code data-status}
+   * turns {@code stopped}, the wall-clock time (timeOrigin + now(), ms since the epoch) when the
+   * DOM changed and when the next frame was produced; {@code __d1wait(id)} resolves with them.
+   */
+  private static final String D1_STATUS_PROBE = """
+      (function () {
+        var seen = {}, waits = {};
+        function settle(id) {
+          var w = waits[id];
+          if (w && seen[id] && seen[id].painted) { delete waits[id]; w(seen[id]); }
+        }
+        new MutationObserver(function (records) {
+          records.forEach(function (r) {
+            var tr = r.target, id = tr.dataset.id;
+            if (tr.tagName !== 'TR' || tr.dataset.status !== 'stopped' || seen[id]) return;
+            var rec = seen[id] = { dom: performance.timeOrigin + performance.now(),
+              text: tr.querySelector('.col-status').textContent };
+            requestAnimationFrame(function () {
+              setTimeout(function () { rec.painted = performance.timeOrigin + performance.now(); settle(id); }, 0);
+            });
+          });
+        }).observe(document.getElementById('tunnel-rows'),
+            { attributes: true, attributeFilter: ['data-status'], subtree: true });
+        window.__d1wait = function (id) { return new Promise(function (res) { waits[id] = res; settle(id); }); };
+        return true;
+      })()
+      """;
+
+  private void dashboard() throws Exception {
+    if (!Files.isExecutable(Cdp.BROWSER)) {
+      String why = "needs " + Cdp.BROWSER + " (Debian: apt-get install chromium)";
+      System.out.println("bench: D1 skipped: " + why);
+      report.skipped("D1", why);
+      return;
+    }
+    int n = quick ? 250 : 1000;
+    int loads = quick ? 3 : 7;
+    int stops = quick ? 10 : 20;
+    int apiPort = freePort();
+    Path portr = withLine(portrConfig("portr-d1.yaml", sshPort), "health_check_interval: 3600");
+    Process app = startAppServer("app-server-d1", apiPort, portr, n + 10);
+    String api = "http://127.0.0.1:" + apiPort;
+    try (ServerSocket target = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      createMany(api, n, i -> new JsonObject().put("name", "bench-d1-" + i).put("type", "tcp")
+          .put("port", target.getLocalPort()).put("pool_size", 1), 16);
+      // The page shows failed tunnels as rows too; on a busy machine a few starts time out, and the
+      // stops below take running ones.
+      List<String> ids = awaitSettled(api, n, Duration.ofSeconds(180));
+      try (Cdp page = Cdp.start(vertx, http, procs, work, 1280, 900)) {
+        page.call("Page.enable");
+        page.call("Performance.enable");
+        page.call("Page.addScriptToEvaluateOnNewDocument",
+            new JsonObject().put("source", String.format(Locale.ROOT, D1_FIRST_RENDER, n)));
+
+        // (a) First render, every load a fresh document (the first one with a cold cache).
+        List<Double> painted = new ArrayList<>();
+        List<Double> dom = new ArrayList<>();
+        List<Double> mark = new ArrayList<>();
+        for (int i = 0; i < loads; i++) {
+          // With --profile, the last load is traced (Chromium's timeline; open it in Perfetto or DevTools).
+          boolean trace = profile && i == loads - 1;
+          if (trace) {
+            page.call("Tracing.start", new JsonObject().put("transferMode", "ReturnAsStream").put("traceConfig",
+                new JsonObject().put("includedCategories", new JsonArray().add("devtools.timeline").add("blink").add("v8"))));
+          }
+          Future<JsonObject> loaded = page.next("Page.loadEventFired");
+          JsonObject nav = page.call("Page.navigate", new JsonObject().put("url", api + "/ui/"));
+          if (nav.containsKey("errorText")) {
+            throw new IOException("navigating to " + api + "/ui/: " + nav.getString("errorText"));
+          }
+          Cdp.await(loaded, "the page's load event");
+          JsonObject r = (JsonObject) page.eval("window.__d1.done");
+          if (trace) {
+            Future<JsonObject> done = page.next("Tracing.tracingComplete");
+            page.call("Tracing.end");
+            String stream = Cdp.await(done, "trace").getString("stream");
+            StringBuilder all = new StringBuilder();
+            for (boolean eof = false; !eof; ) {
+              JsonObject chunk = page.call("IO.read", new JsonObject().put("handle", stream).put("size", 1 << 20));
+              all.append(chunk.getString("data"));
+              eof = chunk.getBoolean("eof", false);
+            }
+            page.call("IO.close", new JsonObject().put("handle", stream));
+            Files.writeString(out.resolve("d1-trace.json"), all);
+            System.out.println("bench: D1 trace of the last load: " + out.resolve("d1-trace.json"));
+          }
+          if (r.getInteger("rows") < n) {
+            throw new IOException("the table showed " + r.getInteger("rows") + " of " + n + " rows");
+          }
+          painted.add(r.getDouble("painted"));
+          dom.add(r.getDouble("dom"));
+          mark.add(r.getDouble("mark") == null ? Double.NaN : r.getDouble("mark"));
+          System.out.printf(Locale.ROOT, "bench: D1 load %d: DOMContentLoaded %.1f ms, /eventbus/info answered %.1f ms, "
+              + "rows in the table %.1f ms (mark %.1f ms), next frame %.1f ms%n", i, r.getDouble("dcl", Double.NaN),
+              r.getDouble("info", Double.NaN), dom.get(i), mark.get(i), painted.get(i));
+        }
+        printMetrics(page, "after the loads");
+
+        // (b) One status change at a time: stop a tunnel over the API, wait until its row shows it.
+        page.eval(D1_STATUS_PROBE);
+        List<Double> fromEvent = new ArrayList<>();
+        List<Double> fromEventDom = new ArrayList<>();
+        List<Double> fromReturn = new ArrayList<>();
+        for (int i = 0; i < stops; i++) {
+          String id = ids.get(i * (ids.size() / stops) + ids.size() / stops / 2);
+          // The row on screen first, as a user watching it would have it, and the page idle again (rows
+          // that scrolled into view are laid out in the frames after).
+          page.eval("(function (id) { document.querySelector('#tunnel-rows tr[data-id=\"' + id + '\"]')"
+              + ".scrollIntoView({ block: 'center' }); return new Promise(function (res) { requestAnimationFrame("
+              + "function () { requestAnimationFrame(function () { requestIdleCallback(res, { timeout: 2000 }); }); });"
+              + " }); })(" + new JsonArray().add(id).encode() + "[0])");
+          deleteTunnel(api, id);
+          double returned = epochMillis(Instant.now());
+          JsonObject rec = (JsonObject) page.eval("window.__d1wait.apply(null, " + new JsonArray().add(id).encode() + ")");
+          if (!"stopped".equals(rec.getString("text").strip())) {
+            throw new IOException("row " + id + " shows " + rec.getString("text"));
+          }
+          double at = epochMillis(stoppedAt(api, id));
+          double shown = rec.getDouble("painted");
+          fromEvent.add(shown - at);
+          fromEventDom.add(rec.getDouble("dom") - at);
+          fromReturn.add(shown - returned);
+        }
+        printMetrics(page, "after the stops");
+
+        // (c) The page's heap after a garbage collection: V8's (JavaScript) and Blink's (the DOM).
+        page.call("HeapProfiler.enable");
+        page.call("HeapProfiler.collectGarbage");
+        JsonObject heap = page.call("Runtime.getHeapUsage");
+        JsonObject counters = page.call("Memory.getDOMCounters");
+        double jsMib = heap.getDouble("usedSize") / (1024.0 * 1024);
+        double domMib = heap.getDouble("embedderHeapUsedSize", 0.0) / (1024.0 * 1024);
+        double rendererMib = page.rendererRssKib() / 1024.0;
+        System.out.println("bench: D1 heap " + heap.encode() + ", DOM " + counters.encode());
+
+        String tag = n + " tcp tunnels (" + ids.size() + " running)";
+        report.single("D1", String.format(Locale.ROOT, "%s: first render, navigation start → the frame after the "
+                + "table holds all rows, median of %d loads (max %.0f ms; rows in the DOM %.0f ms, page mark %.0f ms)",
+                tag, loads, Collections.max(painted), Report.median(dom), Report.median(mark)), "ms",
+            Report.median(painted), Report.Better.LOWER, 1000, "≤ 1 s");
+        report.single("D1", "… first render, slowest load", "ms", Collections.max(painted), Report.Better.LOWER, 1000,
+            "≤ 1 s");
+        report.single("D1", String.format(Locale.ROOT, "%d tunnels stopped one at a time: stopped event `at` → the "
+                + "frame after the row shows it, p99 (p50 %.1f ms, max %.1f ms; to the DOM change p50 %.1f ms; from the "
+                + "DELETE's return p50 %.1f ms)", stops, Report.percentile(fromEvent, 50), Collections.max(fromEvent),
+                Report.percentile(fromEventDom, 50), Report.percentile(fromReturn, 50)), "ms",
+            Report.percentile(fromEvent, 99), Report.Better.LOWER, 200, "≤ 200 ms");
+        report.single("D1", String.format(Locale.ROOT, "page heap after a GC: JavaScript %.1f MiB + DOM (Blink) %.1f MiB "
+                + "(%d nodes; renderer RSS %.0f MiB)", jsMib, domMib, counters.getInteger("nodes"), rendererMib),
+            "MiB", jsMib + domMib, Report.Better.LOWER, 100, "≤ 100 MiB");
+      }
+    } finally {
+      procs.stop(app);
+    }
+  }
+
+  /** Until none of the {@code n} tunnels is starting; the ids of the running ones, in list order. */
+  private List<String> awaitSettled(String api, int n, Duration limit) throws Exception {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (true) {
+      JsonArray list = new JsonObject(get(api + "/api/v1/tunnels").body()).getJsonArray("tunnels");
+      List<String> running = new ArrayList<>();
+      long starting = 0;
+      for (Object o : list) {
+        JsonObject t = (JsonObject) o;
+        if ("running".equals(t.getString("status"))) {
+          running.add(t.getString("id"));
+        } else if ("starting".equals(t.getString("status"))) {
+          starting++;
+        }
+      }
+      if (list.size() >= n && starting == 0) {
+        System.out.println("bench: D1 " + running.size() + " of " + list.size() + " tunnels running");
+        return running;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IOException(starting + " of " + list.size() + " tunnels still starting after " + limit.toSeconds() + " s");
+      }
+      TimeUnit.MILLISECONDS.sleep(100); // polling interval
+    }
+  }
+
+  /** The {@code at} of a tunnel's {@code stopped} event, from the manager's log. */
+  private Instant stoppedAt(String api, String id) throws Exception {
+    JsonArray events = new JsonObject(get(api + "/api/v1/events?tunnel_id=" + id).body()).getJsonArray("events");
+    for (Object o : events) {
+      JsonObject e = (JsonObject) o;
+      if ("stopped".equals(e.getString("type"))) {
+        return Instant.parse(e.getString("at"));
+      }
+    }
+    throw new IOException("no stopped event for " + id + ": " + events.encode());
+  }
+
+  private static double epochMillis(Instant t) {
+    return t.getEpochSecond() * 1000.0 + t.getNano() / 1e6;
+  }
+
+  /** Where the page's time went so far (Chromium's Performance.getMetrics), for the log. */
+  private static void printMetrics(Cdp page, String when) throws Exception {
+    StringBuilder b = new StringBuilder();
+    for (Object o : page.call("Performance.getMetrics").getJsonArray("metrics")) {
+      JsonObject m = (JsonObject) o;
+      if (List.of("Nodes", "LayoutCount", "RecalcStyleCount", "LayoutDuration", "RecalcStyleDuration",
+          "ScriptDuration", "TaskDuration", "JSHeapUsedSize").contains(m.getString("name"))) {
+        b.append(' ').append(m.getString("name")).append('=').append(m.getValue("value"));
+      }
+    }
+    System.out.println("bench: D1 metrics " + when + ":" + b);
   }
 
   // ---------------------------------------------------------------------------------------------

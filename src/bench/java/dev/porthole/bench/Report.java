@@ -85,6 +85,11 @@ final class Report {
         .put("client_switches", median(costs.stream().map(c -> c[1].switches()).toList())));
   }
 
+  /** A scenario this machine cannot run (a tool missing): shown, neither a pass nor an error. */
+  void skipped(String id, String why) {
+    rows.add(new JsonObject().put("scenario", id).put("title", "skipped").put("skipped", why));
+  }
+
   void error(String id, String message) {
     rows.add(new JsonObject().put("scenario", id).put("title", "did not run to the end").put("error", message)
         .put("pass", false));
@@ -112,6 +117,11 @@ final class Report {
       if (r.containsKey("error")) {
         b.append(String.format("| %s | %s | – | – | – | – | **error**: %s |%n", r.getString("scenario"),
             r.getString("title"), r.getString("error").replace('|', '/')));
+        continue;
+      }
+      if (r.containsKey("skipped")) {
+        b.append(String.format("| %s | skipped: %s | – | – | – | – | skipped |%n", r.getString("scenario"),
+            r.getString("skipped").replace('|', '/')));
         continue;
       }
       String unit = r.getString("unit");
