@@ -2,11 +2,15 @@ package dev.porthole.api;
 
 import dev.porthole.httpkit.ApiResponses;
 import dev.porthole.metrics.Metrics;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.HashMap;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,16 +18,24 @@ import org.slf4j.LoggerFactory;
  * {@code GET /metrics}: every meter of the process (docs/metrics.md) in Prometheus text format
  * 0.0.4, or OpenMetrics 1.0 when {@code Accept} asks for it. Behind the API's credential (scope
  * {@code metrics}, {@link ApiGuard#scopeFor}); 404 when {@code metrics.enabled} is false. The
- * scrape renders every series, a thousand tunnels' included, on a worker thread, not the event loop.
+ * scrape renders every series, a thousand tunnels' included, off the event loop on one thread of
+ * its own ({@code porthole-metrics}: the shared worker pool would grow to all its threads, one
+ * per scrape, and keep them); scrapes that arrive while a render of their format is under way get
+ * that render's answer instead of queueing another.
  */
 final class MetricsRoute {
   private static final Logger log = LoggerFactory.getLogger(MetricsRoute.class);
   static final String PATH = "/metrics";
 
   private final Vertx vertx;
+  private final WorkerExecutor renderer;
+  /** The render under way per content type; touched on the HTTP verticle's event loop only. */
+  private final Map<String, Future<Buffer>> rendering = new HashMap<>();
 
+  /** Call from the HTTP verticle's start: its executor closes with the verticle. */
   MetricsRoute(Vertx vertx) {
     this.vertx = vertx;
+    this.renderer = vertx.createSharedWorkerExecutor("porthole-metrics", 1);
   }
 
   void mount(Router router) {
@@ -38,7 +50,13 @@ final class MetricsRoute {
       return;
     }
     String type = Metrics.contentType(rc.request().getHeader("Accept"));
-    vertx.executeBlocking(() -> Buffer.buffer(metrics.scrape(type)), false).onComplete(ar -> {
+    Future<Buffer> render = rendering.get(type);
+    if (render == null) {
+      render = renderer.executeBlocking(() -> Buffer.buffer(metrics.scrape(type)), false);
+      rendering.put(type, render);
+      render.onComplete(ar -> rendering.remove(type));
+    }
+    render.onComplete(ar -> {
       if (rc.response().ended() || rc.response().closed()) {
         return;
       }

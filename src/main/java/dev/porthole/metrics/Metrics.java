@@ -1,6 +1,13 @@
 package dev.porthole.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -11,9 +18,12 @@ import io.vertx.core.shareddata.Shareable;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * The app-server's metrics: one Prometheus registry per Vert.x instance, holding Vert.x's own
@@ -38,6 +48,7 @@ public final class Metrics implements Shareable {
 
   private final PrometheusMeterRegistry registry;
   private final AtomicInteger bridgeClients = new AtomicInteger();
+  private final TunnelTraffic traffic = new TunnelTraffic();
   /** HTTP responses through tunnels by status class, 1xx … 5xx. */
   private final Counter[] responses = new Counter[5];
 
@@ -50,6 +61,42 @@ public final class Metrics implements Shareable {
     }
     process.gauge("porthole.bridge.clients", "Event-bus bridge (SockJS) clients connected now", bridgeClients,
         AtomicInteger::get);
+    if (registry != null) {
+      bindJvm(registry);
+      registry.getPrometheusRegistry().register(traffic);
+    }
+  }
+
+  /**
+   * A live tunnel's byte counters ({@code porthole_tunnel_received_bytes_total}, {@code
+   * ..._sent_bytes_total}, label {@code tunnel_id}), read at each scrape from any thread; run the
+   * result when the tunnel stops. Nothing with metrics off.
+   */
+  public Runnable tunnelTraffic(String tunnelId, LongSupplier received, LongSupplier sent) {
+    return registry == null ? () -> { } : traffic.add(tunnelId, received, sent);
+  }
+
+  /**
+   * The JVM's meters, as Vert.x's {@code jvmMetricsEnabled} binds them, except Micrometer's thread
+   * states: those take a snapshot of every thread (a safepoint, and with a thousand tunnels over a
+   * thousand JSch threads) six times per scrape, most of a scrape's time. Thread counts stay.
+   */
+  private static void bindJvm(MeterRegistry registry) {
+    new ClassLoaderMetrics().bindTo(registry);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    new FileDescriptorMetrics().bindTo(registry);
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    Gauge.builder("jvm.threads.live", threads, ThreadMXBean::getThreadCount)
+        .description("The current number of live threads including both daemon and non-daemon threads")
+        .baseUnit("threads").register(registry);
+    Gauge.builder("jvm.threads.daemon", threads, ThreadMXBean::getDaemonThreadCount)
+        .description("The current number of live daemon threads").baseUnit("threads").register(registry);
+    Gauge.builder("jvm.threads.peak", threads, ThreadMXBean::getPeakThreadCount)
+        .description("The peak live thread count since the Java virtual machine started or peak was reset")
+        .baseUnit("threads").register(registry);
   }
 
   /** A new registry, or {@link #OFF}. */
@@ -74,7 +121,7 @@ public final class Metrics implements Shareable {
     MicrometerMetricsOptions options = new MicrometerMetricsOptions()
         .setEnabled(true)
         .setRegistryName("porthole-" + NAMES.incrementAndGet())
-        .setJvmMetricsEnabled(true)
+        .setJvmMetricsEnabled(false) // bound by bindJvm, without the thread states
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true));
     return builder.with(base.setMetricsOptions(options)).withMetrics(
         new BindRaceGuard(new MicrometerMetricsFactory(registry)));

@@ -12,7 +12,6 @@ import dev.porthole.bus.TunnelTarget;
 import dev.porthole.bus.WorkerSignal;
 import dev.porthole.config.LimitsConfig;
 import dev.porthole.config.PortrConfig;
-import dev.porthole.metrics.MeterGroup;
 import dev.porthole.metrics.Metrics;
 import dev.porthole.ssh.Cancellation;
 import dev.porthole.ssh.SshConnector;
@@ -101,11 +100,11 @@ public final class TunnelManagerVerticle extends VerticleBase {
     String hostHeader = "";
     /** Its bytes, counted by its sessions' connections; their meters live until it stops. */
     final Traffic traffic = new Traffic();
-    MeterGroup trafficMeters;
+    Runnable trafficMeters;
 
     void closeMeters() {
       if (trafficMeters != null) {
-        trafficMeters.close();
+        trafficMeters.run();
         trafficMeters = null;
       }
     }

@@ -53,15 +53,9 @@ final class TunnelMeters {
     }
   }
 
-  /** The tunnel's byte counters; close the group when the tunnel stops. */
-  MeterGroup traffic(String tunnelId, Traffic traffic) {
-    MeterGroup g = metrics.group();
-    g.functionCounter("porthole.tunnel.received", "Bytes from the public side to the tunnel's local service, "
-        + "through the relay (HTTP heads and bodies, TCP payload)", "bytes", traffic, Traffic::received,
-        "tunnel_id", tunnelId);
-    g.functionCounter("porthole.tunnel.sent", "Bytes from the tunnel's local service back to the relay", "bytes",
-        traffic, Traffic::sent, "tunnel_id", tunnelId);
-    return g;
+  /** The tunnel's byte counters; run the result when the tunnel stops. */
+  Runnable traffic(String tunnelId, Traffic traffic) {
+    return metrics.tunnelTraffic(tunnelId, traffic::received, traffic::sent);
   }
 
   void close() {
