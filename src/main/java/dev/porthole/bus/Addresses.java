@@ -136,7 +136,7 @@ public final class Addresses {
 
   /**
    * One node's tunnel manager, clustered (request): {@code porthole.node.<node>.tunnels.<verb>} for
-   * {@link #NODE_START}, {@link #NODE_LIST}, {@link #NODE_GET}, {@link #NODE_STOP}, and {@code
+   * {@link #NODE_START}, {@link #NODE_LIST}, {@link #NODE_GET}, {@link #NODE_STOP}, {@link #NODE_RENEW}, and {@code
    * porthole.node.<node>.events.list} ({@link #NODE_EVENTS}): the bodies and replies of the front
    * addresses, with {@code node} added to each status and event. Only the node's own cluster
    * verticle sends to its start address with basic_auth in it, unless the event bus runs TLS.
@@ -149,6 +149,8 @@ public final class Addresses {
   public static final String NODE_LIST = "tunnels.list";
   public static final String NODE_GET = "tunnels.get";
   public static final String NODE_STOP = "tunnels.stop";
+  /** A lease renewal ({@link #TUNNELS_RENEW}'s body and reply), on the node that owns the tunnel. */
+  public static final String NODE_RENEW = "tunnels.renew";
   public static final String NODE_EVENTS = "events.list";
   /**
    * Cluster verticle → another node's cluster verticle (request, clustered): {@code {}} → {@code

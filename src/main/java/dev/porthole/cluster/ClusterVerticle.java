@@ -134,6 +134,8 @@ public final class ClusterVerticle extends VerticleBase {
         Addresses.QUERY_TIMEOUT_MS)).completion());
     ready.add(bus.<JsonObject>localConsumer(Addresses.TUNNELS_STOP, m -> routed(m, Addresses.NODE_STOP,
         Addresses.STOP_TIMEOUT_MS - 1_000)).completion());
+    ready.add(bus.<JsonObject>localConsumer(Addresses.TUNNELS_RENEW, m -> routed(m, Addresses.NODE_RENEW,
+        Addresses.QUERY_TIMEOUT_MS)).completion());
     ready.add(bus.<JsonObject>localConsumer(Addresses.TUNNELS_START, this::start).completion());
     ready.add(bus.<JsonObject>localConsumer(Addresses.CLUSTER_MEMBERS, this::members).completion());
     ready.add(bus.<JsonObject>localConsumer(Addresses.CLUSTER_FLUSH, this::flush).completion());

@@ -156,7 +156,6 @@ public final class TunnelManagerVerticle extends VerticleBase {
     var bus = vertx.eventBus();
     List<Future<Void>> ready = new ArrayList<>(List.of(
         bus.<JsonObject>localConsumer(Addresses.TUNNELS_TARGET, this::target).completion(),
-        bus.<JsonObject>localConsumer(Addresses.TUNNELS_RENEW, this::renew).completion(),
         bus.<JsonObject>localConsumer(Addresses.TUNNELS_STOP_ALL, this::stopAll).completion(),
         bus.<JsonObject>localConsumer(Addresses.EVENTS_LIST, this::events).completion(),
         bus.<JsonObject>localConsumer(Addresses.WORKER_SIGNAL, m -> onSignal(WorkerSignal.fromJson(m.body())))
@@ -166,12 +165,14 @@ public final class TunnelManagerVerticle extends VerticleBase {
       ready.add(bus.<JsonObject>localConsumer(Addresses.TUNNELS_LIST, this::list).completion());
       ready.add(bus.<JsonObject>localConsumer(Addresses.TUNNELS_GET, this::get).completion());
       ready.add(bus.<JsonObject>localConsumer(Addresses.TUNNELS_STOP, this::stop).completion());
+      ready.add(bus.<JsonObject>localConsumer(Addresses.TUNNELS_RENEW, this::renew).completion());
     } else {
       // Clustered: the cluster verticle serves the front addresses and routes to these.
       ready.add(bus.<JsonObject>consumer(Addresses.node(node, Addresses.NODE_START), this::start).completion());
       ready.add(bus.<JsonObject>consumer(Addresses.node(node, Addresses.NODE_LIST), this::list).completion());
       ready.add(bus.<JsonObject>consumer(Addresses.node(node, Addresses.NODE_GET), this::get).completion());
       ready.add(bus.<JsonObject>consumer(Addresses.node(node, Addresses.NODE_STOP), this::stop).completion());
+      ready.add(bus.<JsonObject>consumer(Addresses.node(node, Addresses.NODE_RENEW), this::renew).completion());
       ready.add(bus.<JsonObject>consumer(Addresses.node(node, Addresses.NODE_EVENTS), this::ownEvents).completion());
       ready.add(bus.<JsonObject>localConsumer(Addresses.EVENTS_RELAYED, m -> relayed(TunnelEvent.fromJson(m.body())))
           .completion());
@@ -525,7 +526,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
     registry.lease(t, clock.instant().plusSeconds(r.ttlSeconds()), t.ownerPid);
     leases.expireAt(t.id, t.expiresAt);
     armExpiry();
-    m.reply(t.view().toJson());
+    m.reply(view(t));
   }
 
   private void forgetLease(String id) {

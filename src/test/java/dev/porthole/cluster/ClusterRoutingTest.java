@@ -117,9 +117,17 @@ class ClusterRoutingTest {
     assertThat(got.getString("node")).isEqualTo("node-a");
     assertThat(got.getString("id")).isEqualTo(id);
 
+    // A lease renewed from another node is the owner's: A's status shows it.
+    JsonObject renewed = b.json("POST", "/api/v1/tunnels/" + id + "/renew", new JsonObject().put("ttl_seconds", 600), 200);
+    assertThat(renewed.getString("node")).isEqualTo("node-a");
+    assertThat(a.json("GET", "/api/v1/tunnels/" + id, null, 200).getString("expires_at"))
+        .isEqualTo(renewed.getString("expires_at"));
+    b.json("POST", "/api/v1/tunnels/01NOPE/renew", new JsonObject().put("ttl_seconds", 600), 404);
+
     JsonObject stopped = c.json("DELETE", "/api/v1/tunnels/" + id, null, 200);
     assertThat(stopped.getString("status")).isEqualTo("stopped");
     assertThat(a.json("GET", "/api/v1/tunnels/" + id, null, 200).getString("status")).isEqualTo("stopped");
+    b.json("POST", "/api/v1/tunnels/" + id + "/renew", new JsonObject().put("ttl_seconds", 600), 409);
 
     Timeouts.pollUntil(Duration.ofSeconds(5), "A's stopped event on B", () -> types(b, id).contains("stopped"));
     assertThat(types(b, id)).containsExactly("started", "stopped");
