@@ -1,5 +1,6 @@
 package dev.porthole.bridge;
 
+import static dev.porthole.testsupport.StatusUrls.withoutUrls;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.porthole.api.HttpVerticle;
@@ -294,19 +295,6 @@ class EventBusBridgeIT {
   private static boolean isEvent(JsonObject frame, String id, String type) {
     return "rec".equals(frame.getString("type")) && frame.getValue("body") instanceof JsonObject b
         && id.equals(b.getString("tunnel_id")) && type.equals(b.getString("type"));
-  }
-
-  private static JsonArray withoutUrls(JsonArray tunnels) {
-    JsonArray out = new JsonArray();
-    tunnels.forEach(t -> out.add(withoutUrls((JsonObject) t)));
-    return out;
-  }
-
-  private static JsonObject withoutUrls(JsonObject status) {
-    JsonObject copy = status.copy();
-    copy.remove("proxy_url");
-    copy.remove("websocket_url");
-    return copy;
   }
 
   private static int tunnelCount() throws Exception {

@@ -1,5 +1,6 @@
 package dev.porthole.it;
 
+import static dev.porthole.testsupport.StatusUrls.withoutUrls;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.porthole.bus.FailureCode;
@@ -271,20 +272,6 @@ class NodeBridgeIT {
   private static boolean isEvent(JsonObject line, String id, String type) {
     JsonObject e = line.getJsonObject("event");
     return e != null && id.equals(e.getString("tunnel_id")) && type.equals(e.getString("type"));
-  }
-
-  /** The bridge answers with the manager's status: the API adds only its own URLs. */
-  private static JsonArray withoutUrls(JsonArray tunnels) {
-    JsonArray out = new JsonArray();
-    tunnels.forEach(t -> out.add(withoutUrls((JsonObject) t)));
-    return out;
-  }
-
-  private static JsonObject withoutUrls(JsonObject status) {
-    JsonObject copy = status.copy();
-    copy.remove("proxy_url");
-    copy.remove("websocket_url");
-    return copy;
   }
 
   private String tcpTunnel() throws Exception {
