@@ -23,6 +23,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(VertxExtension.class)
 class BackRoomTest {
   private EventBusBridge bridge;
+  /** Held by the test: Vert.x 5 closes a client that nothing references once the GC finds it. */
+  private io.vertx.core.http.WebSocketClient wsClient;
+  private HttpClient keep;
 
   @BeforeEach
   void start(Vertx vertx, VertxTestContext ctx) {
@@ -39,6 +42,7 @@ class BackRoomTest {
   @Test
   void aRequestWithoutTheKeyIsRefused(Vertx vertx, VertxTestContext ctx) {
     HttpClient http = vertx.createHttpClient();
+    keep = http;
     http.request(HttpMethod.GET, bridge.backRoomPort(), "127.0.0.1", "/eventbus/info")
         .compose(req -> req.send())
         .onComplete(ctx.succeeding(res -> ctx.verify(() -> {
@@ -49,7 +53,8 @@ class BackRoomTest {
 
   @Test
   void anUpgradeWithoutTheKeyIsRefused(Vertx vertx, VertxTestContext ctx) {
-    vertx.createWebSocketClient().connect(new WebSocketConnectOptions().setHost("127.0.0.1")
+    wsClient = vertx.createWebSocketClient();
+    wsClient.connect(new WebSocketConnectOptions().setHost("127.0.0.1")
             .setPort(bridge.backRoomPort()).setURI("/eventbus/websocket")
             .addHeader("X-Porthole-Bridge-Scopes", "tunnels:read,tunnels:write"))
         .onComplete(ctx.failing(err -> ctx.verify(() -> {
