@@ -87,6 +87,12 @@
     var gen = ++state.generation;
     setConn('connecting', 'Connecting…');
     var eb = new EventBus(bridgeUrl(), {
+      // SockJS gives a transport twice its measured round trip (300 ms at least) to open, then falls
+      // back to the next one: the first WebSocket of an app-server just started can take longer than
+      // that (its upgrade path is not compiled yet), and the page then ran over XHR streaming, a
+      // second later and slower for as long as it stayed open (bench D1's cold load). A WebSocket that
+      // is refused still falls back at once.
+      timeout: 5000,
       vertxbus_ping_interval: 5000,
       vertxbus_reconnect_delay_min: 500,
       vertxbus_reconnect_delay_max: 3000
