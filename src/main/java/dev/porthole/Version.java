@@ -5,7 +5,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Properties;
 
-/** porthole's own version and its bundled libraries', taken from the Maven build (resource filtering). */
+/** porthole's own version, taken from the Maven build (resource filtering). */
 public final class Version {
   private static final Properties PROPS = load();
   private static final String VERSION = PROPS.getProperty("version");
@@ -15,11 +15,6 @@ public final class Version {
 
   public static String get() {
     return VERSION;
-  }
-
-  /** The pinned version of a library the build bundles ({@code sockjs-client}), or null. */
-  public static String library(String name) {
-    return PROPS.getProperty(name);
   }
 
   private static Properties load() {

@@ -87,6 +87,12 @@
     var gen = ++state.generation;
     setConn('connecting', 'Connecting…');
     var eb = new EventBus(bridgeUrl(), {
+      // SockJS gives a transport twice its measured round trip (300 ms at least) to open, then falls
+      // back to the next one: the first WebSocket of an app-server just started can take longer than
+      // that (its upgrade path is not compiled yet), and the page then ran over XHR streaming, a
+      // second later and slower for as long as it stayed open (bench D1's cold load). A WebSocket that
+      // is refused still falls back at once.
+      timeout: 5000,
       vertxbus_ping_interval: 5000,
       vertxbus_reconnect_delay_min: 500,
       vertxbus_reconnect_delay_max: 3000
@@ -224,62 +230,31 @@
 
   // ------------------------------------------------------------------ tunnels table
 
+  // The row of one tunnel (index.html's template): cells in this order.
+  var ROW = $('row-template').content.firstElementChild;
   var COLUMNS = ['status', 'tunnel', 'type', 'url', 'target', 'pool', 'started', 'error', 'expires', 'actions'];
-  var LABELS = { status: 'Status', tunnel: 'Tunnel', type: 'Type', url: 'URL', target: 'Local target',
-    pool: 'Pool', started: 'Started', error: 'Last error', expires: 'Expires' };
 
   function makeRow(id) {
-    var tr = document.createElement('tr');
-    tr.setAttribute('role', 'row'); // the rows are grids (app.css): the roles keep the table
+    var tr = ROW.cloneNode(true);
     tr.dataset.id = id;
-    var cells = {};
-    COLUMNS.forEach(function (c) {
-      var td = document.createElement('td');
-      td.setAttribute('role', 'cell');
-      td.className = 'col-' + c + (c === 'error' ? ' error-cell' : '');
-      if (LABELS[c]) td.dataset.label = LABELS[c];
-      cells[c] = td;
-      tr.appendChild(td);
-    });
-    var badge = el('span', 'status');
-    cells.status.appendChild(badge);
-    cells.statusBadge = badge;
-    cells.name = el('span', 'name');
-    cells.idText = el('span', 'id', id);
-    cells.tunnel.appendChild(cells.name);
-    cells.tunnel.appendChild(cells.idText);
-    cells.link = el('a');
-    cells.link.rel = 'noreferrer';
-    cells.link.target = '_blank';
-    cells.urlText = el('span', 'mono');
-    var copy = el('button', 'quiet copy', 'Copy');
-    copy.type = 'button';
-    copy.dataset.action = 'copy';
-    copy.setAttribute('aria-label', 'Copy the URL of tunnel ' + id);
-    cells.copy = copy;
-    var stop = el('button', 'quiet stop', 'Stop');
-    stop.type = 'button';
-    stop.dataset.action = 'stop';
-    stop.setAttribute('aria-label', 'Stop tunnel ' + id);
-    cells.stop = stop;
-    var reqs = el('button', 'quiet', 'Requests');
-    reqs.type = 'button';
-    reqs.dataset.action = 'requests';
-    reqs.setAttribute('aria-label', 'Requests of tunnel ' + id);
-    var evs = el('button', 'quiet', 'Events');
-    evs.type = 'button';
-    evs.dataset.action = 'events';
-    evs.setAttribute('aria-label', 'Events of tunnel ' + id);
-    cells.actions.appendChild(stop);
-    cells.actions.appendChild(reqs);
-    cells.actions.appendChild(evs);
-    return { row: tr, cells: cells, shown: {} };
+    var td = tr.children, cells = {};
+    for (var i = 0; i < COLUMNS.length; i++) cells[COLUMNS[i]] = td[i];
+    cells.statusBadge = cells.status.firstChild;
+    cells.name = cells.tunnel.firstChild;
+    cells.tunnel.lastChild.textContent = id;
+    var buttons = cells.actions.children;
+    cells.stop = buttons[0];
+    buttons[0].setAttribute('aria-label', 'Stop tunnel ' + id);
+    buttons[1].setAttribute('aria-label', 'Requests of tunnel ' + id);
+    buttons[2].setAttribute('aria-label', 'Events of tunnel ' + id);
+    return { id: id, row: tr, cells: cells, shown: {} };
   }
 
-  function set(entry, key, value, apply) {
-    if (entry.shown[key] === value) return;
+  /** True, and remembers it, when a cell's value is not what the row shows. */
+  function changed(entry, key, value) {
+    if (entry.shown[key] === value) return false;
     entry.shown[key] = value;
-    apply(value);
+    return true;
   }
 
   function label(t) {
@@ -288,40 +263,55 @@
 
   /** Writes what changed of one tunnel into its row: no other row is touched. */
   function render(entry) {
-    var t = entry.data, c = entry.cells;
-    set(entry, 'status', t.status || '', function (v) {
+    var t = entry.data, c = entry.cells, v;
+    v = t.status || '';
+    if (changed(entry, 'status', v)) {
       c.statusBadge.textContent = v;
       c.statusBadge.dataset.status = v;
       entry.row.dataset.status = v;
       c.stop.disabled = v === 'stopped';
-    });
-    set(entry, 'name', t.name || t.subdomain || '', function (v) { c.name.textContent = v; });
-    set(entry, 'type', t.type || '', function (v) { c.type.textContent = v; });
-    set(entry, 'url', t.tunnel_url || '', function (v) {
+    }
+    v = t.name || t.subdomain || '';
+    if (changed(entry, 'name', v)) c.name.textContent = v;
+    v = t.type || '';
+    if (changed(entry, 'type', v)) c.type.textContent = v;
+    v = t.tunnel_url || '';
+    if (changed(entry, 'url', v)) {
       c.url.textContent = '';
-      if (!v) return;
-      if (/^https?:\/\//.test(v)) {
-        c.link.href = v;
-        c.link.textContent = v;
-        c.url.appendChild(c.link);
-      } else {
-        c.urlText.textContent = v;
-        c.url.appendChild(c.urlText);
+      if (v) {
+        var shown;
+        if (/^https?:\/\//.test(v)) {
+          shown = el('a', null, v);
+          shown.href = v;
+          shown.rel = 'noreferrer';
+          shown.target = '_blank';
+        } else {
+          shown = el('span', 'mono', v);
+        }
+        var copy = el('button', 'quiet copy', 'Copy');
+        copy.type = 'button';
+        copy.dataset.action = 'copy';
+        copy.setAttribute('aria-label', 'Copy the URL of tunnel ' + entry.id);
+        c.url.appendChild(shown);
+        c.url.appendChild(copy);
       }
-      c.url.appendChild(c.copy);
-    });
-    set(entry, 'target', t.type === 'stub' ? 'stub' + (t.response_format ? ' (' + t.response_format + ')' : '')
-        : (t.host || '') + ':' + (t.port || ''), function (v) { c.target.textContent = v; });
-    set(entry, 'pool', t.pool_size != null ? String(t.pool_size) : '', function (v) { c.pool.textContent = v; });
-    set(entry, 'started', t.started_at || '', function (v) {
+    }
+    v = t.type === 'stub' ? 'stub' + (t.response_format ? ' (' + t.response_format + ')' : '') : (t.host || '') + ':' + (t.port || '');
+    if (changed(entry, 'target', v)) c.target.textContent = v;
+    v = t.pool_size != null ? String(t.pool_size) : '';
+    if (changed(entry, 'pool', v)) c.pool.textContent = v;
+    v = t.started_at || '';
+    if (changed(entry, 'started', v)) {
       c.started.textContent = '';
       if (v) c.started.appendChild(timeEl(v));
-    });
-    set(entry, 'error', t.last_error || '', function (v) { c.error.textContent = v; });
-    set(entry, 'expires', t.expires_at || '', function (v) {
+    }
+    v = t.last_error || '';
+    if (changed(entry, 'error', v)) c.error.textContent = v;
+    v = t.expires_at || '';
+    if (changed(entry, 'expires', v)) {
       c.expires.textContent = '';
       if (v) c.expires.appendChild(timeEl(v));
-    });
+    }
   }
 
   function upsert(status, atTop) {
@@ -349,6 +339,7 @@
     var seen = new Set();
     var body = $('tunnel-rows');
     var fresh = document.createDocumentFragment();
+    var freshOpts = FILTERS.map(function () { return document.createDocumentFragment(); });
     var fresher = state.tunnels.size === 0;
     list.forEach(function (s) {
       seen.add(s.id);
@@ -358,12 +349,15 @@
         state.tunnels.set(s.id, entry);
         render(entry);
         fresh.appendChild(entry.row);
-        addFilterOption(s);
+        addFilterOption(s, freshOpts);
       } else {
         upsert(s, false);
       }
     });
-    if (fresher) body.appendChild(fresh);
+    if (fresher) {
+      FILTERS.forEach(function (sel, i) { sel.appendChild(freshOpts[i]); });
+      body.appendChild(fresh);
+    }
     Array.from(state.tunnels.keys()).forEach(function (id) {
       if (!seen.has(id)) removeTunnel(id);
     });
@@ -401,13 +395,17 @@
     requestAnimationFrame(function () { countsPending = false; counts(); });
   }
 
-  function addFilterOption(t) {
+  var FILTERS = [$('event-filter'), $('request-filter')];
+
+  /** The tunnel's option in each filter, appended to into (the selects, or one fragment each). */
+  function addFilterOption(t, into) {
     var entry = state.tunnels.get(t.id);
     if (!entry || entry.opts) return;
-    entry.opts = Array.prototype.map.call(document.querySelectorAll('.tunnel-filter'), function (sel) {
-      var o = el('option', null, label(t) + ' (' + t.id.slice(-6) + ')');
+    var text = label(t) + ' (' + t.id.slice(-6) + ')';
+    entry.opts = (into || FILTERS).map(function (parent) {
+      var o = el('option', null, text);
       o.value = t.id;
-      sel.appendChild(o);
+      parent.appendChild(o);
       return o;
     });
   }

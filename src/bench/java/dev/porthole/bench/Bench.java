@@ -941,9 +941,13 @@ public final class Bench {
                 var nav = performance.getEntriesByType('navigation')[0];
                 var ws = performance.getEntriesByType('resource').filter(function (e) {
                   return e.name.indexOf('/eventbus/info') >= 0; })[0];
+                // Where the load's time went, for the log: each file and bridge request, start-end.
+                var files = performance.getEntriesByType('resource').map(function (e) {
+                  return e.name.replace(/^.*[/]/, '').replace(/[?].*/, '') + ' ' + e.startTime.toFixed(0) + '-'
+                    + e.responseEnd.toFixed(0); }).join(', ');
                 resolve({ dom: d1.dom, painted: performance.now(), mark: m ? m.startTime : null,
                   rows: body.childElementCount, dcl: nav ? nav.domContentLoadedEventEnd : null,
-                  info: ws ? ws.responseEnd : null });
+                  info: ws ? ws.responseEnd : null, files: files });
               }, 0);
             });
             return true;
@@ -1018,8 +1022,9 @@ public final class Bench {
         List<Double> dom = new ArrayList<>();
         List<Double> mark = new ArrayList<>();
         for (int i = 0; i < loads; i++) {
-          // With --profile, the last load is traced (Chromium's timeline; open it in Perfetto or DevTools).
-          boolean trace = profile && i == loads - 1;
+          // With --profile, the first load, the cold one, is traced (Chromium's timeline; open it in
+          // Perfetto or DevTools).
+          boolean trace = profile && i == 0;
           if (trace) {
             page.call("Tracing.start", new JsonObject().put("transferMode", "ReturnAsStream").put("traceConfig",
                 new JsonObject().put("includedCategories", new JsonArray().add("devtools.timeline").add("blink").add("v8"))));
@@ -1043,7 +1048,7 @@ public final class Bench {
             }
             page.call("IO.close", new JsonObject().put("handle", stream));
             Files.writeString(out.resolve("d1-trace.json"), all);
-            System.out.println("bench: D1 trace of the last load: " + out.resolve("d1-trace.json"));
+            System.out.println("bench: D1 trace of the first load: " + out.resolve("d1-trace.json"));
           }
           if (r.getInteger("rows") < n) {
             throw new IOException("the table showed " + r.getInteger("rows") + " of " + n + " rows");
@@ -1054,6 +1059,7 @@ public final class Bench {
           System.out.printf(Locale.ROOT, "bench: D1 load %d: DOMContentLoaded %.1f ms, /eventbus/info answered %.1f ms, "
               + "rows in the table %.1f ms (mark %.1f ms), next frame %.1f ms%n", i, r.getDouble("dcl", Double.NaN),
               r.getDouble("info", Double.NaN), dom.get(i), mark.get(i), painted.get(i));
+          System.out.println("bench: D1   requests: " + r.getString("files"));
         }
         printMetrics(page, "after the loads");
 

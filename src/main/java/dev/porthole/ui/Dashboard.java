@@ -1,6 +1,5 @@
 package dev.porthole.ui;
 
-import dev.porthole.Version;
 import dev.porthole.bridge.EventBusBridge;
 import dev.porthole.httpkit.ApiResponses;
 import dev.porthole.httpkit.HtmlPages;
@@ -12,9 +11,11 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
 
 /**
- * The dashboard's static files at {@code /ui/}: the page, its script and style (classpath {@code
- * porthole/ui/}), the event-bus bridge client (vendored, {@code vertx-eventbus.js}) and sockjs-client
- * from its WebJar at {@link EventBusBridge#LIBRARY_URL}. The page is the same for everyone and holds
+ * The dashboard's static files at {@code /ui/}, all from one classpath folder ({@code porthole/ui/}):
+ * the page, its script and style, the event-bus bridge client (vendored, {@code vertx-eventbus.js})
+ * and sockjs-client's browser build at {@link EventBusBridge#LIBRARY_URL} (copied there from its
+ * WebJar by the build: served from inside the WebJar, its first request made Vert.x extract all of
+ * the jar's META-INF, a second of a cold first load). The page is the same for everyone and holds
  * nothing secret, so it is served without the API credential (the browser brings that to the bridge);
  * the front door's Host/Origin rules still apply. {@code /} and {@code /ui} redirect to {@code /ui/}.
  *
@@ -27,8 +28,6 @@ public final class Dashboard {
   public static final String PATH = "/ui/";
   /** The classpath folder of the page's own files. */
   static final String WEBROOT = "porthole/ui";
-  /** sockjs-client's browser build inside its WebJar (its version is the pom's). */
-  static final String SOCKJS_DIST = "META-INF/resources/webjars/sockjs-client/" + Version.library("sockjs-client") + "/dist";
   static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
       + "connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
@@ -50,15 +49,6 @@ public final class Dashboard {
 
     Router ui = Router.router(vertx);
     ui.route().handler(Dashboard::headers);
-    // Only sockjs-client's one file, not the rest of its dist folder.
-    StaticHandler sockjs = StaticHandler.create(SOCKJS_DIST).setDirectoryListing(false);
-    ui.route("/*").handler(rc -> {
-      if (EventBusBridge.LIBRARY_URL.equals(rc.normalizedPath())) {
-        sockjs.handle(rc);
-      } else {
-        rc.next();
-      }
-    });
     ui.route().handler(StaticHandler.create(WEBROOT).setDirectoryListing(false).setIncludeHidden(false)
         .setIndexPage("index.html").setDefaultContentEncoding("UTF-8"));
     // Not a file of the page: answered here, so it never reaches the API's credential step (a 401
