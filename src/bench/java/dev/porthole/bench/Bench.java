@@ -702,7 +702,7 @@ public final class Bench {
     int clients = 100;
     int tunnels = 20;
     try (ServerSocket target = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-      Fanout.Figures f = new Fanout(vertx, http, api, clients).run(1, quick ? 1 : ROUNDS, () -> {
+      Fanout.Figures f = new Fanout(vertx, http, api, clients, relayPid, appPid, Bench::appServerThreads).run(1, quick ? 1 : ROUNDS, () -> {
         List<String> ids = createMany(api, tunnels, i -> new JsonObject().put("name", "bench-b1-" + i).put("type", "tcp")
             .put("port", target.getLocalPort()).put("pool_size", 1), tunnels);
         deleteMany(api, ids, tunnels);
@@ -713,6 +713,9 @@ public final class Bench {
       report.single("B1", tag + ": (event, client) pairs missed (" + f.received() + " of " + f.expected()
           + " received, " + f.duplicates() + " twice)", "pairs", f.expected() - f.received() + f.duplicates(),
           Report.Better.LOWER, 0, "0");
+      // CPU per (event, client) delivery, over the measured rounds: the tunnels' own start and stop
+      // are in it too (the SSH sessions: JSch threads and the relay), the fan-out is the event loops'.
+      report.cpu("B1", "per (event, client) delivery", List.of(0.0), "app-server", List.<Cpu.Cost[]>of(f.cost()));
       List<Double> ms = f.latenciesMs();
       report.single("B1", String.format(Locale.ROOT, "event `at` → receipt at each client (%d receipts): p99 "
               + "(p50 %.2f ms, max %.2f ms)", ms.size(), Report.percentile(ms, 50), Report.percentile(ms, 100)), "ms",

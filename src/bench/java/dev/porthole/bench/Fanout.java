@@ -37,7 +37,8 @@ final class Fanout {
   private static final Duration DELIVERY = Duration.ofSeconds(20);
 
   /** What the measured rounds saw: publish → receipt of each (event, client), and the misses. */
-  record Figures(List<Double> latenciesMs, long expected, long received, long duplicates, int events) {
+  record Figures(List<Double> latenciesMs, long expected, long received, long duplicates, int events,
+      Cpu.Cost[] cost) {
   }
 
   /** The tunnel work of one round: starts and stops its tunnels, returns their ids. */
@@ -50,11 +51,23 @@ final class Fanout {
   private final String api;
   private final int clients;
 
-  Fanout(Vertx vertx, HttpClient http, String api, int clients) {
+  private final long relayPid;
+  private final long appPid;
+  private final java.util.function.Function<String, String> appThreads;
+
+  /**
+   * @param relayPid, appPid whose CPU time the measured rounds cost, per delivery ({@code appThreads}
+   *     groups the app-server's threads)
+   */
+  Fanout(Vertx vertx, HttpClient http, String api, int clients, long relayPid, long appPid,
+      java.util.function.Function<String, String> appThreads) {
     this.vertx = vertx;
     this.http = http;
     this.api = api;
     this.clients = clients;
+    this.relayPid = relayPid;
+    this.appPid = appPid;
+    this.appThreads = appThreads;
   }
 
   /** {@code warmup} unmeasured rounds, then {@code rounds} measured ones, all on the same sockets. */
@@ -83,8 +96,14 @@ final class Fanout {
       long received = 0;
       long duplicates = 0;
       int events = 0;
+      Cpu.Snapshot relay0 = null;
+      Cpu.Snapshot app0 = null;
       for (int r = 0; r < warmup + rounds; r++) {
         all.forEach(Client::reset);
+        if (r == warmup) {
+          relay0 = Cpu.take(relayPid, name -> "relay");
+          app0 = Cpu.take(appPid, appThreads);
+        }
         List<String> ids = load.run();
         Set<String> want = expectedEvents(ids);
         awaitAll(all, want);
@@ -108,7 +127,11 @@ final class Fanout {
           }
         }
       }
-      return new Figures(latencies, expected, received, duplicates, events);
+      Cpu.Snapshot relay1 = Cpu.take(relayPid, name -> "relay");
+      Cpu.Snapshot app1 = Cpu.take(appPid, appThreads);
+      long deliveries = Math.max(1, received);
+      return new Figures(latencies, expected, received, duplicates, events,
+          new Cpu.Cost[] {Cpu.perRequest(relay0, relay1, deliveries), Cpu.perRequest(app0, app1, deliveries)});
     } finally {
       if (ping >= 0) {
         vertx.cancelTimer(ping);
@@ -138,6 +161,7 @@ final class Fanout {
   private static void awaitAll(List<Client> all, Set<String> want) throws InterruptedException {
     long deadline = System.nanoTime() + DELIVERY.toNanos();
     while (System.nanoTime() < deadline) {
+      all.forEach(Client::settle);
       if (all.stream().allMatch(c -> c.eventIds.keySet().containsAll(want))) {
         return;
       }
@@ -148,31 +172,48 @@ final class Fanout {
   private record Receipt(String eventId, double latencyMs) {
   }
 
+  private record Arrival(io.vertx.core.buffer.Buffer data, Instant at) {
+  }
+
   /** One bridge socket registered for lifecycle events. */
   private final class Client {
     final WebSocket ws;
     final ConcurrentLinkedQueue<Receipt> receipts = new ConcurrentLinkedQueue<>();
     final Map<String, Boolean> eventIds = new ConcurrentHashMap<>();
     final Map<String, io.vertx.core.Promise<JsonObject>> replies = new ConcurrentHashMap<>();
+    final ConcurrentLinkedQueue<Arrival> arrived = new ConcurrentLinkedQueue<>();
 
     Client(WebSocket ws) {
       this.ws = ws;
       // vertx-web's raw endpoint sends its JSON frames as binary WebSocket messages: take both kinds.
+      // The receipt time is taken first and the frame kept as it came: parsing it here would
+      // delay the frames behind it on this event loop and count the harness's own work.
       ws.handler(data -> {
         Instant now = Instant.now();
+        if (replies.isEmpty()) {
+          arrived.add(new Arrival(data, now));
+          return;
+        }
         JsonObject f = new JsonObject(data);
-        String address = f.getString("address", "");
-        if (LIFECYCLE.equals(address) && f.getValue("body") instanceof JsonObject e) {
-          Duration d = Duration.between(Instant.parse(e.getString("at")), now);
-          receipts.add(new Receipt(e.getString("id"), d.toNanos() / 1e6));
-          eventIds.put(e.getString("id"), true);
+        io.vertx.core.Promise<JsonObject> p = replies.remove(f.getString("address", ""));
+        if (p != null) {
+          p.complete(f);
         } else {
-          io.vertx.core.Promise<JsonObject> p = replies.remove(address);
-          if (p != null) {
-            p.complete(f);
-          }
+          arrived.add(new Arrival(data, now));
         }
       });
+    }
+
+    /** Parses what arrived since the last call (off the event loop). */
+    void settle() {
+      for (Arrival a; (a = arrived.poll()) != null; ) {
+        JsonObject f = new JsonObject(a.data);
+        if (LIFECYCLE.equals(f.getString("address", "")) && f.getValue("body") instanceof JsonObject e) {
+          Duration d = Duration.between(Instant.parse(e.getString("at")), a.at);
+          receipts.add(new Receipt(e.getString("id"), d.toNanos() / 1e6));
+          eventIds.put(e.getString("id"), true);
+        }
+      }
     }
 
     void register() throws Exception {
@@ -200,6 +241,7 @@ final class Fanout {
     }
 
     void reset() {
+      settle();
       receipts.clear();
       eventIds.clear();
     }

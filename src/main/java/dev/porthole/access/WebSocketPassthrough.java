@@ -27,12 +27,8 @@ import java.util.regex.Pattern;
  * backpressure; a close on either side closes the other with the same code, after the frames
  * before it.
  *
- * <p>The refusals are bare statuses: Vert.x 5.0's {@link ServerWebSocketHandshake#reject(int)}
- * takes a status only, and the handshake gives no access to its response, so neither {@code
- * X-Porthole-Error} nor a JSON/HTML body can go with them. Taking upgrades as plain requests
- * instead (no WebSocket handler on the server) would let them carry both, but then Vert.x answers
- * every request with an unknown HTTP version with a bare 501 before porthole sees it (see {@code
- * InvalidRequests.NO_WEBSOCKETS}).
+ * <p>Upgrades reach the access room as requests ({@code httpkit/RequestHandshake}): a refusal is
+ * answered as a request, its status with {@code {"message":<reason phrase>}}.
  */
 public final class WebSocketPassthrough {
   private static final Pattern PATH = Pattern.compile("^/p/([^/?]+)(/.*)?$");

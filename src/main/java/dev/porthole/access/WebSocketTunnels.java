@@ -34,8 +34,7 @@ import org.slf4j.LoggerFactory;
  * 4008 idle (no application bytes for {@code access.ws_idle_timeout_seconds}; the pings the server
  * sends every {@code access.ws_ping_interval_seconds}, and their pongs, do not count), 4404 tunnel
  * stopped. Refusals happen before the upgrade: 404 unknown tunnel, 409 not running, 429 over
- * {@code access.ws_max_connections_per_tunnel}, 503 shutting down (bare statuses: a rejected
- * Vert.x handshake carries no headers or body). A side that closes never cuts off the bytes it
+ * {@code access.ws_max_connections_per_tunnel}, 503 shutting down (each with {@code {"message":<reason phrase>}}). A side that closes never cuts off the bytes it
  * sent before. The only state kept is the set of open sockets.
  */
 public final class WebSocketTunnels {

@@ -13,7 +13,9 @@ import dev.porthole.config.AccessConfig;
 import dev.porthole.config.AuthConfig;
 import dev.porthole.httpkit.ApiResponses;
 import dev.porthole.httpkit.HtmlPages;
+import dev.porthole.httpkit.HttpVersionGate;
 import dev.porthole.httpkit.InvalidRequests;
+import dev.porthole.httpkit.RequestHandshake;
 import dev.porthole.ui.Dashboard;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -26,6 +28,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -62,7 +65,7 @@ public final class HttpVerticle extends VerticleBase {
   private Buffer listBody;
   private long listVersion = -1;
   private Slice slice;
-  private EventBusBridge bridge;
+
 
   /**
    * What the HTTP verticle is given.
@@ -109,13 +112,27 @@ public final class HttpVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     this.router = router;
     router.route().handler(apiGuard::frontDoor);
+    // WebSocket upgrades come through the router like any request (the server has no WebSocket
+    // handler): SockJS takes the bridge's, the access room guards and answers its own, and any
+    // other is not found.
+    router.route().handler(rc -> {
+      HttpServerRequest req = rc.request();
+      if (!RequestHandshake.isUpgrade(req) || EventBusBridge.owns(req.path())) {
+        rc.next();
+      } else if (!access.handshake(new RequestHandshake(req))) {
+        req.resume();
+        ApiResponses.message(rc, 404, "Cannot upgrade " + HtmlPages.escape(req.path()) + " to a WebSocket");
+      }
+    });
     // The access room guards its own paths (its credential can come in a cookie or the query).
     router.route(AccessRoutes.MOUNT).subRouter(access.router());
     // The event-bus bridge: its own credential step (a browser puts the token in the query), then SockJS.
-    bridge = new EventBusBridge(vertx, guard,
+    EventBusBridge bridge = new EventBusBridge(vertx, guard,
         body -> TunnelRequests.parse(vertx, "application/json", body).map(req -> withNode(req.toJson(), body)));
     router.route(EventBusBridge.MOUNT).handler(bridge.authentication());
     router.route(EventBusBridge.MOUNT).subRouter(bridge.router());
+    // What SockJS does not serve under its mount is nobody's: the API's credential step must not answer it.
+    router.route(EventBusBridge.MOUNT).handler(HttpVerticle::notFound);
     // The API's description needs no credential (docs/api.md#openapi).
     spec.mount(router);
     // The dashboard's static page: no credential (the browser brings it to the bridge).
@@ -189,8 +206,7 @@ public final class HttpVerticle extends VerticleBase {
     new MetricsRoute(vertx).mount(router);
 
     router.route().failureHandler(InvalidRequests::routeFailure);
-    router.errorHandler(404, rc -> ApiResponses.message(rc, 404,
-        "Cannot " + rc.request().method().name() + " " + HtmlPages.escape(rc.request().path())));
+    router.errorHandler(404, HttpVerticle::notFound);
     router.errorHandler(413, rc -> ApiResponses.message(rc, 413, "request body too large"));
     router.errorHandler(400, rc -> ApiResponses.message(rc, 400, "bad request"));
     router.errorHandler(500, rc -> {
@@ -198,20 +214,19 @@ public final class HttpVerticle extends VerticleBase {
       ApiResponses.message(rc, 500, "internal error");
     });
 
-    return bridge.start().compose(v -> vertx.createHttpServer(access.configure(new HttpServerOptions().setHttp2ClearTextEnabled(false)))
+    return vertx.createHttpServer(access.configure(new HttpServerOptions().setHttp2ClearTextEnabled(false)))
         .invalidRequestHandler(InvalidRequests.JSON)
-        .webSocketHandshakeHandler(hs -> {
-          // Handshakes never reach the router: the bridge and the access room guard their own.
-          if (!bridge.handshake(hs) && !access.handshake(hs)) {
-            hs.reject(404);
-          }
-        })
+        .connectionHandler(HttpVersionGate::install)
         .requestHandler(router)
         .listen(cfg.port(), cfg.bindHost())
         .onSuccess(s -> {
           server = s;
           advertised = hostForUrls(cfg.bindHost()) + ":" + s.actualPort();
-        }));
+        });
+  }
+
+  private static void notFound(RoutingContext rc) {
+    ApiResponses.message(rc, 404, "Cannot " + rc.request().method().name() + " " + HtmlPages.escape(rc.request().path()));
   }
 
   /** Recorded lifecycle events, of one tunnel or all. */
@@ -235,7 +250,7 @@ public final class HttpVerticle extends VerticleBase {
     if (access != null) {
       access.close();
     }
-    return bridge == null ? Future.succeededFuture() : bridge.stop();
+    return Future.succeededFuture();
   }
 
   /** The router, once started: the OpenAPI contract test reads its routes. */

@@ -9,23 +9,13 @@ import dev.porthole.config.AuthConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import dev.porthole.httpkit.WebSocketSplice;
 import dev.porthole.metrics.Metrics;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.http.ServerWebSocketHandshake;
-import io.vertx.core.http.UpgradeRejectedException;
-import io.vertx.core.http.WebSocketClient;
-import io.vertx.core.http.WebSocketClientOptions;
-import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.User;
 import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.AuthenticationHandler;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.HttpException;
@@ -34,10 +24,6 @@ import io.vertx.ext.web.handler.sockjs.BridgeEvent;
 import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
 import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.SecureRandom;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -58,13 +44,9 @@ import java.util.function.Function;
  * <p>A start goes through the same validation as {@code POST /api/v1/tunnels} and reaches the
  * manager as the validated request.
  *
- * <p>WebSocket upgrades never reach the app-server's router: its server has a handshake handler
- * (without one, Vert.x 5.0 answers a request with an unknown HTTP version with a bare 501 before
- * porthole sees it), so SockJS cannot upgrade there. {@link #handshake} therefore guards the
- * upgrade itself, then joins it to the same SockJS bridge on a back-room server: loopback, an
- * ephemeral port, and a per-process random key that the front hands over with the caller's
- * scopes. Nothing reaches the back room without that key. Polling transports (XHR, EventSource)
- * go through the router as usual.
+ * <p>Every transport goes through the app-server's router, the WebSocket upgrades too (the server
+ * has no WebSocket handler, see {@code HttpVersionGate}): SockJS upgrades its own paths after
+ * {@link #authentication}, and writes each event straight to its socket.
  */
 public final class EventBusBridge {
   /** Where {@code HttpVerticle} mounts {@link #authentication} and {@link #router}. */
@@ -78,26 +60,17 @@ public final class EventBusBridge {
   /** The most one XHR send may carry: as much as an API request body may. */
   private static final int FRAME_LIMIT = 4 * 1024 * 1024;
 
-  /** The front's proof to the back room, and the caller's scopes it vouches for. */
-  private static final String KEY_HEADER = "X-Porthole-Bridge-Key";
-  private static final String SCOPES_HEADER = "X-Porthole-Bridge-Scopes";
-  private static final String KIND_HEADER = "X-Porthole-Bridge-Kind";
-  /** How long the back room may take to answer an upgrade (it is in-process, on loopback). */
-  private static final int BACK_ROOM_TIMEOUT_MS = 10_000;
   /**
-   * Bridge WebSockets open at once (each is one back-room connection); one more waits for a free
-   * one, at most {@link #BACK_ROOM_TIMEOUT_MS}, then gets 503. Vert.x's default is 50.
+   * Bridge sockets open at once, every transport; one more is told why and closed. Each holds its
+   * registrations' consumers and a ping timer.
    */
   static final int MAX_SOCKETS = 1024;
 
   private final Vertx vertx;
   private final Guard guard;
   private final Function<Buffer, Future<JsonObject>> validateStart;
-  private final String key = newKey();
   /** Sockets open now ({@code porthole_bridge_clients}). */
   private final AtomicInteger clients;
-  private HttpServer backRoom;
-  private WebSocketClient client;
 
   /**
    * @param validateStart a start body (JSON) → the validated {@code TunnelRequest} JSON, or a
@@ -108,72 +81,6 @@ public final class EventBusBridge {
     this.guard = guard;
     this.validateStart = validateStart;
     this.clients = Metrics.of(vertx).bridgeClients();
-  }
-
-  /** Starts the back room that takes the upgrades {@link #handshake} lets through. */
-  public Future<Void> start() {
-    client = vertx.createWebSocketClient(new WebSocketClientOptions().setConnectTimeout(BACK_ROOM_TIMEOUT_MS)
-        .setMaxConnections(MAX_SOCKETS)
-        .setMaxFrameSize(16 * 1024 * 1024).setMaxMessageSize(64 * 1024 * 1024));
-    Router back = Router.router(vertx);
-    back.route(MOUNT).handler(SimpleAuthenticationHandler.create().authenticate(rc -> {
-      String offered = rc.request().getHeader(KEY_HEADER);
-      if (offered == null || !MessageDigest.isEqual(offered.getBytes(StandardCharsets.US_ASCII),
-          key.getBytes(StandardCharsets.US_ASCII))) {
-        return Future.failedFuture(new HttpException(403, "forbidden"));
-      }
-      String scopes = rc.request().getHeader(SCOPES_HEADER);
-      return Future.succeededFuture(user(rc.request().getHeader(KIND_HEADER),
-          scopes == null || scopes.isEmpty() ? List.of() : List.of(scopes.split(","))));
-    }));
-    back.route(MOUNT).subRouter(router());
-    return vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
-        .requestHandler(back)
-        .listen(0, "127.0.0.1")
-        .onSuccess(s -> backRoom = s)
-        .mapEmpty();
-  }
-
-  /** The back room's port (for tests: nothing gets in without the key). */
-  int backRoomPort() {
-    return backRoom.actualPort();
-  }
-
-  public Future<Void> stop() {
-    Future<Void> closing = backRoom == null ? Future.succeededFuture() : backRoom.close();
-    return client == null ? closing : closing.eventually(() -> client.close());
-  }
-
-  /**
-   * A WebSocket upgrade: false when its path is not the bridge's (the caller refuses it), else the
-   * bridge guards it as {@link #authentication} guards a request (Host and Origin, then the
-   * credential; refusals are bare statuses, all a handshake can carry) and joins it to the back
-   * room, which answers as SockJS would (404 for a path SockJS does not serve).
-   */
-  public boolean handshake(ServerWebSocketHandshake hs) {
-    if (!owns(hs.path())) {
-      return false;
-    }
-    Denied misplaced = guard.place(hs.headers().get("Host"), hs.headers().get("Origin"));
-    if (misplaced != null) {
-      hs.reject(misplaced.status());
-      return true;
-    }
-    guard.check(credential(queryParam(hs.query(), "access_token"), hs.headers().get(HttpHeaders.AUTHORIZATION)), null)
-        .onFailure(err -> hs.reject(err instanceof Denied d ? d.status() : 500))
-        .onSuccess(p -> client.connect(new WebSocketConnectOptions().setHost("127.0.0.1")
-                .setPort(backRoom.actualPort()).setURI(hs.uri()).setTimeout(BACK_ROOM_TIMEOUT_MS)
-                .addHeader(KEY_HEADER, key).addHeader(KIND_HEADER, p.kind().name())
-                .addHeader(SCOPES_HEADER, String.join(",", p.scopes().stream().sorted().toList())))
-            .onFailure(err -> hs.reject(err instanceof UpgradeRejectedException r ? r.getStatus() : 503))
-            .onSuccess(inner -> {
-              // SockJS speaks first ("o"): hold it until the caller's side is joined.
-              inner.pause();
-              hs.accept()
-                  .onSuccess(outer -> WebSocketSplice.join(outer, inner))
-                  .onFailure(err -> inner.close());
-            }));
-    return true;
   }
 
   /**
@@ -206,20 +113,6 @@ public final class EventBusBridge {
     return User.create(new JsonObject().put("kind", kind).put(SCOPES, new JsonArray(scopes)));
   }
 
-  private static String queryParam(String query, String name) {
-    if (query == null) {
-      return null;
-    }
-    List<String> values = new QueryStringDecoder(query, false).parameters().get(name);
-    return values == null || values.isEmpty() ? null : values.get(0);
-  }
-
-  private static String newKey() {
-    byte[] bytes = new byte[32];
-    new SecureRandom().nextBytes(bytes);
-    return HexFormat.of().formatHex(bytes);
-  }
-
   /** The SockJS sub-router to mount at {@link #MOUNT}, after {@link #authentication}. */
   public Router router() {
     SockJSBridgeOptions options = new SockJSBridgeOptions();
@@ -246,8 +139,15 @@ public final class EventBusBridge {
       case PUBLISH -> refuse(be, 403, "forbidden: " + address(be) + " takes request/reply sends, not publish");
       case REGISTER -> register(be);
       case SOCKET_CREATED -> {
-        clients.incrementAndGet();
-        be.complete(true);
+        if (clients.get() >= MAX_SOCKETS) {
+          // Declined, vertx-web closes it (and reports no close for it): the client hears why first.
+          be.socket().write(new JsonObject().put("type", "err")
+              .put("body", "too many bridge clients: at most " + MAX_SOCKETS + " at once").toBuffer());
+          be.complete(false);
+        } else {
+          clients.incrementAndGet();
+          be.complete(true);
+        }
       }
       case SOCKET_CLOSED -> {
         clients.decrementAndGet();

@@ -18,7 +18,9 @@ public final class InvalidRequests {
     Throwable cause = req.decoderResult() == null ? null : req.decoderResult().cause();
     int status = 400;
     String message = "malformed HTTP request";
-    if (cause instanceof TooLongFrameException) {
+    if (cause instanceof HttpVersionGate.UnsupportedVersion) {
+      message = "unsupported HTTP version";
+    } else if (cause instanceof TooLongFrameException) {
       String what = String.valueOf(cause.getMessage()).toLowerCase();
       if (what.contains("header")) {
         status = 431;

@@ -171,6 +171,16 @@ class EventBusBridgeIT {
     assertThat(((UpgradeRejectedException) refused).getStatus()).isEqualTo(404);
   }
 
+  @Test
+  void upgradesToPathsNobodyServesGetTheApisNotFound() {
+    Throwable refused = connectFailure(new WebSocketConnectOptions().setURI("/nowhere?access_token=" + TOKEN));
+    assertThat(refused).isInstanceOf(UpgradeRejectedException.class);
+    UpgradeRejectedException r = (UpgradeRejectedException) refused;
+    assertThat(r.getStatus()).isEqualTo(404);
+    assertThat(r.getHeaders().get("Content-Type")).isEqualTo("application/json");
+    assertThat(new JsonObject(r.getBody()).getString("message")).isEqualTo("Cannot upgrade /nowhere to a WebSocket");
+  }
+
   // ---------------------------------------------------------------- outbound
 
   @Test
