@@ -51,7 +51,7 @@ class EdgeCaptureTest {
   private static final String HOST = "demo.tunnel.example.test";
   private static final List<String> REDACT = List.of("Authorization", "Cookie", "Set-Cookie", "Proxy-Authorization");
 
-  private Vertx vertx;
+  Vertx vertx;
 
   /** Held by the test: Vert.x 5 closes a client that nothing references once the GC finds it, mid-handshake too. */
   private WebSocketClient wsClient;
