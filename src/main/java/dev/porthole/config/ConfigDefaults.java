@@ -23,6 +23,8 @@ public final class ConfigDefaults {
                 .put("secret", "")
                 .put("public_key", "")
                 .put("audience", "")))
+        .put("edge", new JsonObject()
+            .put("data_path", EdgeConfig.DIRECT))
         .put("limits", new JsonObject()
             .put("max_tunnels", 256)
             .put("stopped_tunnels_kept", 1000))

@@ -34,6 +34,11 @@ final class CaptureSink {
         in.version() == HttpVersion.HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1", headers, in.headers(), budget);
   }
 
+  /** A recording of a request the direct edge decoded ({@link DirectConnection}); {@code host} may be null. */
+  Recording begin(String host, String uri, String method, String protocol, io.vertx.core.MultiMap headers) {
+    return new Recording(host == null ? "" : host, uri, method, protocol, this.headers, headers, budget);
+  }
+
   /**
    * Sends the exchange once (a second call, e.g. a close after the end, does nothing) and gives its
    * copies back to the budget: from here on the request log's queue bounds them.

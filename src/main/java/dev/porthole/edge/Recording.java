@@ -43,7 +43,7 @@ final class Recording {
   }
 
   /** True the first time only: an exchange is sent once. */
-  boolean finish() {
+  synchronized boolean finish() {
     if (done) {
       return false;
     }

@@ -54,13 +54,14 @@ public final class TunnelEdgeVerticle extends VerticleBase {
   public static final String REPLAY_KEY_HEADER = Capture.REPLAY_KEY_HEADER;
   public static final String REPLAYED_HEADER = Capture.REPLAYED_HEADER;
   public static final String REQUEST_ID_HEADER = Capture.REQUEST_ID_HEADER;
-  private static final Buffer UNAUTHORIZED = Buffer.buffer("401 Unauthorized\n");
+  static final byte[] UNAUTHORIZED_BYTES = "401 Unauthorized\n".getBytes(StandardCharsets.US_ASCII);
+  private static final Buffer UNAUTHORIZED = Buffer.buffer(UNAUTHORIZED_BYTES);
   private static final Buffer EMPTY = Buffer.buffer();
-  private static final String[] UNAUTHORIZED_HEADERS = {
+  static final String[] UNAUTHORIZED_HEADERS = {
       "WWW-Authenticate", "Basic realm=\"Restricted\", charset=\"UTF-8\"",
       "Content-Type", "text/plain; charset=utf-8",
       "X-Content-Type-Options", "nosniff"};
-  private static final String[] NOT_ONLINE_HEADERS = {
+  static final String[] NOT_ONLINE_HEADERS = {
       "Content-Type", "text/html",
       "X-Portr-Error", "true",
       "X-Portr-Error-Reason", "local-server-not-online"};
@@ -80,6 +81,7 @@ public final class TunnelEdgeVerticle extends VerticleBase {
   private UpgradeRelay upgrades;
   private HttpServer server;
   private MessageConsumer<JsonObject> control;
+  private DirectEdge direct;
   /** Counts each answer by status class; null when metrics are off (nothing on the data path then). */
   private Metrics metrics;
 
@@ -123,6 +125,8 @@ public final class TunnelEdgeVerticle extends VerticleBase {
     proxy.origin(ctx -> ProxyOrigins.request(ctx, local));
     proxy.addInterceptor(new Forward(), false);
     upgrades = new UpgradeRelay(client, local, capture, this::notOnline);
+    direct = new DirectEdge(tunnelId, localHost, localPort, gate, this::replayKeyMatches, capture, metrics,
+        notOnlinePage.getBytes());
     control = vertx.eventBus().localConsumer(Addresses.edgeControl(tunnelId), msg ->
         msg.reply(new JsonObject().put("port", server.actualPort()).put("replay_key", replayKey)));
     return control.completion()
@@ -136,7 +140,18 @@ public final class TunnelEdgeVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (direct != null) {
+      direct.close();
+    }
     return control == null ? Future.succeededFuture() : control.unregister();
+  }
+
+  /**
+   * The same edge without the loopback hop: forwarded connections parsed straight off their SSH
+   * channels ({@link DirectEdge}); this verticle's server then serves only replays. Set once started.
+   */
+  public DirectEdge direct() {
+    return direct;
   }
 
   /** The loopback port forwarded connections are piped to. */
@@ -204,7 +219,7 @@ public final class TunnelEdgeVerticle extends VerticleBase {
   }
 
   /** A replayed request's answer names its new capture ({@value #REQUEST_ID_HEADER}). */
-  private static String[] withRequestId(Recording r, String[] headerPairs) {
+  static String[] withRequestId(Recording r, String[] headerPairs) {
     if (r == null || r.parentId.isEmpty()) {
       return headerPairs;
     }

@@ -78,7 +78,7 @@ public final class JschConnector implements SshConnector {
     int connectTimeoutMs = (int) Math.max(1, Math.min(10_000, remainingMs(deadline)));
     Sockets.Session socket = new Sockets.Session(connectTimeoutMs, cancel);
     session.setSocketFactory(socket);
-    Pump pump = new Pump(spec.targetHost(), spec.targetPort(), spec.connectionId(), spec.traffic());
+    Pump pump = new Pump(spec.targetHost(), spec.targetPort(), spec.localEnd(), spec.connectionId(), spec.traffic());
     // Until the link is closed, a stop closes this session and its connections at once, whatever
     // the worker is blocked in (the connect, a forward request, a keepalive).
     Runnable unregister = cancel.onCancel(() -> {

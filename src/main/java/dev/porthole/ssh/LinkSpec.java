@@ -13,9 +13,11 @@ import java.nio.file.Path;
  * @param knownHosts null for insecure mode, else Portr's known_hosts file for trust on first use
  * @param establishTimeoutMs bound on dial + handshake + forwards
  * @param traffic where the forwarded connections count their bytes (the tunnel's)
+ * @param localEnd opens each forwarded connection's local end in the process (an HTTP tunnel's
+ *     direct edge), or null: each is dialled at {@code targetHost:targetPort}
  */
 public record LinkSpec(String sshUrl, String connectionId, String secretKey, boolean httpWire, String targetHost,
-    int targetPort, Path knownHosts, long establishTimeoutMs, Traffic traffic) {
+    int targetPort, Path knownHosts, long establishTimeoutMs, Traffic traffic, LocalEnd.Opener localEnd) {
 
   @Override
   public String toString() {

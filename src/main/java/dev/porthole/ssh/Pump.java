@@ -33,14 +33,17 @@ final class Pump {
 
   private final String host;
   private final int port;
+  /** Opens the local end instead of a socket to host:port, or null. */
+  private final LocalEnd.Opener opener;
   private final String label;
   private final Traffic traffic;
   private final Set<Splice> live = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
-  Pump(String host, int port, String label, Traffic traffic) {
+  Pump(String host, int port, LocalEnd.Opener opener, String label, Traffic traffic) {
     this.host = host;
     this.port = port;
+    this.opener = opener;
     this.label = label;
     this.traffic = traffic;
   }
@@ -51,15 +54,62 @@ final class Pump {
    * as a closed connection.
    */
   void attach(ChannelForwardedTCPIP channel) {
-    Socket socket;
+    LocalEnd end;
     try {
-      socket = Sockets.dial(host, port, DIAL_TIMEOUT_MS);
-      socket.setKeepAlive(true);
+      if (opener != null) {
+        end = opener.open();
+      } else {
+        Socket socket = Sockets.dial(host, port, DIAL_TIMEOUT_MS);
+        socket.setKeepAlive(true);
+        end = new SocketEnd(socket);
+      }
     } catch (IOException e) {
       log.debug("pump({}) dial {}:{} failed: {}", label, host, port, e.getMessage());
       throw new UncheckedIOException(e);
     }
-    new Splice(channel, socket).install();
+    new Splice(channel, end).install();
+  }
+
+  /** A TCP tunnel's (or the loopback edge's) local end: a socket to the target. */
+  private static final class SocketEnd implements LocalEnd {
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+
+    SocketEnd(Socket socket) throws IOException {
+      this.socket = socket;
+      try {
+        this.in = socket.getInputStream();
+        this.out = socket.getOutputStream();
+      } catch (IOException e) {
+        close();
+        throw e;
+      }
+    }
+
+    @Override
+    public InputStream in() {
+      return in;
+    }
+
+    @Override
+    public OutputStream out() {
+      return out;
+    }
+
+    @Override
+    public void shutdownOutput() throws IOException {
+      socket.shutdownOutput();
+    }
+
+    @Override
+    public void close() {
+      try {
+        socket.close();
+      } catch (IOException ignored) {
+        // Closing.
+      }
+    }
   }
 
   /** The session is going away: closes every connection, and any that is still being set up. */
@@ -73,22 +123,17 @@ final class Pump {
   /** One forwarded connection. */
   private final class Splice {
     private final ChannelForwardedTCPIP channel;
-    private final Socket socket;
+    private final LocalEnd end;
     private final InputStream in;
     private final OutputStream out;
     /** Counted down when the relay's direction has ended (its EOF, or the channel closed). */
     private final CountDownLatch remoteDone = new CountDownLatch(1);
 
-    Splice(ChannelForwardedTCPIP channel, Socket socket) {
+    Splice(ChannelForwardedTCPIP channel, LocalEnd end) {
       this.channel = channel;
-      this.socket = socket;
-      try {
-        this.in = socket.getInputStream();
-        this.out = socket.getOutputStream();
-      } catch (IOException e) {
-        closeSocket();
-        throw new UncheckedIOException(e);
-      }
+      this.end = end;
+      this.in = end.in();
+      this.out = end.out();
     }
 
     void install() {
@@ -188,7 +233,7 @@ final class Pump {
           return;
         }
         try {
-          socket.shutdownOutput();
+          end.shutdownOutput();
         } catch (IOException e) {
           closeSocket();
         }
@@ -197,11 +242,7 @@ final class Pump {
     }
 
     private void closeSocket() {
-      try {
-        socket.close();
-      } catch (IOException ignored) {
-        // Closing.
-      }
+      end.close();
     }
   }
 }

@@ -10,6 +10,7 @@ import dev.porthole.bus.TunnelRequest;
 import dev.porthole.bus.TunnelStatus;
 import dev.porthole.bus.TunnelTarget;
 import dev.porthole.bus.WorkerSignal;
+import dev.porthole.config.EdgeConfig;
 import dev.porthole.config.LimitsConfig;
 import dev.porthole.config.PortrConfig;
 import dev.porthole.metrics.Metrics;
@@ -68,6 +69,8 @@ public final class TunnelManagerVerticle extends VerticleBase {
   private final TunnelRegistry registry;
   /** Clustered: this node's name (statuses and events carry it); "" for a single app-server. */
   private final String node;
+  /** How HTTP tunnels reach their local service ({@code edge.data_path}). */
+  private final EdgeConfig edge;
   private final Map<String, Runtime> runtimes = new HashMap<>();
   private PortrServerApi api;
   private TunnelMeters meters;
@@ -140,6 +143,13 @@ public final class TunnelManagerVerticle extends VerticleBase {
    */
   public TunnelManagerVerticle(PortrConfig config, SshConnector connector, Path knownHosts, Clock clock,
       LimitsConfig limits, String node) {
+    this(config, connector, knownHosts, clock, limits, node, EdgeConfig.DEFAULT);
+  }
+
+  /** @param edge how HTTP tunnels' forwarded connections reach the local service ({@code edge.*}) */
+  public TunnelManagerVerticle(PortrConfig config, SshConnector connector, Path knownHosts, Clock clock,
+      LimitsConfig limits, String node, EdgeConfig edge) {
+    this.edge = edge;
     this.node = node == null ? "" : node;
     this.maxTunnels = limits.maxTunnels();
     this.registry = new TunnelRegistry(limits.stoppedTunnelsKept(), this.node);
@@ -311,7 +321,7 @@ public final class TunnelManagerVerticle extends VerticleBase {
       log.info("start(tunnel={}, type={}, subdomain={}, local={}:{}, workers={})", t.id, req.type(),
           req.subdomain().isEmpty() ? "-" : req.subdomain(), targetHost, targetPort, p.workers());
       WorkerSpec spec = new WorkerSpec(t.id, req, p.workers(), p.sharedConnectionId(), config, knownHosts, targetHost,
-          targetPort, rt.traffic);
+          targetPort, rt.traffic, edge.direct());
       rt.deployment = vertx.deployVerticle(new TunnelWorkerVerticle(spec, connector, api, rt.cancellation),
           new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)
               .setWorkerPoolName(WORKER_POOL).setWorkerPoolSize(WORKER_POOL_SIZE)

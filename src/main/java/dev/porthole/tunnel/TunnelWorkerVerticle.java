@@ -2,9 +2,12 @@ package dev.porthole.tunnel;
 
 import dev.porthole.bus.Addresses;
 import dev.porthole.bus.WorkerSignal;
+import dev.porthole.edge.DirectConnection;
+import dev.porthole.edge.DirectEdge;
 import dev.porthole.edge.TunnelEdgeVerticle;
 import dev.porthole.ssh.Cancellation;
 import dev.porthole.ssh.LinkSpec;
+import dev.porthole.ssh.LocalEnd;
 import dev.porthole.ssh.SshConnector;
 import dev.porthole.ssh.SshFailure;
 import dev.porthole.ssh.SshLink;
@@ -40,6 +43,8 @@ final class TunnelWorkerVerticle extends VerticleBase {
   private final List<Link> links = new ArrayList<>();
   private String targetHost;
   private int targetPort;
+  /** HTTP tunnels with the direct edge: opens each forwarded connection's end in the edge. */
+  private LocalEnd.Opener localEnd;
   private boolean stopping;
   /** The pool's connection id (null for single-session tunnels); replaced when the relay forgot it. */
   private Future<String> sharedId;
@@ -73,6 +78,10 @@ final class TunnelWorkerVerticle extends VerticleBase {
       target = vertx.deployVerticle(edge).map(id -> {
         targetHost = "127.0.0.1";
         targetPort = edge.port();
+        if (spec.directEdge()) {
+          DirectEdge direct = edge.direct();
+          localEnd = () -> localEnd(direct.open());
+        }
         return null;
       });
     } else {
@@ -126,7 +135,7 @@ final class TunnelWorkerVerticle extends VerticleBase {
     return connectionId.compose(id -> {
       long left = ESTABLISH_TIMEOUT_MS - (System.nanoTime() - begin) / 1_000_000L;
       LinkSpec linkSpec = new LinkSpec(spec.config().sshUrl, id, spec.config().secretKey, spec.request().isHttp(),
-          targetHost, targetPort, spec.knownHosts(), Math.max(1, left), spec.traffic());
+          targetHost, targetPort, spec.knownHosts(), Math.max(1, left), spec.traffic(), localEnd);
       try {
         return Future.succeededFuture(connector.open(linkSpec, cancellation));
       } catch (SshFailure e) {
@@ -151,6 +160,31 @@ final class TunnelWorkerVerticle extends VerticleBase {
       sharedId = api.createConnection("http", spec.request().subdomain())
           .onFailure(err -> sharedId = Future.succeededFuture(refused));
     }
+  }
+
+  /** A direct edge connection as the SSH splice sees it (edge/ knows nothing of ssh/). */
+  private static LocalEnd localEnd(DirectConnection c) {
+    return new LocalEnd() {
+      @Override
+      public java.io.InputStream in() {
+        return c.in();
+      }
+
+      @Override
+      public java.io.OutputStream out() {
+        return c.out();
+      }
+
+      @Override
+      public void shutdownOutput() {
+        c.shutdownOutput();
+      }
+
+      @Override
+      public void close() {
+        c.close();
+      }
+    };
   }
 
   private void control(Message<JsonObject> m) {

@@ -17,9 +17,10 @@ import java.nio.file.Path;
  *     stub responder (127.0.0.1)
  * @param targetPort the request's port, or the stub responder's
  * @param traffic the tunnel's byte counts, which every session's forwarded connections add to
+ * @param directEdge HTTP: forwarded connections go to the edge's {@code DirectEdge}, not its loopback server
  */
 record WorkerSpec(String tunnelId, TunnelRequest request, int workers, String sharedConnectionId,
-    PortrConfig config, Path knownHosts, String targetHost, int targetPort, Traffic traffic) {
+    PortrConfig config, Path knownHosts, String targetHost, int targetPort, Traffic traffic, boolean directEdge) {
 
   String wireType() {
     return request.wireType();

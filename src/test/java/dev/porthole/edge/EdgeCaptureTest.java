@@ -51,7 +51,7 @@ class EdgeCaptureTest {
   private static final String HOST = "demo.tunnel.example.test";
   private static final List<String> REDACT = List.of("Authorization", "Cookie", "Set-Cookie", "Proxy-Authorization");
 
-  private Vertx vertx;
+  Vertx vertx;
 
   /** Held by the test: Vert.x 5 closes a client that nothing references once the GC finds it, mid-handshake too. */
   private WebSocketClient wsClient;
@@ -120,6 +120,11 @@ class EdgeCaptureTest {
     }
   }
 
+  /** Where the test sends its requests to reach {@code edge}: the loopback edge's own server. */
+  protected int portOf(TunnelEdgeVerticle edge) throws Exception {
+    return edge.port();
+  }
+
   private TunnelEdgeVerticle deploy(int port, String basicAuth, boolean capture) throws Exception {
     List<String> redact = new ArrayList<>(REDACT);
     CaptureSettings settings = capture ? new CaptureSettings(true, "tun-1", "demo", port, redact)
@@ -168,7 +173,7 @@ class EdgeCaptureTest {
   @DisplayName("an exchange: method, url, public Host, canonical sorted headers with redaction, bodies, sizes, status, duration")
   void exchange() throws Exception {
     TunnelEdgeVerticle edge = deploy();
-    Reply r = send(edge.port(), HttpMethod.POST, "/echo?x=1&y=%20", Buffer.buffer("hello"),
+    Reply r = send(portOf(edge), HttpMethod.POST, "/echo?x=1&y=%20", Buffer.buffer("hello"),
         "content-type", "application/json", "Authorization", "Bearer token-1", "cookie", "c=1",
         "x-custom", "a", "X-Custom", "b", "Pragma", "no-cache");
     assertThat(r.text()).isEqualTo("got:hello");
@@ -208,7 +213,7 @@ class EdgeCaptureTest {
   @DisplayName("X-Portr-Replayed-Request-Id: first value → parent id, not stored but forwarded; the answer names the new id")
   void replayedRequest() throws Exception {
     TunnelEdgeVerticle edge = deploy();
-    Reply r = send(edge.port(), HttpMethod.GET, "/plain", null,
+    Reply r = send(portOf(edge), HttpMethod.GET, "/plain", null,
         "X-Portr-Replayed-Request-Id", "01PARENT", "X-Portr-Replayed-Request-Id", "01OTHER");
     Capture.Exchange e = next(Capture.Exchange.class);
     assertThat(e.parentId()).isEqualTo("01PARENT");
@@ -224,13 +229,13 @@ class EdgeCaptureTest {
   void truncation() throws Exception {
     TunnelEdgeVerticle edge = deploy();
     byte[] up = pattern(3 * MIB + 7, 0);
-    Reply r = send(edge.port(), HttpMethod.POST, "/count", Buffer.buffer(up));
+    Reply r = send(portOf(edge), HttpMethod.POST, "/count", Buffer.buffer(up));
     assertThat(r.text()).isEqualTo(Integer.toString(up.length));
     Capture.Exchange e = next(Capture.Exchange.class);
     assertThat(e.bytesIn()).isEqualTo(up.length);
     assertThat(e.requestBody()).isEqualTo(Arrays.copyOf(up, MIB));
 
-    r = send(edge.port(), HttpMethod.GET, "/download", null);
+    r = send(portOf(edge), HttpMethod.GET, "/download", null);
     byte[] down = r.body().getBytes();
     assertThat(down).hasSize(3 * MIB + 5);
     Capture.Exchange d = next(Capture.Exchange.class);
@@ -246,7 +251,7 @@ class EdgeCaptureTest {
     Promise<Buffer> first = Promise.promise();
     Buffer all = Buffer.buffer();
     Promise<Void> ended = Promise.promise();
-    request(edge.port(), HttpMethod.GET, "/stream", null).onSuccess(r -> {
+    request(portOf(edge), HttpMethod.GET, "/stream", null).onSuccess(r -> {
       r.handler(b -> {
         all.appendBuffer(b);
         first.tryComplete(b.copy());
@@ -267,9 +272,9 @@ class EdgeCaptureTest {
   @DisplayName("pings are never captured; the basic-auth gate's 401 is, with Authorization redacted")
   void pingsAndUnauthorized() throws Exception {
     TunnelEdgeVerticle edge = deploy(local.actualPort(), "user:pass", true);
-    Reply ping = send(edge.port(), HttpMethod.GET, "/", null, TunnelEdgeVerticle.PING_HEADER, "true");
+    Reply ping = send(portOf(edge), HttpMethod.GET, "/", null, TunnelEdgeVerticle.PING_HEADER, "true");
     assertThat(ping.status()).isEqualTo(200);
-    Reply denied = send(edge.port(), HttpMethod.GET, "/private?q=1", null,
+    Reply denied = send(portOf(edge), HttpMethod.GET, "/private?q=1", null,
         "Authorization", basic("user:wrong"));
     assertThat(denied.status()).isEqualTo(401);
     assertThat(denied.text()).isEqualTo("401 Unauthorized\n");
@@ -294,7 +299,7 @@ class EdgeCaptureTest {
       closedPort = s.getLocalPort();
     }
     TunnelEdgeVerticle edge = deploy(closedPort, "", true);
-    Reply r = send(edge.port(), HttpMethod.GET, "/x", null);
+    Reply r = send(portOf(edge), HttpMethod.GET, "/x", null);
     assertThat(r.status()).isEqualTo(503);
     Buffer page = r.body();
     Capture.Exchange e = next(Capture.Exchange.class);
@@ -314,12 +319,12 @@ class EdgeCaptureTest {
     String key = control.getString("replay_key");
     assertThat(Base64.getUrlDecoder().decode(key)).hasSize(32);
 
-    Reply wrong = send(edge.port(), HttpMethod.GET, "/r", null,
+    Reply wrong = send(portOf(edge), HttpMethod.GET, "/r", null,
         TunnelEdgeVerticle.REPLAY_KEY_HEADER, key.substring(1) + "A");
     assertThat(wrong.status()).isEqualTo(401);
     assertThat(next(Capture.Exchange.class).requestHeaders()).doesNotContainKey(TunnelEdgeVerticle.REPLAY_KEY_HEADER);
 
-    Reply ok = send(edge.port(), HttpMethod.GET, "/r", null, TunnelEdgeVerticle.REPLAY_KEY_HEADER, key);
+    Reply ok = send(portOf(edge), HttpMethod.GET, "/r", null, TunnelEdgeVerticle.REPLAY_KEY_HEADER, key);
     assertThat(ok.status()).isEqualTo(200);
     Capture.Exchange e = next(Capture.Exchange.class);
     assertThat(e.status()).isEqualTo(200);
@@ -338,7 +343,7 @@ class EdgeCaptureTest {
   void webSocket() throws Exception {
     TunnelEdgeVerticle edge = deploy();
     WebSocket ws = await(webSockets().connect(new WebSocketConnectOptions().setHost("127.0.0.1")
-        .setPort(edge.port()).setURI("/ws?room=1").putHeader("Host", HOST).putHeader("Cookie", "c=1")));
+        .setPort(portOf(edge)).setURI("/ws?room=1").putHeader("Host", HOST).putHeader("Cookie", "c=1")));
     Promise<String> text = Promise.promise();
     Promise<Buffer> binary = Promise.promise();
     Promise<Void> closed = Promise.promise();
@@ -392,7 +397,7 @@ class EdgeCaptureTest {
   @DisplayName("an upgrade the local service refuses is relayed as a normal response and captured as one")
   void refusedUpgrade() throws Exception {
     TunnelEdgeVerticle edge = deploy();
-    try (Socket s = new Socket("127.0.0.1", edge.port())) {
+    try (Socket s = new Socket("127.0.0.1", portOf(edge))) {
       s.setSoTimeout(10_000);
       s.getOutputStream().write(("GET /refuse-ws HTTP/1.1\r\nHost: " + HOST + "\r\nUpgrade: websocket\r\n"
           + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
@@ -422,7 +427,7 @@ class EdgeCaptureTest {
       });
     }).listen(0, "127.0.0.1"));
     TunnelEdgeVerticle edge = deploy(raw.actualPort(), "", true);
-    try (Socket s = new Socket("127.0.0.1", edge.port())) {
+    try (Socket s = new Socket("127.0.0.1", portOf(edge))) {
       s.setSoTimeout(10_000);
       s.getOutputStream().write(("GET /ws HTTP/1.1\r\nHost: " + HOST + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
           + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
@@ -442,11 +447,11 @@ class EdgeCaptureTest {
   @DisplayName("capture off: requests, the 401 and WebSocket sessions emit nothing")
   void disabled() throws Exception {
     TunnelEdgeVerticle edge = deploy(local.actualPort(), "user:pass", false);
-    assertThat(send(edge.port(), HttpMethod.POST, "/echo", Buffer.buffer("x"), "Authorization", basic("user:pass"))
+    assertThat(send(portOf(edge), HttpMethod.POST, "/echo", Buffer.buffer("x"), "Authorization", basic("user:pass"))
         .status()).isEqualTo(200);
-    assertThat(send(edge.port(), HttpMethod.GET, "/", null).status()).isEqualTo(401);
+    assertThat(send(portOf(edge), HttpMethod.GET, "/", null).status()).isEqualTo(401);
     WebSocket ws = await(webSockets().connect(new WebSocketConnectOptions().setHost("127.0.0.1")
-        .setPort(edge.port()).setURI("/ws").putHeader("Authorization", basic("user:pass"))));
+        .setPort(portOf(edge)).setURI("/ws").putHeader("Authorization", basic("user:pass"))));
     Promise<String> echo = Promise.promise();
     ws.textMessageHandler(echo::tryComplete);
     await(ws.writeTextMessage("x"));
