@@ -52,7 +52,7 @@ final class MetricsRoute {
     String type = Metrics.contentType(rc.request().getHeader("Accept"));
     Future<Buffer> render = rendering.get(type);
     if (render == null) {
-      render = renderer.executeBlocking(() -> Buffer.buffer(metrics.scrape(type)), false);
+      render = renderer.executeBlocking(() -> metrics.scrape(type), false);
       rendering.put(type, render);
       render.onComplete(ar -> rendering.remove(type));
     }

@@ -14,12 +14,18 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.shareddata.Shareable;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -41,6 +47,7 @@ public final class Metrics implements Shareable {
   public static final String OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8";
   public static final Metrics OFF = new Metrics(null);
 
+  private static final byte[] EOF = "# EOF\n".getBytes(StandardCharsets.US_ASCII);
   private static final String MAP = "porthole.metrics";
   private static final String KEY = "metrics";
   /** Vert.x keeps its metrics backends in a static map by name: one name per instance. */
@@ -49,11 +56,14 @@ public final class Metrics implements Shareable {
   private final PrometheusMeterRegistry registry;
   private final AtomicInteger bridgeClients = new AtomicInteger();
   private final TunnelTraffic traffic = new TunnelTraffic();
+  /** Null when off. */
+  private final Scratch scratch;
   /** HTTP responses through tunnels by status class, 1xx … 5xx. */
   private final Counter[] responses = new Counter[5];
 
   private Metrics(PrometheusMeterRegistry registry) {
     this.registry = registry;
+    this.scratch = registry == null ? null : new Scratch();
     MeterGroup process = group();
     for (int i = 0; i < responses.length; i++) {
       responses[i] = process.counter("porthole.tunnel.requests", "HTTP requests answered through tunnels' edges "
@@ -63,7 +73,6 @@ public final class Metrics implements Shareable {
         AtomicInteger::get);
     if (registry != null) {
       bindJvm(registry);
-      registry.getPrometheusRegistry().register(traffic);
     }
   }
 
@@ -177,11 +186,62 @@ public final class Metrics implements Shareable {
         : TEXT_004;
   }
 
-  /** Every meter, in {@code contentType} ({@link #TEXT_004} or {@link #OPENMETRICS}). Not on an event loop. */
-  public String scrape(String contentType) {
+  /**
+   * Every meter, in {@code contentType} ({@link #TEXT_004} or {@link #OPENMETRICS}): the registry's
+   * meters as Micrometer's writer puts them, then the tunnels' byte series ({@link TunnelTraffic}),
+   * then OpenMetrics' {@code # EOF}. One answer, sized before it is written; the registry's part
+   * goes through a scratch buffer that is kept (it does not grow with tunnels). Any thread, one
+   * scrape at a time; not on an event loop.
+   */
+  public Buffer scrape(String contentType) {
     if (registry == null) {
       throw new IllegalStateException("metrics are off");
     }
-    return registry.scrape(contentType);
+    boolean openMetrics = OPENMETRICS.equals(contentType);
+    synchronized (scratch) {
+      scratch.reset();
+      try {
+        registry.scrape(scratch, contentType);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e); // a ByteArrayOutputStream does not throw
+      }
+      int registryPart = scratch.size();
+      if (openMetrics && scratch.endsWith(EOF)) {
+        registryPart -= EOF.length;
+      }
+      Buffer out = Buffer.buffer(registryPart + traffic.sizeBound() + EOF.length);
+      out.appendBytes(scratch.bytes(), 0, registryPart);
+      traffic.write(out, openMetrics);
+      if (openMetrics) {
+        out.appendBytes(EOF);
+      }
+      scratch.trim();
+      return out;
+    }
+  }
+
+  /** Micrometer's writer's output, kept between scrapes. */
+  private static final class Scratch extends ByteArrayOutputStream {
+    /** Large enough for the registry's meters of a busy app-server; it grows if not. */
+    private static final int INITIAL = 64 * 1024;
+
+    Scratch() {
+      super(INITIAL);
+    }
+
+    byte[] bytes() {
+      return buf;
+    }
+
+    boolean endsWith(byte[] tail) {
+      return count >= tail.length && Arrays.equals(buf, count - tail.length, count, tail, 0, tail.length);
+    }
+
+    /** Gives back what one unusually large scrape grew it to. */
+    void trim() {
+      if (buf.length > 4 * INITIAL && count < buf.length / 4) {
+        buf = new byte[INITIAL];
+      }
+    }
   }
 }

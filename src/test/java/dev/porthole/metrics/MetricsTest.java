@@ -3,6 +3,7 @@ package dev.porthole.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
+import dev.porthole.testsupport.Exposition;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -15,6 +16,7 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.lang.management.ManagementFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.DisplayName;
@@ -39,11 +41,11 @@ class MetricsTest {
       a.tunnelResponse(204);
       a.tunnelResponse(101);
       a.tunnelResponse(503);
-      assertThat(a.scrape(Metrics.TEXT_004))
+      assertThat(a.scrape(Metrics.TEXT_004).toString())
           .contains("porthole_tunnel_requests_total{status_class=\"2xx\"} 1.0")
           .contains("porthole_tunnel_requests_total{status_class=\"1xx\"} 1.0")
           .contains("porthole_tunnel_requests_total{status_class=\"5xx\"} 1.0");
-      assertThat(b.scrape(Metrics.TEXT_004)).contains("porthole_tunnel_requests_total{status_class=\"2xx\"} 0.0");
+      assertThat(b.scrape(Metrics.TEXT_004).toString()).contains("porthole_tunnel_requests_total{status_class=\"2xx\"} 0.0");
 
       MeterGroup off = Metrics.OFF.group();
       Counter c = off.counter("porthole.test", "nothing", "k", "v");
@@ -65,9 +67,9 @@ class MetricsTest {
     MeterGroup g = m.group();
     AtomicLong bytes = new AtomicLong(42);
     g.functionCounter("porthole.test.copied", "bytes copied", "bytes", bytes, AtomicLong::get, "owner", "O1");
-    assertThat(m.scrape(Metrics.TEXT_004)).contains("porthole_test_copied_bytes_total{owner=\"O1\"} 42.0");
+    assertThat(m.scrape(Metrics.TEXT_004).toString()).contains("porthole_test_copied_bytes_total{owner=\"O1\"} 42.0");
     g.close();
-    assertThat(m.scrape(Metrics.TEXT_004)).doesNotContain("O1");
+    assertThat(m.scrape(Metrics.TEXT_004).toString()).doesNotContain("O1");
   }
 
   @Test
@@ -78,17 +80,93 @@ class MetricsTest {
     AtomicLong out = new AtomicLong(7);
     Runnable stop = m.tunnelTraffic("T1", in::get, out::get);
     Runnable other = m.tunnelTraffic("T2", () -> 1, () -> 2);
-    assertThat(m.scrape(Metrics.TEXT_004)).contains("porthole_tunnel_received_bytes_total{tunnel_id=\"T1\"} 42.0",
-        "porthole_tunnel_sent_bytes_total{tunnel_id=\"T1\"} 7.0", "porthole_tunnel_sent_bytes_total{tunnel_id=\"T2\"} 2.0",
-        "# TYPE porthole_tunnel_received_bytes_total counter");
+    Exposition text = Exposition.parse(m.scrape(Metrics.TEXT_004).toString(), false);
+    assertThat(text.value("porthole_tunnel_received_bytes_total", "tunnel_id", "T1")).isEqualTo(42.0);
+    assertThat(text.value("porthole_tunnel_sent_bytes_total", "tunnel_id", "T1")).isEqualTo(7.0);
+    assertThat(text.value("porthole_tunnel_sent_bytes_total", "tunnel_id", "T2")).isEqualTo(2.0);
+    assertThat(text.type("porthole_tunnel_received_bytes_total")).isEqualTo("counter");
     in.addAndGet(8);
-    assertThat(m.scrape(Metrics.OPENMETRICS)).contains("porthole_tunnel_received_bytes_total{tunnel_id=\"T1\"} 50.0",
-        "# UNIT porthole_tunnel_received_bytes bytes");
+    Exposition om = Exposition.parse(m.scrape(Metrics.OPENMETRICS).toString(), true);
+    assertThat(om.value("porthole_tunnel_received_bytes_total", "tunnel_id", "T1")).isEqualTo(50.0);
+    assertThat(om.type("porthole_tunnel_received_bytes")).isEqualTo("counter");
     stop.run();
-    assertThat(m.scrape(Metrics.TEXT_004)).doesNotContain("\"T1\"").contains("\"T2\"");
+    stop.run();
+    assertThat(m.scrape(Metrics.TEXT_004).toString()).doesNotContain("\"T1\"").contains("\"T2\"");
     other.run();
-    assertThat(m.scrape(Metrics.TEXT_004)).doesNotContain("tunnel_id=");
+    assertThat(m.scrape(Metrics.TEXT_004).toString()).doesNotContain("tunnel_id=", "porthole_tunnel_sent_bytes");
+    assertThat(m.scrape(Metrics.OPENMETRICS).toString()).doesNotContain("porthole_tunnel_sent_bytes").endsWith("# EOF\n");
     assertThat(Metrics.OFF.tunnelTraffic("T3", () -> 1, () -> 1)).isNotNull();
+  }
+
+  @Test
+  @DisplayName("the tunnels' byte families, line by line, as Prometheus's own writers put them (HELP, TYPE, UNIT; "
+      + "escaped ids; integer values), once each, before OpenMetrics' # EOF")
+  void tunnelTrafficFormat() {
+    Metrics m = Metrics.create(true);
+    m.tunnelTraffic("b", () -> 0, () -> Long.MAX_VALUE);
+    m.tunnelTraffic("a\"q\\x\ny", () -> 123_456_789_012L, () -> 9);
+    String text = m.scrape(Metrics.TEXT_004).toString();
+    assertThat(text).contains("""
+        # HELP porthole_tunnel_received_bytes_total Bytes from the public side to the tunnel's local service, \
+        through the relay (HTTP heads and bodies, TCP payload)
+        # TYPE porthole_tunnel_received_bytes_total counter
+        porthole_tunnel_received_bytes_total{tunnel_id="a\\"q\\\\x\\ny"} 123456789012
+        porthole_tunnel_received_bytes_total{tunnel_id="b"} 0
+        # HELP porthole_tunnel_sent_bytes_total Bytes from the tunnel's local service back to the relay
+        # TYPE porthole_tunnel_sent_bytes_total counter
+        porthole_tunnel_sent_bytes_total{tunnel_id="a\\"q\\\\x\\ny"} 9
+        porthole_tunnel_sent_bytes_total{tunnel_id="b"} 9223372036854775807
+        """);
+    Exposition parsed = Exposition.parse(text, false);
+    assertThat(parsed.value("porthole_tunnel_received_bytes_total", "tunnel_id", "a\\\"q\\\\x\\ny"))
+        .isEqualTo(123_456_789_012.0);
+    assertThat(parsed.seriesContaining("porthole_tunnel_")).filteredOn(k -> k.contains("tunnel_id")).hasSize(4);
+
+    String om = m.scrape(Metrics.OPENMETRICS).toString();
+    assertThat(om).contains("""
+        # TYPE porthole_tunnel_received_bytes counter
+        # UNIT porthole_tunnel_received_bytes bytes
+        # HELP porthole_tunnel_received_bytes Bytes from the public side to the tunnel's local service, \
+        through the relay (HTTP heads and bodies, TCP payload)
+        porthole_tunnel_received_bytes_total{tunnel_id="a\\"q\\\\x\\ny"} 123456789012
+        porthole_tunnel_received_bytes_total{tunnel_id="b"} 0
+        # TYPE porthole_tunnel_sent_bytes counter
+        # UNIT porthole_tunnel_sent_bytes bytes
+        # HELP porthole_tunnel_sent_bytes Bytes from the tunnel's local service back to the relay
+        porthole_tunnel_sent_bytes_total{tunnel_id="a\\"q\\\\x\\ny"} 9
+        porthole_tunnel_sent_bytes_total{tunnel_id="b"} 9223372036854775807
+        # EOF
+        """).endsWith("porthole_tunnel_sent_bytes_total{tunnel_id=\"b\"} 9223372036854775807\n# EOF\n");
+    assertThat(om.indexOf("# EOF")).isEqualTo(om.lastIndexOf("# EOF"));
+    assertThat(Exposition.parse(om, true).value("porthole_tunnel_sent_bytes_total", "tunnel_id", "b"))
+        .isEqualTo((double) Long.MAX_VALUE);
+  }
+
+  @Test
+  @DisplayName("a scrape with a thousand tunnels allocates its answer and little else: nothing per series")
+  void scrapeAllocatesNothingPerSeries() {
+    Metrics m = Metrics.create(true);
+    com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    long self = Thread.currentThread().getId();
+    for (int i = 0; i < 50; i++) {
+      m.scrape(Metrics.TEXT_004);
+    }
+    long a0 = threads.getThreadAllocatedBytes(self);
+    int without = m.scrape(Metrics.TEXT_004).length();
+    long allocWithout = threads.getThreadAllocatedBytes(self) - a0;
+    for (int i = 0; i < 1000; i++) {
+      AtomicLong bytes = new AtomicLong(i * 1_000_003L);
+      m.tunnelTraffic("0123abcd-" + i, bytes::get, bytes::get);
+    }
+    for (int i = 0; i < 50; i++) {
+      m.scrape(Metrics.TEXT_004);
+    }
+    long a1 = threads.getThreadAllocatedBytes(self);
+    int with = m.scrape(Metrics.TEXT_004).length();
+    long allocWith = threads.getThreadAllocatedBytes(self) - a1;
+    // The tunnels add their bytes to the answer (sized up front, never regrown) and next to nothing else.
+    assertThat(with - without).isGreaterThan(1000 * 2 * 50);
+    assertThat(allocWith - allocWithout).isLessThan((with - without) * 3L / 2);
   }
 
   @Test
@@ -98,7 +176,7 @@ class MetricsTest {
     assertThat(Metrics.contentType("*/*")).isEqualTo(Metrics.TEXT_004);
     assertThat(Metrics.contentType("application/openmetrics-text;version=1.0.0,text/plain;q=0.5"))
         .isEqualTo(Metrics.OPENMETRICS);
-    assertThat(Metrics.create(true).scrape(Metrics.OPENMETRICS)).endsWith("# EOF\n");
+    assertThat(Metrics.create(true).scrape(Metrics.OPENMETRICS).toString()).endsWith("# EOF\n");
   }
 
   @Test
@@ -138,7 +216,7 @@ class MetricsTest {
               "127.0.0.1", "/").compose(req -> req.send().compose(res -> res.body()))
           .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).toString();
       assertThat(body).isEqualTo("ok");
-      assertThat(m.scrape(Metrics.TEXT_004)).contains("vertx_http_server_requests_total{code=\"200\",method=\"GET\"} 1.0");
+      assertThat(m.scrape(Metrics.TEXT_004).toString()).contains("vertx_http_server_requests_total{code=\"200\",method=\"GET\"} 1.0");
       client.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
