@@ -92,6 +92,8 @@ public final class ConfigDefaults {
             .put("max_auth_failures_per_minute", 10)
             .put("max_connections_per_key", 4096)
             .put("max_reserved_per_key", 256)
-            .put("closed_connections_kept", 10_000));
+            .put("closed_connections_kept", 10_000)
+            .put("ssh_window_bytes", 8 * 1024 * 1024)
+            .put("ssh_packet_bytes", 32 * 1024));
   }
 }
