@@ -54,7 +54,7 @@ public final class RelayCommand implements Callable<Integer> {
   Long sshWindowBytes;
 
   @Option(names = "--ssh-packet-bytes", paramLabel = "BYTES",
-      description = "largest SSH data packet accepted (relay.ssh_packet_bytes, default 32768)")
+      description = "largest SSH data packet accepted (relay.ssh_packet_bytes, default 65536)")
   Integer sshPacketBytes;
 
   @Override

@@ -94,6 +94,6 @@ public final class ConfigDefaults {
             .put("max_reserved_per_key", 256)
             .put("closed_connections_kept", 10_000)
             .put("ssh_window_bytes", 8 * 1024 * 1024)
-            .put("ssh_packet_bytes", 32 * 1024));
+            .put("ssh_packet_bytes", 64 * 1024));
   }
 }

@@ -107,16 +107,16 @@ class ConfigLoaderTest {
   }
 
   @Test
-  @DisplayName("relay.ssh_window_bytes / ssh_packet_bytes: 8 MiB and 32 KiB by default, from YAML, env or flags; bad values name the key")
+  @DisplayName("relay.ssh_window_bytes / ssh_packet_bytes: 8 MiB and 64 KiB by default, from YAML, env or flags; bad values name the key")
   void sshWindow(@TempDir Path dir) throws Exception {
     RelayConfig defaults = RelayConfig.from(load(null, Map.of(), null));
     assertThat(defaults.sshWindowBytes()).isEqualTo(8L * 1024 * 1024);
-    assertThat(defaults.sshPacketBytes()).isEqualTo(32 * 1024);
+    assertThat(defaults.sshPacketBytes()).isEqualTo(64 * 1024);
     Path yaml = dir.resolve("p.yaml");
-    Files.writeString(yaml, "relay:\n  ssh_window_bytes: 16777216\n  ssh_packet_bytes: 65536\n");
+    Files.writeString(yaml, "relay:\n  ssh_window_bytes: 16777216\n  ssh_packet_bytes: 32768\n");
     RelayConfig fromFile = RelayConfig.from(load(yaml, Map.of(), null));
     assertThat(fromFile.sshWindowBytes()).isEqualTo(16L * 1024 * 1024);
-    assertThat(fromFile.sshPacketBytes()).isEqualTo(65536);
+    assertThat(fromFile.sshPacketBytes()).isEqualTo(32768);
     RelayConfig fromEnv = RelayConfig.from(load(yaml, Map.of("PORTHOLE_RELAY_SSH_WINDOW_BYTES", "4194304"),
         new JsonObject().put("relay", new JsonObject().put("ssh_packet_bytes", 131072))));
     assertThat(fromEnv.sshWindowBytes()).isEqualTo(4L * 1024 * 1024);
@@ -136,7 +136,7 @@ class ConfigLoaderTest {
         .hasMessage("relay.ssh_packet_bytes: must be at most half of relay.ssh_window_bytes (131072), got 131072");
     tree.getJsonObject("relay").put("ssh_window_bytes", 8388608).put("ssh_packet_bytes", 1 << 20);
     assertThatThrownBy(() -> RelayConfig.from(tree))
-        .hasMessage("relay.ssh_packet_bytes: must be between 1024 and 262144, got 1048576");
+        .hasMessage("relay.ssh_packet_bytes: must be between 1024 and 131072, got 1048576");
     assertThatThrownBy(() -> load(null, Map.of("PORTHOLE_RELAY_SSH_WINDOW_BYTES", "8 MiB"), null))
         .hasMessage("PORTHOLE_RELAY_SSH_WINDOW_BYTES: must be a whole number, got \"8 MiB\"");
   }

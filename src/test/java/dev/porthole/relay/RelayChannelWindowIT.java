@@ -26,17 +26,17 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RelayChannelWindowIT {
   @Test
-  @DisplayName("by default the relay's channels advertise an 8 MiB window and 32 KiB packets (MINA's own: 2 MiB)")
+  @DisplayName("by default the relay's channels advertise an 8 MiB window and 64 KiB packets (MINA's own: 2 MiB, 32 KiB)")
   void defaults(@TempDir Path dir) throws Exception {
-    assertThat(advertised(dir, relay -> { })).isEqualTo(new AdvertisedWindow.Seen(8L * 1024 * 1024, 32 * 1024));
+    assertThat(advertised(dir, relay -> { })).isEqualTo(new AdvertisedWindow.Seen(8L * 1024 * 1024, 64 * 1024));
   }
 
   @Test
   @DisplayName("relay.ssh_window_bytes and relay.ssh_packet_bytes are what the channels advertise")
   void configured(@TempDir Path dir) throws Exception {
     long window = 3L * 1024 * 1024 + 4096;
-    assertThat(advertised(dir, relay -> relay.put("ssh_window_bytes", window).put("ssh_packet_bytes", 65536)))
-        .isEqualTo(new AdvertisedWindow.Seen(window, 65536));
+    assertThat(advertised(dir, relay -> relay.put("ssh_window_bytes", window).put("ssh_packet_bytes", 16384)))
+        .isEqualTo(new AdvertisedWindow.Seen(window, 16384));
   }
 
   /** Starts a relay, forwards a TCP port with JSch and connects to it once: what its channel advertised. */
