@@ -48,6 +48,8 @@ public final class ConfigDefaults {
             .put("max_rows", 100_000)
             .put("queue_size", 10_000)
             .put("retry_seconds", 30))
+        .put("ssh", new JsonObject()
+            .put("virtual_threads", "auto"))
         .put("metrics", new JsonObject()
             .put("enabled", true))
         .put("cluster", new JsonObject()

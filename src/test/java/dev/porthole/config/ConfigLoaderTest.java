@@ -142,6 +142,26 @@ class ConfigLoaderTest {
   }
 
   @Test
+  @DisplayName("ssh.virtual_threads: auto by default; auto, on, off (YAML's bare on/off too) from YAML or env; anything else names the key")
+  void sshVirtualThreads(@TempDir Path dir) throws Exception {
+    assertThat(SshClientConfig.from(load(null, Map.of(), null)).virtualThreads())
+        .isEqualTo(SshClientConfig.VirtualThreads.AUTO);
+    Path yaml = dir.resolve("p.yaml");
+    Files.writeString(yaml, "ssh:\n  virtual_threads: off\n");
+    assertThat(SshClientConfig.from(load(yaml, Map.of(), null)).virtualThreads())
+        .isEqualTo(SshClientConfig.VirtualThreads.OFF);
+    Files.writeString(yaml, "ssh:\n  virtual_threads: \"on\"\n");
+    assertThat(SshClientConfig.from(load(yaml, Map.of(), null)).virtualThreads())
+        .isEqualTo(SshClientConfig.VirtualThreads.ON);
+    assertThat(SshClientConfig.from(load(null, Map.of("PORTHOLE_SSH_VIRTUAL_THREADS", " Off "), null)).virtualThreads())
+        .isEqualTo(SshClientConfig.VirtualThreads.OFF);
+    JsonObject bad = load(null, Map.of("PORTHOLE_SSH_VIRTUAL_THREADS", "sometimes"), null);
+    assertThatThrownBy(() -> SshClientConfig.from(bad)).isInstanceOf(ConfigException.class)
+        .hasMessage("ssh.virtual_threads: must be auto, on or off, got \"sometimes\"");
+    assertThatThrownBy(() -> AppServerSettings.parse(bad)).hasMessage("ssh.virtual_threads: must be auto, on or off, got \"sometimes\"");
+  }
+
+  @Test
   @DisplayName("a named file that does not exist is an error; unreadable YAML names the file")
   void missingOrBrokenFile(@TempDir Path dir) throws Exception {
     assertThatThrownBy(() -> load(dir.resolve("nope.yaml"), Map.of(), null))
