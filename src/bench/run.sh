@@ -5,6 +5,8 @@
 #   src/bench/run.sh [--quick] [--only P1,P3] [--profile] [--hold]
 #   --profile: JFR recordings in target/bench/jfr/; --hold: P3 waits, warm, until target/bench/hold is
 #   deleted, so perf/strace can be attached to the processes it prints.
+#   PORTHOLE_BENCH_JAVA=/path/to/bin/java runs the porthole processes (relay, app-servers) on that
+#   Java instead of the one on the PATH (e.g. Java 25, where JSch's threads are virtual threads).
 # Every process it starts is recorded in target/bench/pids and killed on exit, however it exits.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

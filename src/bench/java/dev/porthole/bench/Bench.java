@@ -43,6 +43,11 @@ public final class Bench {
   static final int ROUNDS = 5;
   private static final String SECRET = "bench-secret-key-0123456789abcdef";
   private static final Pattern ALLOCATED = Pattern.compile("Allocated port (\\d+) for remote forward");
+  /**
+   * The {@code java} every porthole process (relay, app-servers) runs on: {@code PORTHOLE_BENCH_JAVA}
+   * (a path, e.g. a second JDK's bin/java), else the one on the PATH. The harness itself stays on its own.
+   */
+  static final String JAVA = System.getenv().getOrDefault("PORTHOLE_BENCH_JAVA", "java");
 
   private final boolean quick;
   private final boolean profile;
@@ -344,6 +349,11 @@ public final class Bench {
     }
     if (name.startsWith("porthole-requestlog")) {
       return "request log (writer, readers)";
+    }
+    // On Java 24+ (ssh.virtual_threads: auto) the JSch threads above are virtual: their CPU shows on
+    // the virtual thread scheduler's carriers (ForkJoinPool-N-worker-M; not the common pool).
+    if ((name.startsWith("ForkJoinPool-") && !name.startsWith("ForkJoinPool.")) || name.startsWith("VirtualThread-u")) {
+      return "JSch virtual threads (carriers)";
     }
     return "other (GC, JIT, …)";
   }
@@ -1339,7 +1349,7 @@ public final class Bench {
    * with {@code --hold}, with frame pointers for perf.
    */
   private List<String> java(String name, String... args) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of("java"));
+    List<String> cmd = new ArrayList<>(List.of(JAVA));
     if (profile) {
       Path dir = Files.createDirectories(out.resolve("jfr"));
       cmd.add("-XX:StartFlightRecording=settings=profile,dumponexit=true,filename="
@@ -1550,7 +1560,9 @@ public final class Bench {
     JsonObject env = new JsonObject()
         .put("date", Instant.now().toString())
         .put("cores", Runtime.getRuntime().availableProcessors())
-        .put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"))
+        .put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + " (harness), "
+            + procs.runMerged("porthole-java-version", List.of(JAVA, "-version"), 10).lines()
+                .filter(l -> l.contains("VM")).findFirst().orElse(JAVA).strip() + " (porthole)")
         .put("mode", quick ? "quick" : "full");
     for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
       if (line.startsWith("model name")) {

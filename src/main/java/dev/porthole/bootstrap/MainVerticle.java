@@ -124,8 +124,8 @@ public final class MainVerticle extends VerticleBase {
     ClusterConfig cluster = settings.cluster();
     String node = cluster.enabled() ? cluster.nodeName() : "";
     return vertx.deployVerticle(new RequestLogVerticle(settings.requestLog().withPortr(portr)))
-        .compose(id -> vertx.deployVerticle(new TunnelManagerVerticle(portr, new JschConnector(), knownHosts, Clock.systemUTC(),
-            settings.limits(), node, settings.edge())))
+        .compose(id -> vertx.deployVerticle(new TunnelManagerVerticle(portr, new JschConnector(settings.ssh()), knownHosts,
+            Clock.systemUTC(), settings.limits(), node, settings.edge())))
         .compose(id -> cluster.enabled() ? vertx.deployVerticle(new ClusterVerticle(cluster,
             ClusterBoot.membership(vertx), () -> apiUrl(cluster))) : Future.succeededFuture(id))
         .compose(id -> vertx.deployVerticle(new HealthVerticle(portr.effectiveHealthCheckInterval())))

@@ -49,6 +49,14 @@ public final class RelayCommand implements Callable<Integer> {
   @Option(names = "--data-dir", paramLabel = "DIR", description = "where the host key and generated secret key live (relay.data_dir)")
   String dataDir;
 
+  @Option(names = "--ssh-window-bytes", paramLabel = "BYTES",
+      description = "SSH receive window per forwarded connection (relay.ssh_window_bytes, default 8388608)")
+  Long sshWindowBytes;
+
+  @Option(names = "--ssh-packet-bytes", paramLabel = "BYTES",
+      description = "largest SSH data packet accepted (relay.ssh_packet_bytes, default 65536)")
+  Integer sshPacketBytes;
+
   @Override
   public Integer call() throws Exception {
     JsonObject relay = new JsonObject();
@@ -59,6 +67,8 @@ public final class RelayCommand implements Callable<Integer> {
     putIfSet(relay, "domain", domain);
     putIfSet(relay, "public_host", publicHost);
     putIfSet(relay, "data_dir", dataDir);
+    putIfSet(relay, "ssh_window_bytes", sshWindowBytes);
+    putIfSet(relay, "ssh_packet_bytes", sshPacketBytes);
     Vertx vertx = Vertx.vertx();
     JsonObject tree;
     try {

@@ -9,7 +9,7 @@ import io.vertx.core.json.JsonObject;
  */
 public record AppServerSettings(AppServerConfig app, AuthConfig auth, AccessConfig access, LimitsConfig limits,
     WebhookConfig webhooks, RequestLogConfig requestLog, MetricsConfig metrics, JsonObject relayTree,
-    ClusterConfig cluster, EdgeConfig edge) {
+    ClusterConfig cluster, EdgeConfig edge, SshClientConfig ssh) {
 
   public AppServerSettings {
     relayTree = relayTree.copy();
@@ -25,7 +25,7 @@ public record AppServerSettings(AppServerConfig app, AuthConfig auth, AccessConf
     AppServerConfig app = AppServerConfig.from(tree);
     return new AppServerSettings(app, AuthConfig.from(tree), AccessConfig.from(tree),
         LimitsConfig.from(tree), WebhookConfig.from(tree), RequestLogConfig.from(tree), MetricsConfig.from(tree),
-        relayTree, ClusterConfig.from(tree, app.port()), EdgeConfig.from(tree));
+        relayTree, ClusterConfig.from(tree, app.port()), EdgeConfig.from(tree), SshClientConfig.from(tree));
   }
 
   /** The embedded relay's slice: the {@code relay} and {@code embedded_relay} sections (a copy). */

@@ -50,6 +50,8 @@ public final class ConfigDefaults {
             .put("max_rows", 100_000)
             .put("queue_size", 10_000)
             .put("retry_seconds", 30))
+        .put("ssh", new JsonObject()
+            .put("virtual_threads", "auto"))
         .put("metrics", new JsonObject()
             .put("enabled", true))
         .put("cluster", new JsonObject()
@@ -94,6 +96,8 @@ public final class ConfigDefaults {
             .put("max_auth_failures_per_minute", 10)
             .put("max_connections_per_key", 4096)
             .put("max_reserved_per_key", 256)
-            .put("closed_connections_kept", 10_000));
+            .put("closed_connections_kept", 10_000)
+            .put("ssh_window_bytes", 8 * 1024 * 1024)
+            .put("ssh_packet_bytes", 64 * 1024));
   }
 }

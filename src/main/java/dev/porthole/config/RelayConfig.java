@@ -14,6 +14,10 @@ import java.util.List;
  * @param domain public domain of HTTP tunnels ({@code <subdomain>.<domain>}); empty means
  *     {@code localhost:<bound http port>}
  * @param hostKey where the SSH host key lives; generated there on first start
+ * @param sshWindowBytes the receive window the relay's SSH side advertises on each channel: what a
+ *     client may send on one forwarded connection before the relay acknowledges it, so at most
+ *     this much per round trip (downloads through a tunnel, local service → public)
+ * @param sshPacketBytes the largest channel data packet the relay accepts
  */
 public record RelayConfig(
     String bindHost,
@@ -33,7 +37,21 @@ public record RelayConfig(
     int maxAuthFailuresPerMinute,
     int maxConnectionsPerKey,
     int maxReservedPerKey,
-    int closedConnectionsKept) {
+    int closedConnectionsKept,
+    long sshWindowBytes,
+    int sshPacketBytes) {
+
+  /** The SSH channel window's bounds: 64 KiB (2 packets of 32 KiB) to 1 GiB. */
+  public static final long MIN_WINDOW = 64 * 1024;
+  public static final long MAX_WINDOW = 1L << 30;
+  /**
+   * The channel packet's bounds. Clients size their send buffer by it (JSch holds one of this size
+   * per forwarded connection). SSH implementations take whole packets of at most 256 KiB, headers,
+   * padding and MAC included: with 256 KiB of data OpenSSH's session was closed (bench P2), 128 KiB
+   * works with OpenSSH 9.2 and JSch.
+   */
+  public static final int MIN_PACKET = 1024;
+  public static final int MAX_PACKET = 128 * 1024;
 
   public RelayConfig {
     secretKeys = List.copyOf(secretKeys);
@@ -78,7 +96,20 @@ public record RelayConfig(
         in.integer("max_auth_failures_per_minute", 1, 1_000_000),
         in.integer("max_connections_per_key", 1, 1_000_000),
         in.integer("max_reserved_per_key", 1, 1_000_000),
-        in.integer("closed_connections_kept", 0, 10_000_000));
+        in.integer("closed_connections_kept", 0, 10_000_000),
+        in.number("ssh_window_bytes", MIN_WINDOW, MAX_WINDOW),
+        packet(in));
+  }
+
+  /** The packet size, which must also fit in the window twice (a sender waits for a whole packet's room). */
+  private static int packet(Reader in) {
+    int packet = in.integer("ssh_packet_bytes", MIN_PACKET, MAX_PACKET);
+    long window = in.number("ssh_window_bytes", MIN_WINDOW, MAX_WINDOW);
+    if (packet > window / 2) {
+      throw new ConfigException(in.key("ssh_packet_bytes"), "must be at most half of relay.ssh_window_bytes ("
+          + window + "), got " + packet);
+    }
+    return packet;
   }
 
   /** The public domain, from config or derived from the edge's bound port. */
@@ -154,6 +185,7 @@ public record RelayConfig(
   public String toString() {
     return "RelayConfig[bindHost=" + bindHost + ", adminPort=" + adminPort + ", sshPort=" + sshPort
         + ", httpPort=" + httpPort + ", domain=" + domain + ", publicHost=" + publicHost
-        + ", secretKeys=" + secretKeys.size() + "]";
+        + ", secretKeys=" + secretKeys.size() + ", sshWindowBytes=" + sshWindowBytes
+        + ", sshPacketBytes=" + sshPacketBytes + "]";
   }
 }

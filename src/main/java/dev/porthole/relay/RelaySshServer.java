@@ -58,8 +58,12 @@ public final class RelaySshServer {
   private final ConnectionRegistry registry;
   private final AuthThrottle throttle;
 
+  /**
+   * @param windowBytes the receive window each channel advertises ({@code relay.ssh_window_bytes})
+   * @param packetBytes the largest data packet a channel takes ({@code relay.ssh_packet_bytes})
+   */
   public RelaySshServer(ConnectionRegistry registry, String bindHost, int port, Path hostKey, String publicHost,
-      Duration authTimeout, int maxAuthFailuresPerMinute) {
+      Duration authTimeout, int maxAuthFailuresPerMinute, long windowBytes, int packetBytes) {
     this.registry = registry;
     this.throttle = new AuthThrottle(maxAuthFailuresPerMinute, System::currentTimeMillis);
     sshd = SshServer.setUpDefaultServer();
@@ -115,6 +119,11 @@ public final class RelaySshServer {
     // response that leaves in two writes waits for the peer's delayed ACK (40 ms per request
     // through the HTTP edge, bench P3).
     CoreModuleProperties.TCP_NODELAY.set(sshd, true);
+    // What a client may send on one forwarded connection per round trip: downloads through a tunnel
+    // (local service → public) run at about window / RTT. MINA's 2 MiB held them to ~100 MB/s at
+    // 20 ms (bench P2), where porthole's own client already advertises 8 MiB the other way.
+    CoreModuleProperties.WINDOW_SIZE.set(sshd, windowBytes);
+    CoreModuleProperties.MAX_PACKET_SIZE.set(sshd, (long) packetBytes);
     // MINA 2.20 fails a key exchange that both sides start at once: the client's next KEX message
     // is handled before the server has finished negotiating (NullPointerException on "this.kex"),
     // and the session is closed with every tunnel on it. OpenSSH clients rekey after 1 GiB with

@@ -69,7 +69,7 @@ public final class RelayVerticle extends VerticleBase {
         .compose(keys -> {
           registry = new ConnectionRegistry(keys, Clock.systemUTC(), cfg.maxConnectionsPerKey(), cfg.maxReservedPerKey());
           ssh = new RelaySshServer(registry, cfg.bindHost(), cfg.sshPort(), cfg.hostKey(), cfg.publicHost(),
-              cfg.authTimeout(), cfg.maxAuthFailuresPerMinute());
+              cfg.authTimeout(), cfg.maxAuthFailuresPerMinute(), cfg.sshWindowBytes(), cfg.sshPacketBytes());
           return vertx.executeBlocking(() -> {
             try {
               ssh.start();

@@ -7,6 +7,7 @@ import com.jcraft.jsch.JSchException;
 import com.jcraft.jsch.JschChannels;
 import com.jcraft.jsch.Session;
 import com.jcraft.jsch.Slf4jLogger;
+import dev.porthole.config.SshClientConfig;
 import java.net.ConnectException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
@@ -31,6 +32,18 @@ public final class JschConnector implements SshConnector {
 
   static {
     JSch.setLogger(new Slf4jLogger());
+  }
+
+  private final SessionThreads threads;
+
+  /** With the default settings ({@code ssh.virtual_threads: auto}). */
+  public JschConnector() {
+    this(new SshClientConfig(SshClientConfig.VirtualThreads.AUTO));
+  }
+
+  public JschConnector(SshClientConfig config) {
+    threads = SessionThreads.of(config.virtualThreads());
+    log.info("app-server: JSch sessions run on {}", threads.describe());
   }
 
   /**
@@ -75,6 +88,7 @@ public final class JschConnector implements SshConnector {
     session.setConfig("PreferredAuthentications", "password");
     session.setConfig("StrictHostKeyChecking", tofu == null ? "no" : "yes");
     session.setDaemonThread(true);
+    session.setThreadFactory(threads.factory());
     int connectTimeoutMs = (int) Math.max(1, Math.min(10_000, remainingMs(deadline)));
     Sockets.Session socket = new Sockets.Session(connectTimeoutMs, cancel);
     session.setSocketFactory(socket);

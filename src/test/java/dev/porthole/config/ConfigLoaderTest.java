@@ -107,6 +107,61 @@ class ConfigLoaderTest {
   }
 
   @Test
+  @DisplayName("relay.ssh_window_bytes / ssh_packet_bytes: 8 MiB and 64 KiB by default, from YAML, env or flags; bad values name the key")
+  void sshWindow(@TempDir Path dir) throws Exception {
+    RelayConfig defaults = RelayConfig.from(load(null, Map.of(), null));
+    assertThat(defaults.sshWindowBytes()).isEqualTo(8L * 1024 * 1024);
+    assertThat(defaults.sshPacketBytes()).isEqualTo(64 * 1024);
+    Path yaml = dir.resolve("p.yaml");
+    Files.writeString(yaml, "relay:\n  ssh_window_bytes: 16777216\n  ssh_packet_bytes: 32768\n");
+    RelayConfig fromFile = RelayConfig.from(load(yaml, Map.of(), null));
+    assertThat(fromFile.sshWindowBytes()).isEqualTo(16L * 1024 * 1024);
+    assertThat(fromFile.sshPacketBytes()).isEqualTo(32768);
+    RelayConfig fromEnv = RelayConfig.from(load(yaml, Map.of("PORTHOLE_RELAY_SSH_WINDOW_BYTES", "4194304"),
+        new JsonObject().put("relay", new JsonObject().put("ssh_packet_bytes", 131072))));
+    assertThat(fromEnv.sshWindowBytes()).isEqualTo(4L * 1024 * 1024);
+    assertThat(fromEnv.sshPacketBytes()).isEqualTo(131072);
+
+    JsonObject tree = ConfigDefaults.tree();
+    tree.getJsonObject("relay").put("ssh_window_bytes", 1000);
+    assertThatThrownBy(() -> RelayConfig.from(tree)).isInstanceOf(ConfigException.class)
+        .hasMessage("relay.ssh_window_bytes: must be between 65536 and 1073741824, got 1000");
+    tree.getJsonObject("relay").put("ssh_window_bytes", 1L << 31);
+    assertThatThrownBy(() -> RelayConfig.from(tree))
+        .hasMessage("relay.ssh_window_bytes: must be between 65536 and 1073741824, got 2147483648");
+    tree.getJsonObject("relay").put("ssh_window_bytes", "8M");
+    assertThatThrownBy(() -> RelayConfig.from(tree)).hasMessage("relay.ssh_window_bytes: must be a whole number, got 8M");
+    tree.getJsonObject("relay").put("ssh_window_bytes", 131072).put("ssh_packet_bytes", 131072);
+    assertThatThrownBy(() -> RelayConfig.from(tree))
+        .hasMessage("relay.ssh_packet_bytes: must be at most half of relay.ssh_window_bytes (131072), got 131072");
+    tree.getJsonObject("relay").put("ssh_window_bytes", 8388608).put("ssh_packet_bytes", 1 << 20);
+    assertThatThrownBy(() -> RelayConfig.from(tree))
+        .hasMessage("relay.ssh_packet_bytes: must be between 1024 and 131072, got 1048576");
+    assertThatThrownBy(() -> load(null, Map.of("PORTHOLE_RELAY_SSH_WINDOW_BYTES", "8 MiB"), null))
+        .hasMessage("PORTHOLE_RELAY_SSH_WINDOW_BYTES: must be a whole number, got \"8 MiB\"");
+  }
+
+  @Test
+  @DisplayName("ssh.virtual_threads: auto by default; auto, on, off (YAML's bare on/off too) from YAML or env; anything else names the key")
+  void sshVirtualThreads(@TempDir Path dir) throws Exception {
+    assertThat(SshClientConfig.from(load(null, Map.of(), null)).virtualThreads())
+        .isEqualTo(SshClientConfig.VirtualThreads.AUTO);
+    Path yaml = dir.resolve("p.yaml");
+    Files.writeString(yaml, "ssh:\n  virtual_threads: off\n");
+    assertThat(SshClientConfig.from(load(yaml, Map.of(), null)).virtualThreads())
+        .isEqualTo(SshClientConfig.VirtualThreads.OFF);
+    Files.writeString(yaml, "ssh:\n  virtual_threads: \"on\"\n");
+    assertThat(SshClientConfig.from(load(yaml, Map.of(), null)).virtualThreads())
+        .isEqualTo(SshClientConfig.VirtualThreads.ON);
+    assertThat(SshClientConfig.from(load(null, Map.of("PORTHOLE_SSH_VIRTUAL_THREADS", " Off "), null)).virtualThreads())
+        .isEqualTo(SshClientConfig.VirtualThreads.OFF);
+    JsonObject bad = load(null, Map.of("PORTHOLE_SSH_VIRTUAL_THREADS", "sometimes"), null);
+    assertThatThrownBy(() -> SshClientConfig.from(bad)).isInstanceOf(ConfigException.class)
+        .hasMessage("ssh.virtual_threads: must be auto, on or off, got \"sometimes\"");
+    assertThatThrownBy(() -> AppServerSettings.parse(bad)).hasMessage("ssh.virtual_threads: must be auto, on or off, got \"sometimes\"");
+  }
+
+  @Test
   @DisplayName("a named file that does not exist is an error; unreadable YAML names the file")
   void missingOrBrokenFile(@TempDir Path dir) throws Exception {
     assertThatThrownBy(() -> load(dir.resolve("nope.yaml"), Map.of(), null))

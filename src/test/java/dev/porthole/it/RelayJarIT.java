@@ -55,6 +55,10 @@ class RelayJarIT {
       assertThat(p.waitFor(Duration.ofSeconds(30))).isEqualTo(2);
       assertThat(p.lines()).contains("porthole: relay.ssh_port: must be between 0 and 65535, got 99999");
     }
+    try (JarProcess p = JarProcess.start(dir, "relay", "--ssh-window-bytes", "1000")) {
+      assertThat(p.waitFor(Duration.ofSeconds(30))).isEqualTo(2);
+      assertThat(p.lines()).contains("porthole: relay.ssh_window_bytes: must be between 65536 and 1073741824, got 1000");
+    }
   }
 
   @Test

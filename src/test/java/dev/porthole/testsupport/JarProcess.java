@@ -126,6 +126,10 @@ public final class JarProcess implements AutoCloseable {
     return process.isAlive();
   }
 
+  public long pid() {
+    return process.pid();
+  }
+
   /**
    * Sends SIGINT (what Ctrl-C sends) and waits for the exit code. Java's process API only sends
    * SIGTERM and SIGKILL, so this asks {@code kill}.

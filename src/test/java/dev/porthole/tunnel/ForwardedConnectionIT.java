@@ -3,6 +3,7 @@ package dev.porthole.tunnel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.porthole.testsupport.Fixtures;
+import dev.porthole.testsupport.JvmThreads;
 import dev.porthole.testsupport.TestAppServer;
 import dev.porthole.testsupport.TestRelay;
 import dev.porthole.testsupport.Timeouts;
@@ -196,9 +197,9 @@ class ForwardedConnectionIT {
     }
   }
 
+  /** JSch's channel threads, platform or virtual (ssh.virtual_threads). */
   private static long channelThreads() {
-    return Thread.getAllStackTraces().keySet().stream()
-        .filter(t -> t.isAlive() && t.getName().startsWith(CHANNEL_THREAD)).count();
+    return JvmThreads.named(CHANNEL_THREAD);
   }
 
   private static String readToEnd(InputStream in) throws IOException {
