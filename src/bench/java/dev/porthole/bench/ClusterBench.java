@@ -158,10 +158,7 @@ final class ClusterBench {
       }
 
       // (e) Idle RSS of each node, with its 300 tunnels up.
-      Map<String, long[]> rss = new LinkedHashMap<>();
-      for (Node n : nodes) {
-        rss.put(n.name(), idleRss(n));
-      }
+      Map<String, long[]> rss = idleRss(nodes);
 
       // (f) DELETE on node B: its own and A's or C's, alternately; each DELETE answers once stopped.
       List<Double> delLocal = new ArrayList<>();
@@ -243,26 +240,32 @@ final class ClusterBench {
     }
   }
 
-  static final String RSS_HOW = "no request for 20 s, then the median of VmRSS sampled every 0.5 s for 10 s";
+  static final String RSS_HOW = "no request for 40 s, then the median of VmRSS sampled every 0.5 s for 10 s";
 
-  /** {VmRSS KiB, threads} of an idle node: {@value #RSS_HOW}. */
-  private long[] idleRss(Node n) throws Exception {
-    TimeUnit.SECONDS.sleep(quick ? 5 : 20); // the idle period being measured, not synchronisation
-    List<Double> kib = new ArrayList<>();
+  /** {VmRSS KiB, threads} of each node, all idle at once: {@value #RSS_HOW}. */
+  private Map<String, long[]> idleRss(List<Node> nodes) throws Exception {
+    TimeUnit.SECONDS.sleep(40); // the idle period being measured, not synchronisation
+    Map<String, List<Double>> kib = new LinkedHashMap<>();
     for (int i = 0; i < 20; i++) {
-      kib.add((double) Bench.procStatus(n.process().pid(), "VmRSS"));
+      for (Node n : nodes) {
+        kib.computeIfAbsent(n.name(), k -> new ArrayList<>()).add((double) Bench.procStatus(n.process().pid(), "VmRSS"));
+      }
       TimeUnit.MILLISECONDS.sleep(500); // sampling interval
     }
-    long threads = Bench.procStatus(n.process().pid(), "Threads");
-    System.out.printf(Locale.ROOT, "bench: C1 %s idle RSS samples (MiB): %s%n", n.name(),
-        kib.stream().map(k -> String.format(Locale.ROOT, "%.0f", k / 1024)).toList());
-    System.out.printf(Locale.ROOT, "bench: C1 %s threads by name: %s%n", n.name(),
-        Soak.threadNames(n.process().pid()));
-    // After the samples: jcmd's attach adds a thread of its own.
-    System.out.printf(Locale.ROOT, "bench: C1 %s heap: %s%n", n.name(), procs.run(n.name() + "-jcmd",
-        List.of("jcmd", String.valueOf(n.process().pid()), "GC.heap_info"), 30).lines().skip(1).limit(2)
-        .map(String::strip).toList());
-    return new long[] {Math.round(Report.median(kib)), threads};
+    Map<String, long[]> out = new LinkedHashMap<>();
+    for (Node n : nodes) {
+      List<Double> samples = kib.get(n.name());
+      out.put(n.name(), new long[] {Math.round(Report.median(samples)), Bench.procStatus(n.process().pid(), "Threads")});
+      System.out.printf(Locale.ROOT, "bench: C1 %s idle RSS samples (MiB): %s%n", n.name(),
+          samples.stream().map(k -> String.format(Locale.ROOT, "%.0f", k / 1024)).toList());
+      System.out.printf(Locale.ROOT, "bench: C1 %s threads by name: %s%n", n.name(),
+          Soak.threadNames(n.process().pid()));
+      // After the samples: jcmd's attach adds a thread of its own.
+      System.out.printf(Locale.ROOT, "bench: C1 %s heap: %s%n", n.name(), procs.run(n.name() + "-jcmd",
+          List.of("jcmd", String.valueOf(n.process().pid()), "GC.heap_info"), 30).lines().skip(1).limit(2)
+          .map(String::strip).toList());
+    }
+    return out;
   }
 
   private static final java.util.regex.Pattern LISTENING =
