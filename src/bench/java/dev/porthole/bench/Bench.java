@@ -35,7 +35,7 @@ import java.util.regex.Pattern;
 
 /**
  * The performance harness of issue 7: starts a relay, app-servers, local targets and load
- * generators on loopback, runs the scenarios P1–P13, B1 and D1, each side by side with its anchor in the same
+ * generators on loopback, runs the scenarios P1–P13, B1, C1 and D1, each side by side with its anchor in the same
  * run (A B A B …, medians of {@value #ROUNDS} rounds), and writes {@code report.md} and
  * {@code report.json}. Started by {@code src/bench/run.sh}.
  */
@@ -143,6 +143,8 @@ public final class Bench {
       scenario("P2", this::tcpBulkDelayed);
       scenario("P5", this::scale);
       scenario("P12", this::leases);
+      scenario("C1", () -> new ClusterBench(this, http, procs, report, work, quick)
+          .run(portrConfig("portr-c1.yaml", sshPort)));
       scenario("D1", this::dashboard);
       scenario("P8", this::soak);
       procs.stop(relay);
@@ -1348,7 +1350,7 @@ public final class Bench {
    * {@code target/bench/jfr/NAME.jfr} when the process exits (where the time goes, for issue 7);
    * with {@code --hold}, with frame pointers for perf.
    */
-  private List<String> java(String name, String... args) throws IOException {
+  List<String> java(String name, String... args) throws IOException {
     List<String> cmd = new ArrayList<>(List.of(JAVA));
     if (profile) {
       Path dir = Files.createDirectories(out.resolve("jfr"));
@@ -1529,7 +1531,7 @@ public final class Bench {
   }
 
   /** {@code n} POSTs with at most {@code parallel} in flight; the ids in order. */
-  private List<String> createMany(String api, int n, java.util.function.IntFunction<JsonObject> body, int parallel)
+  List<String> createMany(String api, int n, java.util.function.IntFunction<JsonObject> body, int parallel)
       throws Exception {
     Semaphore inFlight = new Semaphore(parallel);
     List<CompletableFuture<JsonObject>> all = new ArrayList<>();

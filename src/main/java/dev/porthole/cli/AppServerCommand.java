@@ -1,5 +1,6 @@
 package dev.porthole.cli;
 
+import dev.porthole.bootstrap.IdleMemory;
 import dev.porthole.bootstrap.MainVerticle;
 import dev.porthole.ssh.JschConnector;
 import io.vertx.core.Vertx;
@@ -79,6 +80,7 @@ public final class AppServerCommand implements Callable<Integer> {
       System.err.println("porthole: " + f.getMessage());
       return f.code;
     }
+    IdleMemory.apply();
     Vertx vertx;
     try {
       vertx = Service.await(MainVerticle.vertx(loaded.settings()), MainVerticle.STAGE_LIMIT_S,

@@ -5,6 +5,7 @@ import dev.porthole.bus.Addresses;
 import dev.porthole.bus.FailureCode;
 import dev.porthole.bus.Times;
 import dev.porthole.bus.TunnelEvent;
+import dev.porthole.bus.TunnelList;
 import dev.porthole.bus.TunnelStatus;
 import dev.porthole.config.ClusterConfig;
 import io.vertx.core.Future;
@@ -67,6 +68,12 @@ public final class ClusterVerticle extends VerticleBase {
   private final Map<String, NodeList> lists = new HashMap<>();
   private final Map<String, Long> lastSeq = new HashMap<>();
   private long pingTimer = -1;
+  /** Moves whenever a departed owner's tunnel (shown failed) is added, changed or forgotten. */
+  private long goneVersion;
+  /** The last merged list, what it was merged from (each node's list version, goneVersion), and its own version. */
+  private JsonArray merged;
+  private List<Object> mergedFrom = List.of();
+  private long mergedVersion;
 
   /** A member: its node name, when this node saw it join, whether its bus addresses answer. */
   private static final class Member {
@@ -211,7 +218,9 @@ public final class ClusterVerticle extends VerticleBase {
       String name = ar.result().getString("node");
       members.put(nodeId, new Member(name, Instant.now()));
       // A node that comes back starts with no tunnels: what this node kept of its old ones goes.
-      known.values().removeIf(k -> k.gone && k.node.equals(name));
+      if (known.values().removeIf(k -> k.gone && k.node.equals(name))) {
+        goneVersion++;
+      }
       log.info("cluster: node {} joined ({} member(s): {})", name, members.size(), names());
     });
   }
@@ -236,6 +245,7 @@ public final class ClusterVerticle extends VerticleBase {
         continue;
       }
       k.gone = true;
+      goneVersion++;
       String status = k.status.getString("status", "");
       if (status.equals(TunnelStatus.STOPPED) || status.equals(TunnelStatus.FAILED)) {
         continue;
@@ -291,6 +301,9 @@ public final class ClusterVerticle extends VerticleBase {
     if (k == null || !k.node.equals(node)) {
       k = new Known(node, status);
     }
+    if (k.gone) {
+      goneVersion++;
+    }
     k.status = status;
     k.gone = false;
     known.put(id, k);
@@ -320,6 +333,9 @@ public final class ClusterVerticle extends VerticleBase {
     boolean gone = k != null && k.node.equals(node) && k.gone;
     k = new Known(node, status);
     k.gone = gone; // the failed event this node made up when the owner left
+    if (gone) {
+      goneVersion++;
+    }
     known.put(id, k);
     trim();
   }
@@ -327,7 +343,9 @@ public final class ClusterVerticle extends VerticleBase {
   private void trim() {
     Iterator<String> oldest = known.keySet().iterator();
     while (known.size() > KNOWN_CAP && oldest.hasNext()) {
-      oldest.next();
+      if (known.get(oldest.next()).gone) {
+        goneVersion++;
+      }
       oldest.remove();
     }
   }
@@ -363,40 +381,67 @@ public final class ClusterVerticle extends VerticleBase {
 
   // ---- the front addresses ----
 
-  /** Every live member's list at once (bounded), merged newest first, plus the failed tunnels of members that left. */
+  /**
+   * Every live member's list at once (bounded), merged newest first, plus the failed tunnels of
+   * members that left. Each member answers "unchanged" to the version this node holds of its list;
+   * when every part is as last time, the merge is not redone, and the asker that names the merged
+   * version it holds ({@code if_version}, as with one node's manager) gets only that version back.
+   */
   private void list(Message<JsonObject> m) {
     List<String> nodes = new ArrayList<>(liveNames());
     List<Future<JsonArray>> asks = new ArrayList<>();
     for (String node : nodes) {
       NodeList held = lists.get(node);
-      JsonObject query = held == null ? new JsonObject() : new JsonObject().put("if_version", held.version());
+      JsonObject query = held == null ? TunnelList.query() : TunnelList.query(held.version());
       asks.add(ask(node, Addresses.NODE_LIST, query, ASK_MS).map(reply -> {
-        if (!reply.containsKey("tunnels") && held != null) {
+        if (TunnelList.isUnchanged(reply) && held != null) {
           return held.tunnels();
         }
         JsonArray tunnels = reply.getJsonArray("tunnels", new JsonArray());
-        lists.put(node, new NodeList(reply.getLong("version", -1L), tunnels));
+        lists.put(node, new NodeList(TunnelList.version(reply), tunnels));
         tunnels.forEach(t -> learn((JsonObject) t));
         return tunnels;
       }).onFailure(err -> log.debug("cluster: node {} left out of the list: {}", node, err.getMessage())));
     }
     Future.join(asks).onComplete(ar -> {
-      List<JsonObject> all = new ArrayList<>();
-      for (Future<JsonArray> f : asks) {
-        if (f.succeeded()) {
-          f.result().forEach(t -> all.add((JsonObject) t));
+      // What this answer is made of: which nodes answered with which list, and the departed ones' tunnels.
+      List<Object> from = new ArrayList<>();
+      for (int i = 0; i < nodes.size(); i++) {
+        NodeList held = lists.get(nodes.get(i));
+        if (asks.get(i).succeeded() && held != null && held.version() >= 0) {
+          from.add(nodes.get(i));
+          from.add(held.version());
+        } else if (asks.get(i).succeeded()) {
+          from.add(null); // a list without a version: never the same as another
         }
       }
-      known.values().stream().filter(k -> k.gone).forEach(k -> all.add(k.status));
-      // Newest first, as one node lists them; each time parsed once, not per comparison.
-      List<Map.Entry<Instant, JsonObject>> keyed = new ArrayList<>(all.size());
-      all.forEach(t -> keyed.add(Map.entry(Times.parse(t.getString("started_at")), t)));
-      keyed.sort(Map.Entry.<Instant, JsonObject>comparingByKey().reversed()
-          .thenComparing(e -> e.getValue().getString("id"), Comparator.reverseOrder()));
-      JsonArray out = new JsonArray(new ArrayList<>(keyed.size()));
-      keyed.forEach(e -> out.add(e.getValue()));
-      m.reply(new JsonObject().put("tunnels", out));
+      from.add(goneVersion);
+      if (merged == null || from.contains(null) || !from.equals(mergedFrom)) {
+        merged = merge(asks);
+        mergedFrom = from;
+        mergedVersion++;
+      }
+      m.reply(TunnelList.ifVersion(m.body()) == mergedVersion ? TunnelList.unchanged(mergedVersion)
+          : TunnelList.of(mergedVersion, merged));
     });
+  }
+
+  private JsonArray merge(List<Future<JsonArray>> asks) {
+    List<JsonObject> all = new ArrayList<>();
+    for (Future<JsonArray> f : asks) {
+      if (f.succeeded()) {
+        f.result().forEach(t -> all.add((JsonObject) t));
+      }
+    }
+    known.values().stream().filter(k -> k.gone).forEach(k -> all.add(k.status));
+    // Newest first, as one node lists them; each time parsed once, not per comparison.
+    List<Map.Entry<Instant, JsonObject>> keyed = new ArrayList<>(all.size());
+    all.forEach(t -> keyed.add(Map.entry(Times.parse(t.getString("started_at")), t)));
+    keyed.sort(Map.Entry.<Instant, JsonObject>comparingByKey().reversed()
+        .thenComparing(e -> e.getValue().getString("id"), Comparator.reverseOrder()));
+    JsonArray out = new JsonArray(new ArrayList<>(keyed.size()));
+    keyed.forEach(e -> out.add(e.getValue()));
+    return out;
   }
 
   /** Get or stop: at the owner when known (a gone owner's tunnel: get shows it failed, stop is 503), else every member. */

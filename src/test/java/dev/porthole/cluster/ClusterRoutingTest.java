@@ -2,9 +2,12 @@ package dev.porthole.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.porthole.bus.Addresses;
+import dev.porthole.bus.TunnelList;
 import dev.porthole.testsupport.ClusterNode;
 import dev.porthole.testsupport.Fixtures;
 import dev.porthole.testsupport.Timeouts;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
@@ -12,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -135,6 +139,34 @@ class ClusterRoutingTest {
     assertThat(events.getJsonObject(0).getString("node")).isEqualTo("node-a");
     assertThat(events.getJsonObject(0).getLong("seq")).isLessThan(events.getJsonObject(1).getLong("seq"));
     assertThat(b.call("GET", "/api/v1/tunnels/01HZZZZZZZZZZZZZZZZZZZZZZZ", null).statusCode()).isEqualTo(404);
+  }
+
+  static JsonObject listOnBus(ClusterNode n, JsonObject query) throws Exception {
+    return n.vertx().eventBus().<JsonObject>request(Addresses.TUNNELS_LIST, query).map(Message::body)
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  @Order(3)
+  @DisplayName("the merged list has a version: the same version again is answered \"unchanged\"; a change on any node"
+      + " gives a new version with it")
+  void mergedListVersion() throws Exception {
+    JsonObject first = listOnBus(b, TunnelList.query());
+    long v = TunnelList.version(first);
+    assertThat(v).isPositive();
+    assertThat(TunnelList.isUnchanged(first)).isFalse();
+    JsonObject again = listOnBus(b, TunnelList.query(v));
+    assertThat(TunnelList.isUnchanged(again)).as(again.encode()).isTrue();
+    assertThat(TunnelList.version(again)).isEqualTo(v);
+
+    String id = c.json("POST", "/api/v1/tunnels", stub("version-" + System.nanoTime() % 100000), 201).getString("id");
+    JsonObject changed = listOnBus(b, TunnelList.query(v));
+    assertThat(TunnelList.isUnchanged(changed)).isFalse();
+    assertThat(TunnelList.version(changed)).isGreaterThan(v);
+    assertThat(changed.getJsonArray("tunnels").stream().map(o -> ((JsonObject) o).getString("id"))).contains(id);
+    // Over HTTP, B's cached answer follows: the stop on C shows at once.
+    c.json("DELETE", "/api/v1/tunnels/" + id, null, 200);
+    assertThat(find(b, id).getString("status")).isEqualTo("stopped");
   }
 
   static List<String> types(ClusterNode n, String id) {

@@ -1,0 +1,59 @@
+package dev.porthole.bootstrap;
+
+import com.sun.management.HotSpotDiagnosticMXBean;
+import com.sun.management.VMOption;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The app-server is a daemon that is idle most of its life, and G1 (the JVM's default collector on
+ * a machine with 2 cores and 2 GiB or more) keeps the heap it grew under load for good: it gives
+ * memory back only after a full collection. This turns on what JEP 346 added for such processes,
+ * through the JVM's manageable flags, so that it works for {@code java -jar} with no option: a
+ * concurrent collection when none ran for {@value #PERIODIC_GC_MS} ms, after which G1 shrinks the
+ * heap to at most {@value #MAX_FREE} % free. A flag the user set on the command line is left as it
+ * is, and nothing is changed under another collector.
+ */
+public final class IdleMemory {
+  private static final Logger log = LoggerFactory.getLogger(IdleMemory.class);
+  static final long PERIODIC_GC_MS = 30_000;
+  static final int MIN_FREE = 10;
+  static final int MAX_FREE = 30;
+
+  private IdleMemory() {
+  }
+
+  /** Sets what it can; the names and values set (empty when none). */
+  public static List<String> apply() {
+    List<String> set = new ArrayList<>();
+    HotSpotDiagnosticMXBean vm;
+    try {
+      vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+      if (vm == null || !"true".equals(vm.getVMOption("UseG1GC").getValue())) {
+        return set;
+      }
+    } catch (RuntimeException notHotSpot) {
+      return set;
+    }
+    // Min before Max: Min may never exceed Max, and the defaults are 40 and 70.
+    set(vm, "MinHeapFreeRatio", MIN_FREE, set);
+    set(vm, "MaxHeapFreeRatio", MAX_FREE, set);
+    set(vm, "G1PeriodicGCInterval", PERIODIC_GC_MS, set);
+    log.debug("idle memory: {}", set);
+    return set;
+  }
+
+  private static void set(HotSpotDiagnosticMXBean vm, String name, long value, List<String> set) {
+    try {
+      if (vm.getVMOption(name).getOrigin() == VMOption.Origin.DEFAULT) {
+        vm.setVMOption(name, String.valueOf(value));
+        set.add(name + "=" + value);
+      }
+    } catch (RuntimeException refused) {
+      // Not manageable in this JVM, or out of range against a value the user set: theirs stays.
+    }
+  }
+}

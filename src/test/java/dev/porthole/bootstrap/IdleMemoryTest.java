@@ -1,0 +1,68 @@
+package dev.porthole.bootstrap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link IdleMemory} in JVMs of its own (it changes flags of the JVM it runs in): G1 with the
+ * defaults gets all three, a flag given on the command line stays the user's, another collector
+ * gets nothing.
+ */
+class IdleMemoryTest {
+  /** Prints what {@link IdleMemory#apply()} set, then the flags' values. */
+  public static void main(String[] args) {
+    List<String> set = IdleMemory.apply();
+    var vm = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+    System.out.println("set " + set);
+    for (String flag : List.of("MinHeapFreeRatio", "MaxHeapFreeRatio", "G1PeriodicGCInterval")) {
+      System.out.println(flag + "=" + vm.getVMOption(flag).getValue());
+    }
+  }
+
+  private static List<String> run(String... jvmArgs) throws Exception {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(List.of(jvmArgs));
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), IdleMemoryTest.class.getName()));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    try {
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).as(out).isTrue();
+      assertThat(p.exitValue()).as(out).isZero();
+      return out.lines().filter(l -> !l.startsWith("Picked up")).toList();
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
+  @Test
+  @DisplayName("G1 with default flags: a collection after 30 s without one, the heap shrunk to at most 30 % free")
+  void g1Defaults() throws Exception {
+    assertThat(run("-XX:+UseG1GC")).contains(
+        "set [MinHeapFreeRatio=10, MaxHeapFreeRatio=30, G1PeriodicGCInterval=30000]",
+        "MinHeapFreeRatio=10", "MaxHeapFreeRatio=30", "G1PeriodicGCInterval=30000");
+  }
+
+  @Test
+  @DisplayName("a flag set on the command line is the user's: it is left as given, the others are still set")
+  void userFlagsStay() throws Exception {
+    assertThat(run("-XX:+UseG1GC", "-XX:MaxHeapFreeRatio=50", "-XX:G1PeriodicGCInterval=0")).contains(
+        "set [MinHeapFreeRatio=10]", "MinHeapFreeRatio=10", "MaxHeapFreeRatio=50", "G1PeriodicGCInterval=0");
+    // A Min above the Max we would set: Max cannot go below it, so it stays at its default.
+    assertThat(run("-XX:+UseG1GC", "-XX:MinHeapFreeRatio=40")).contains(
+        "set [G1PeriodicGCInterval=30000]", "MinHeapFreeRatio=40", "MaxHeapFreeRatio=70");
+  }
+
+  @Test
+  @DisplayName("another collector than G1: nothing is changed")
+  void otherCollector() throws Exception {
+    assertThat(run("-XX:+UseSerialGC")).contains("set []", "MaxHeapFreeRatio=70", "G1PeriodicGCInterval=0");
+  }
+}
