@@ -49,7 +49,8 @@ public final class Dashboard {
 
     Router ui = Router.router(vertx);
     ui.route().handler(Dashboard::headers);
-    ui.route().handler(StaticHandler.create(WEBROOT).setDirectoryListing(false).setIncludeHidden(false)
+    // "/*", not every path: the routes' own description (OpenApiRoutesTest) sees the files served here.
+    ui.route("/*").handler(StaticHandler.create(WEBROOT).setDirectoryListing(false).setIncludeHidden(false)
         .setIndexPage("index.html").setDefaultContentEncoding("UTF-8"));
     // Not a file of the page: answered here, so it never reaches the API's credential step (a 401
     // would say there is something behind a token).
