@@ -240,11 +240,11 @@ final class ClusterBench {
     }
   }
 
-  static final String RSS_HOW = "no request for 40 s, then the median of VmRSS sampled every 0.5 s for 10 s";
+  static final String RSS_HOW = "no request for 70 s (the periodic GC comes within 2 × 30 s of the last one), then the median of VmRSS sampled every 0.5 s for 10 s";
 
   /** {VmRSS KiB, threads} of each node, all idle at once: {@value #RSS_HOW}. */
   private Map<String, long[]> idleRss(List<Node> nodes) throws Exception {
-    TimeUnit.SECONDS.sleep(40); // the idle period being measured, not synchronisation
+    TimeUnit.SECONDS.sleep(70); // the idle period being measured, not synchronisation
     Map<String, List<Double>> kib = new LinkedHashMap<>();
     for (int i = 0; i < 20; i++) {
       for (Node n : nodes) {
