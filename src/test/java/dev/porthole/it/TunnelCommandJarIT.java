@@ -61,13 +61,7 @@ class TunnelCommandJarIT {
     vertx = Vertx.vertx();
     local = LocalBackend.start(vertx, "cli-local");
     relay = TestRelay.start(work.resolve("relay-data"));
-    portrConf = work.resolve("portr.yaml");
-    Files.writeString(portrConf, String.join("\n",
-        "server_url: 127.0.0.1:" + relay.endpoints().adminPort(),
-        "ssh_url: 127.0.0.1:" + relay.sshPort(),
-        "tunnel_url: " + relay.endpoints().domain(),
-        "use_localhost: true",
-        "secret_key: " + TestRelay.SECRET, ""));
+    portrConf = relay.writePortrConfig(work.resolve("portr.yaml"));
   }
 
   @AfterAll

@@ -3,7 +3,6 @@ package dev.porthole.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.jcraft.jsch.AdvertisedWindow;
-import com.jcraft.jsch.JSchException;
 import dev.porthole.testsupport.JschTunnel;
 import dev.porthole.testsupport.TestRelay;
 import dev.porthole.testsupport.Timeouts;
@@ -12,7 +11,6 @@ import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.DisplayName;
@@ -45,7 +43,7 @@ class RelayChannelWindowIT {
       String id = relay.reserve("tcp", null);
       BlockingQueue<AdvertisedWindow.Seen> seen = AdvertisedWindow.queue();
       try (JschTunnel t = JschTunnel.connect(relay.sshPort(), id, TestRelay.SECRET)) {
-        int port = forward(t, seen);
+        int port = t.forwardTcpToDaemon(AdvertisedWindow.class, new Object[] {seen});
         try (Socket s = new Socket("127.0.0.1", port)) {
           AdvertisedWindow.Seen first = seen.poll(Timeouts.scaled(Duration.ofSeconds(10)).toMillis(), TimeUnit.MILLISECONDS);
           assertThat(first).as("a forwarded-tcpip channel opened for the public connection").isNotNull();
@@ -53,21 +51,5 @@ class RelayChannelWindowIT {
         }
       }
     }
-  }
-
-  private static int forward(JschTunnel t, BlockingQueue<AdvertisedWindow.Seen> seen) throws JSchException {
-    JSchException last = null;
-    for (int i = 0; i < 10; i++) {
-      int candidate = ThreadLocalRandom.current().nextInt(30001, 40001);
-      try {
-        t.session().setPortForwardingR("0.0.0.0", candidate, AdvertisedWindow.class.getName(), new Object[] {seen});
-        return candidate;
-      } catch (JSchException e) {
-        last = e;
-      } finally {
-        Thread.interrupted();
-      }
-    }
-    throw last;
   }
 }

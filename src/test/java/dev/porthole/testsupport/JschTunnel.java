@@ -33,11 +33,27 @@ public final class JschTunnel implements AutoCloseable {
    * ten candidates as Portr does; returns the port the relay granted.
    */
   public int forward(int from, int to, int localPort) throws JSchException {
+    return forward(from, to, candidate -> session.setPortForwardingR("0.0.0.0", candidate, "127.0.0.1", localPort));
+  }
+
+  /**
+   * Forwards a random tcp port of the relay to a JSch {@code ForwardedTCPIPDaemon} (made by class
+   * name, one per connection, given {@code arg}); returns the port the relay granted.
+   */
+  public int forwardTcpToDaemon(Class<?> daemon, Object[] arg) throws JSchException {
+    return forward(30001, 40001, candidate -> session.setPortForwardingR("0.0.0.0", candidate, daemon.getName(), arg));
+  }
+
+  private interface ForwardRequest {
+    void request(int candidate) throws JSchException;
+  }
+
+  private int forward(int from, int to, ForwardRequest request) throws JSchException {
     JSchException last = null;
     for (int i = 0; i < 10; i++) {
       int candidate = ThreadLocalRandom.current().nextInt(from, to);
       try {
-        session.setPortForwardingR("0.0.0.0", candidate, "127.0.0.1", localPort);
+        request.request(candidate);
         remotePort = candidate;
         return candidate;
       } catch (JSchException e) {

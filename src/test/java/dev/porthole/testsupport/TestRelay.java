@@ -11,6 +11,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -113,6 +114,17 @@ public final class TestRelay implements AutoCloseable {
 
   public HttpClient http() {
     return http;
+  }
+
+  /** Writes a Portr client config for this relay (with {@link #SECRET}) to {@code file}; returns it. */
+  public Path writePortrConfig(Path file) throws IOException {
+    Files.writeString(file, String.join("\n",
+        "server_url: 127.0.0.1:" + endpoints().adminPort(),
+        "ssh_url: 127.0.0.1:" + sshPort(),
+        "tunnel_url: " + endpoints().domain(),
+        "use_localhost: true",
+        "secret_key: " + SECRET, ""));
+    return file;
   }
 
   @Override
