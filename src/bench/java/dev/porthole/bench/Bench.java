@@ -710,11 +710,18 @@ public final class Bench {
   // ---------------------------------------------------------------------------------------------
   // B1: the event-bus bridge's fan-out of lifecycle events.
 
+  /**
+   * B1's unmeasured rounds: the first rounds against a fresh app-server are spent compiling (C2 took
+   * 2–5 s of a core for the JSON encoder, the bridge's and Netty's write paths and the SSH key
+   * exchange on 2 cores), which the fan-out of a long-running app-server does not pay.
+   */
+  private static final int B1_WARMUP = 3;
+
   private void bridgeFanout(String api) throws Exception {
     int clients = 100;
     int tunnels = 20;
     try (ServerSocket target = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-      Fanout.Figures f = new Fanout(vertx, http, api, clients, relayPid, appPid, Bench::appServerThreads).run(1, quick ? 1 : ROUNDS, () -> {
+      Fanout.Figures f = new Fanout(vertx, http, api, clients, relayPid, appPid, Bench::appServerThreads).run(B1_WARMUP, quick ? 1 : ROUNDS, () -> {
         List<String> ids = createMany(api, tunnels, i -> new JsonObject().put("name", "bench-b1-" + i).put("type", "tcp")
             .put("port", target.getLocalPort()).put("pool_size", 1), tunnels);
         deleteMany(api, ids, tunnels);
@@ -729,6 +736,9 @@ public final class Bench {
       // are in it too (the SSH sessions: JSch threads and the relay), the fan-out is the event loops'.
       report.cpu("B1", "per (event, client) delivery", List.of(0.0), "app-server", List.<Cpu.Cost[]>of(f.cost()));
       List<Double> ms = f.latenciesMs();
+      f.byType().forEach((type, l) -> System.out.printf(Locale.ROOT, "bench: B1 %s events: %d receipts, p50 %.1f ms, "
+          + "p99 %.1f ms, max %.1f ms%n", type, l.size(), Report.percentile(l, 50), Report.percentile(l, 99),
+          Report.percentile(l, 100)));
       report.single("B1", String.format(Locale.ROOT, "event `at` → receipt at each client (%d receipts): p99 "
               + "(p50 %.2f ms, max %.2f ms)", ms.size(), Report.percentile(ms, 50), Report.percentile(ms, 100)), "ms",
           Report.percentile(ms, 99), Report.Better.LOWER, 100, "≤ 100 ms");
@@ -979,6 +989,28 @@ public final class Bench {
       """;
 
   /**
+   * A page of the harness's own (no porthole file, no request to the app-server) that a freshly
+   * started Chromium lays out and scripts once before the measured loads: the browser's own first
+   * navigation (its renderer, fonts, style and script engines starting) is not the dashboard's, and a
+   * user's browser is already running when they open it. The first measured load stays cold for
+   * everything of porthole's: an empty HTTP cache, no compiled code for its scripts, an app-server
+   * whose dashboard and bridge paths have never run.
+   */
+  private static final String D1_BROWSER_WARMUP = "<!doctype html><html lang=en><meta charset=utf-8><title>warm-up</title>"
+      + "<style>body{font:14px system-ui,sans-serif}td{padding:2px 4px;font-family:monospace}</style>"
+      + "<h1>warm-up</h1><table><tbody id=t></tbody></table><script>var t=document.getElementById('t');"
+      + "for(var i=0;i<300;i++){var r=t.insertRow();for(var j=0;j<6;j++){r.insertCell().textContent='cell '+i+' '+j;}}"
+      + "JSON.parse(JSON.stringify({a:[1,2,3],b:'x'}));</script>";
+
+  private static void warmBrowser(Cdp page) throws Exception {
+    Future<JsonObject> loaded = page.next("Page.loadEventFired");
+    page.call("Page.navigate", new JsonObject().put("url", "data:text/html;charset=utf-8,"
+        + java.net.URLEncoder.encode(D1_BROWSER_WARMUP, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20")));
+    Cdp.await(loaded, "the warm-up page's load event");
+    page.eval("new Promise(function (res) { requestAnimationFrame(function () { requestAnimationFrame(res); }); })");
+  }
+
+  /**
    * Evaluated in the loaded page before the stops: records, per row whose {@code data-status}
    * turns {@code stopped}, the wall-clock time (timeOrigin + now(), ms since the epoch) when the
    * DOM changed and when the next frame was produced; {@code __d1wait(id)} resolves with them.
@@ -1030,6 +1062,7 @@ public final class Bench {
       try (Cdp page = Cdp.start(vertx, http, procs, work, 1280, 900)) {
         page.call("Page.enable");
         page.call("Performance.enable");
+        warmBrowser(page);
         page.call("Page.addScriptToEvaluateOnNewDocument",
             new JsonObject().put("source", String.format(Locale.ROOT, D1_FIRST_RENDER, n)));
 
@@ -1354,7 +1387,9 @@ public final class Bench {
     List<String> cmd = new ArrayList<>(List.of(JAVA));
     if (profile) {
       Path dir = Files.createDirectories(out.resolve("jfr"));
-      cmd.add("-XX:StartFlightRecording=settings=profile,dumponexit=true,filename="
+      // PORTHOLE_BENCH_JFC: another JFR settings file (e.g. a copy of profile.jfc sampling every 1 ms).
+      String settings = System.getenv().getOrDefault("PORTHOLE_BENCH_JFC", "profile");
+      cmd.add("-XX:StartFlightRecording=settings=" + settings + ",dumponexit=true,filename="
           + dir.resolve(name + ".jfr").toAbsolutePath());
     }
     if (hold) {

@@ -37,8 +37,8 @@ final class Fanout {
   private static final Duration DELIVERY = Duration.ofSeconds(20);
 
   /** What the measured rounds saw: publish → receipt of each (event, client), and the misses. */
-  record Figures(List<Double> latenciesMs, long expected, long received, long duplicates, int events,
-      Cpu.Cost[] cost) {
+  record Figures(List<Double> latenciesMs, Map<String, List<Double>> byType, long expected, long received,
+      long duplicates, int events, Cpu.Cost[] cost) {
   }
 
   /** The tunnel work of one round: starts and stops its tunnels, returns their ids. */
@@ -92,6 +92,7 @@ final class Fanout {
         all.get(i).confirm("client " + i);
       }
       List<Double> latencies = new ArrayList<>();
+      Map<String, List<Double>> byType = new java.util.TreeMap<>();
       long expected = 0;
       long received = 0;
       long duplicates = 0;
@@ -124,13 +125,14 @@ final class Fanout {
             }
             received++;
             latencies.add(x.latencyMs);
+            byType.computeIfAbsent(x.type, t -> new ArrayList<>()).add(x.latencyMs);
           }
         }
       }
       Cpu.Snapshot relay1 = Cpu.take(relayPid, name -> "relay");
       Cpu.Snapshot app1 = Cpu.take(appPid, appThreads);
       long deliveries = Math.max(1, received);
-      return new Figures(latencies, expected, received, duplicates, events,
+      return new Figures(latencies, byType, expected, received, duplicates, events,
           new Cpu.Cost[] {Cpu.perRequest(relay0, relay1, deliveries), Cpu.perRequest(app0, app1, deliveries)});
     } finally {
       if (ping >= 0) {
@@ -169,7 +171,7 @@ final class Fanout {
     }
   }
 
-  private record Receipt(String eventId, double latencyMs) {
+  private record Receipt(String eventId, String type, double latencyMs) {
   }
 
   private record Arrival(io.vertx.core.buffer.Buffer data, Instant at) {
@@ -210,7 +212,7 @@ final class Fanout {
         JsonObject f = new JsonObject(a.data);
         if (LIFECYCLE.equals(f.getString("address", "")) && f.getValue("body") instanceof JsonObject e) {
           Duration d = Duration.between(Instant.parse(e.getString("at")), a.at);
-          receipts.add(new Receipt(e.getString("id"), d.toNanos() / 1e6));
+          receipts.add(new Receipt(e.getString("id"), e.getString("type"), d.toNanos() / 1e6));
           eventIds.put(e.getString("id"), true);
         }
       }
