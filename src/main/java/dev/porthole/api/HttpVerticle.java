@@ -17,6 +17,7 @@ import dev.porthole.httpkit.HttpVersionGate;
 import dev.porthole.httpkit.InvalidRequests;
 import dev.porthole.httpkit.RequestHandshake;
 import dev.porthole.ui.Dashboard;
+import dev.porthole.ui.Warmup;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -65,6 +66,8 @@ public final class HttpVerticle extends VerticleBase {
   private Buffer listBody;
   private long listVersion = -1;
   private Slice slice;
+  /** The app-server's own first dashboard load ({@link Warmup}), once listening. */
+  private Future<Integer> warmedUp;
 
 
   /**
@@ -222,6 +225,10 @@ public final class HttpVerticle extends VerticleBase {
         .onSuccess(s -> {
           server = s;
           advertised = hostForUrls(cfg.bindHost()) + ":" + s.actualPort();
+          // Not awaited: the app-server is ready now; this only spares the user's first dashboard load.
+          String self = hostForUrls(cfg.bindHost());
+          warmedUp = Warmup.run(vertx, self.startsWith("[") ? self.substring(1, self.length() - 1) : self, s.actualPort(),
+              cfg.token());
         });
   }
 
@@ -264,6 +271,11 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   /** The port actually bound (the configured one may be 0). */
+  /** The dashboard warm-up made when the server started listening (tests). */
+  public Future<Integer> warmedUp() {
+    return warmedUp;
+  }
+
   public int actualPort() {
     return server.actualPort();
   }

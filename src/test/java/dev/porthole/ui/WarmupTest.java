@@ -1,0 +1,44 @@
+package dev.porthole.ui;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.porthole.api.HttpVerticle;
+import dev.porthole.metrics.Metrics;
+import dev.porthole.testsupport.Timeouts;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The app-server's own first dashboard load: made at start, through the real router and the token's bridge. */
+@ExtendWith(VertxExtension.class)
+class WarmupTest {
+  private static final Duration WAIT = Timeouts.scaled(Duration.ofSeconds(10));
+  private static final String TOKEN = "warm-up-test-token";
+
+  @Test
+  void theServerLoadsItsDashboardOnceWhenItStartsAndAStrangerTokenStopsAtTheBridge(Vertx vertx) throws Exception {
+    HttpVerticle verticle = new HttpVerticle();
+    vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(new JsonObject().put("host", "127.0.0.1")
+        .put("port", 0).put("token", TOKEN).put("relay", "embedded")))
+        .await(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+
+    // Every step a browser makes, answered as it expects: the five files, the bridge's info, its socket.
+    assertThat(verticle.warmedUp().await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo(Warmup.FILES.size() + 2);
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (Metrics.of(vertx).bridgeClients().get() != 0 && System.nanoTime() < deadline) {
+      TimeUnit.MILLISECONDS.sleep(10); // polling interval
+    }
+    assertThat(Metrics.of(vertx).bridgeClients().get()).as("the warm-up's bridge socket is closed").isZero();
+
+    Throwable refused = Warmup.run(vertx, "127.0.0.1", verticle.actualPort(), "not-" + TOKEN)
+        .transform(ar -> Future.succeededFuture(ar.cause())).await(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    assertThat(refused).isNotNull();
+    assertThat(refused.getMessage()).contains("/eventbus/info").contains("401").doesNotContain(TOKEN);
+  }
+}
