@@ -13,6 +13,7 @@ import dev.porthole.config.AccessConfig;
 import dev.porthole.config.AuthConfig;
 import dev.porthole.httpkit.ApiResponses;
 import dev.porthole.httpkit.HtmlPages;
+import dev.porthole.httpkit.FlushBatching;
 import dev.porthole.httpkit.HttpVersionGate;
 import dev.porthole.httpkit.InvalidRequests;
 import dev.porthole.httpkit.RequestHandshake;
@@ -219,7 +220,10 @@ public final class HttpVerticle extends VerticleBase {
 
     return vertx.createHttpServer(access.configure(new HttpServerOptions().setHttp2ClearTextEnabled(false)))
         .invalidRequestHandler(InvalidRequests.JSON)
-        .connectionHandler(HttpVersionGate::install)
+        .connectionHandler(conn -> {
+          HttpVersionGate.install(conn);
+          FlushBatching.install(conn);
+        })
         .requestHandler(router)
         .listen(cfg.port(), cfg.bindHost())
         .onSuccess(s -> {
