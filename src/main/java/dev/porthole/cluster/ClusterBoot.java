@@ -43,6 +43,8 @@ public final class ClusterBoot {
   static final int PARTITION_COUNT = 31;
   /** How long the TCP-IP joiner looks for a master before claiming to be one. */
   static final int JOIN_TIMEOUT_S = 1;
+  /** How often members look for another cluster of the same name to merge with. */
+  static final int MERGE_DELAY_S = 10;
 
   private ClusterBoot() {
   }
@@ -143,6 +145,10 @@ public final class ClusterBoot {
     // milliseconds, and three members started at once waited the whole 5 s.
     join.getTcpIpConfig().setEnabled(true).setConnectionTimeoutSeconds(JOIN_TIMEOUT_S)
         .setMembers(cfg.members().isEmpty() ? List.of(cfg.host()) : cfg.members());
+    // Should members ever form two clusters (started apart on a starved machine, or a LAN split
+    // that heals), they look for each other and merge after seconds, not Hazelcast's 5 and 2 min.
+    hz.setProperty("hazelcast.merge.first.run.delay.seconds", String.valueOf(MERGE_DELAY_S));
+    hz.setProperty("hazelcast.merge.next.run.delay.seconds", String.valueOf(MERGE_DELAY_S));
     return hz;
   }
 
