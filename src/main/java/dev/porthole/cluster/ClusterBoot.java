@@ -1,8 +1,12 @@
 package dev.porthole.cluster;
 
+import com.hazelcast.config.AdvancedNetworkConfig;
 import com.hazelcast.config.Config;
+import com.hazelcast.config.InterfacesConfig;
 import com.hazelcast.config.JoinConfig;
-import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.MultiMapConfig;
+import com.hazelcast.config.ServerSocketEndpointConfig;
 import dev.porthole.config.ClusterConfig;
 import dev.porthole.metrics.Metrics;
 import io.vertx.core.Future;
@@ -17,7 +21,6 @@ import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.spi.cluster.NodeInfo;
 import io.vertx.core.spi.cluster.NodeListener;
-import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.io.FileNotFoundException;
 import java.time.Instant;
@@ -26,16 +29,22 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Builds the clustered Vert.x of {@code app-server --cluster}: Hazelcast (through vertx-hazelcast)
- * from Vert.x's own default config ({@code ConfigUtil.loadConfig()}, which keeps the {@code __vertx.*}
- * map settings) or from {@code cluster.hazelcast_config}, then porthole's settings: cluster name,
- * interface and port, TCP-IP join with the member list (multicast and auto-detection off), no phone
- * home, no join delay, failure detection in seconds, logging through SLF4J, no Hazelcast shutdown
- * hook (porthole stops its tunnels before it leaves). The only class that knows Hazelcast types
- * besides the cluster manager subclass below.
+ * from porthole's built-in config ({@link #builtIn}: Vert.x's {@code __vertx.*} structures, TCP-IP
+ * join with the member list, multicast and auto-detection off, no client port, no phone home, no
+ * join delay, failure detection in seconds, a small grid's partitions and threads, logging through
+ * SLF4J) or from {@code cluster.hazelcast_config}; no Hazelcast shutdown hook either way (porthole
+ * stops its tunnels before it leaves). The only class that knows Hazelcast types besides the
+ * cluster manager subclass below.
  */
 public final class ClusterBoot {
   /** TCP-IP members without a port are tried on this many ports from {@code cluster.port}. */
   static final int PORT_TRY_COUNT = 3;
+  /** Hazelcast's partitions: 271 by default, for data grids; the same on every member. */
+  static final int PARTITION_COUNT = 31;
+  /** How long the TCP-IP joiner looks for a master before claiming to be one. */
+  static final int JOIN_TIMEOUT_S = 1;
+  /** How often members look for another cluster of the same name to merge with. */
+  static final int MERGE_DELAY_S = 10;
 
   private ClusterBoot() {
   }
@@ -78,29 +87,68 @@ public final class ClusterBoot {
     // Hazelcast reads its logging type once, from the system property, before any config is seen.
     System.setProperty("hazelcast.logging.type", System.getProperty("hazelcast.logging.type", "slf4j"));
     System.setProperty("hazelcast.phone.home.enabled", "false");
-    Config hz = cfg.hazelcastConfig().isEmpty() ? ConfigUtil.loadConfig() : Config.loadFromFile(
-        new java.io.File(cfg.hazelcastConfig()));
-    hz.setClusterName(cfg.name());
-    hz.setProperty("hazelcast.phone.home.enabled", "false");
-    hz.setProperty("hazelcast.shutdownhook.enabled", "false");
     if (!cfg.hazelcastConfig().isEmpty()) {
+      Config hz = Config.loadFromFile(new java.io.File(cfg.hazelcastConfig()));
+      hz.setClusterName(cfg.name());
+      hz.setProperty("hazelcast.phone.home.enabled", "false");
+      hz.setProperty("hazelcast.shutdownhook.enabled", "false");
       return hz;
     }
+    return builtIn(cfg);
+  }
+
+  /**
+   * The built-in config, built in code rather than read from vertx-hazelcast's default XML (whose
+   * schema validation alone costs start-up CPU): the same three {@code __vertx.*} structures, then
+   * only what porthole uses. Every setting below is explained in docs/cluster.md ("Hazelcast
+   * settings"); C1 in docs/performance.md measured them.
+   */
+  static Config builtIn(ClusterConfig cfg) {
+    Config hz = new Config().setClusterName(cfg.name());
+    hz.addMultiMapConfig(new MultiMapConfig("__vertx.subs").setBackupCount(1)
+        .setValueCollectionType(MultiMapConfig.ValueCollectionType.SET));
+    hz.addMapConfig(new MapConfig("__vertx.haInfo").setBackupCount(1));
+    hz.addMapConfig(new MapConfig("__vertx.nodeInfo").setBackupCount(1));
     hz.setProperty("hazelcast.logging.type", System.getProperty("hazelcast.logging.type"));
+    hz.setProperty("hazelcast.phone.home.enabled", "false");
+    hz.setProperty("hazelcast.shutdownhook.enabled", "false");
     hz.setProperty("hazelcast.wait.seconds.before.join", "0");
     hz.setProperty("hazelcast.heartbeat.interval.seconds", String.valueOf(cfg.heartbeatIntervalSeconds()));
     hz.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(cfg.maxNoHeartbeatSeconds()));
     hz.setProperty("hazelcast.tcp.join.port.try.count", String.valueOf(PORT_TRY_COUNT));
-    NetworkConfig network = hz.getNetworkConfig();
-    network.setPort(cfg.port()).setPortAutoIncrement(true);
-    network.getInterfaces().setEnabled(true).setInterfaces(List.of(cfg.host()));
+    // A handful of members with a few small maps: fewer partitions (the same on every member, or
+    // they do not join) and fewer threads than Hazelcast's defaults for a data grid.
+    hz.setProperty("hazelcast.partition.count", String.valueOf(PARTITION_COUNT));
+    hz.setProperty("hazelcast.io.thread.count", "1");
+    hz.setProperty("hazelcast.io.balancer.interval.seconds", "-1");
+    hz.setProperty("hazelcast.event.thread.count", "2");
+    hz.setProperty("hazelcast.operation.response.thread.count", "1");
+    // Nothing reads Hazelcast's own metrics, health lines or slow-operation reports.
+    hz.getMetricsConfig().setEnabled(false);
+    hz.setProperty("hazelcast.health.monitoring.level", "OFF");
+    hz.setProperty("hazelcast.slow.operation.detector.enabled", "false");
+    // The advanced network config with a member endpoint only: no client port, so Hazelcast starts
+    // its no-op client engine instead of ~1 100 client-protocol classes and 430 lambdas.
+    AdvancedNetworkConfig network = hz.getAdvancedNetworkConfig().setEnabled(true);
+    ServerSocketEndpointConfig member = new ServerSocketEndpointConfig();
+    member.setPort(cfg.port()).setPortAutoIncrement(true)
+        .setInterfaces(new InterfacesConfig().setEnabled(true).setInterfaces(List.of(cfg.host())));
     if (!cfg.publicHost().isEmpty()) {
-      network.setPublicAddress(cfg.publicHost());
+      member.setPublicAddress(cfg.publicHost());
     }
+    network.setMemberEndpointConfig(member);
     JoinConfig join = network.getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
-    join.getTcpIpConfig().setEnabled(true).setMembers(cfg.members().isEmpty() ? List.of(cfg.host()) : cfg.members());
+    // The joiner asks the listed members for a master for this long before it claims to be one:
+    // Hazelcast's 5 s is for members that may take seconds to answer; on a LAN they answer in
+    // milliseconds, and three members started at once waited the whole 5 s.
+    join.getTcpIpConfig().setEnabled(true).setConnectionTimeoutSeconds(JOIN_TIMEOUT_S)
+        .setMembers(cfg.members().isEmpty() ? List.of(cfg.host()) : cfg.members());
+    // Should members ever form two clusters (started apart on a starved machine, or a LAN split
+    // that heals), they look for each other and merge after seconds, not Hazelcast's 5 and 2 min.
+    hz.setProperty("hazelcast.merge.first.run.delay.seconds", String.valueOf(MERGE_DELAY_S));
+    hz.setProperty("hazelcast.merge.next.run.delay.seconds", String.valueOf(MERGE_DELAY_S));
     return hz;
   }
 

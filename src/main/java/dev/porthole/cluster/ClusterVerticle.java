@@ -167,13 +167,20 @@ public final class ClusterVerticle extends VerticleBase {
       if (!id.equals(selfId)) {
         names.add(membership.metadata(id).<Void>map(meta -> {
           String name = meta.getString("node", "");
-          if (name.equals(self)) {
+          if (name.isEmpty()) {
+            // Joined just before this node listened, its metadata not in the map yet: its
+            // nodeAdded has passed, so resolve it as nodeAdded would (else it is never listed).
+            added(id, RESOLVE_ATTEMPTS);
+          } else if (name.equals(self)) {
             taken.add(id);
           } else {
             members.put(id, new Member(name, Instant.parse(meta.getString("joined_at", Instant.now().toString()))));
           }
           return null;
-        }).recover(err -> Future.succeededFuture()));
+        }).recover(err -> {
+          added(id, RESOLVE_ATTEMPTS);
+          return Future.succeededFuture();
+        }));
       }
     }
     return Future.join(names).transform(ar -> {
