@@ -100,10 +100,10 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Slice cfg = slice != null ? slice : Slice.from(config());
-    return OpenApiSpec.load(vertx).compose(spec -> serve(cfg, spec));
+    return serve(cfg);
   }
 
-  private Future<HttpServer> serve(Slice cfg, OpenApiSpec spec) {
+  private Future<HttpServer> serve(Slice cfg) {
     Guard guard = new Guard(vertx, cfg.token(), cfg.auth(), cfg.bindHost());
     ApiGuard apiGuard = new ApiGuard(guard);
     access = new AccessRoutes(vertx, cfg.access(), guard);
@@ -138,7 +138,7 @@ public final class HttpVerticle extends VerticleBase {
     // What SockJS does not serve under its mount is nobody's: the API's credential step must not answer it.
     router.route(EventBusBridge.MOUNT).handler(HttpVerticle::notFound);
     // The API's description needs no credential (docs/api.md#openapi).
-    spec.mount(router);
+    OpenApiSpec.mount(vertx, router);
     // The dashboard's static page: no credential (the browser brings it to the bridge).
     Dashboard.mount(vertx, router);
     router.route().handler(apiGuard::credential);

@@ -27,6 +27,10 @@ import org.yaml.snakeyaml.resolver.Resolver;
  * /api/v1/openapi.yaml} and converted once to JSON for {@code /api/v1/openapi.json}. Both need no
  * credential (docs/api.md#openapi): the document is the same for every porthole of a version and
  * names no tunnel, setting or secret; the front door's Host and Origin rules still apply.
+ *
+ * <p>Read and converted on the first request for either path, not at start: the conversion (54 KB
+ * of YAML through SnakeYAML in a cold JVM) took about half a second of CPU, which every app-server
+ * start paid before it listened (a three-node cluster starting together, three times).
  */
 final class OpenApiSpec {
   static final String RESOURCE = "openapi/porthole.yaml";
@@ -77,12 +81,51 @@ final class OpenApiSpec {
     return new JsonObject(doc);
   }
 
-  /** GET and HEAD of both paths; mount before the credential step. */
-  void mount(Router router) {
-    HttpVerticle.get(router, JSON_PATH, rc -> send(rc, "application/json", json));
+  /**
+   * GET and HEAD of both paths, the document loaded by the first of them; mount before the
+   * credential step. The routes run on the router's event loop, which alone touches the loader.
+   */
+  static void mount(Vertx vertx, Router router) {
+    Loader loader = new Loader(vertx);
+    HttpVerticle.get(router, JSON_PATH, rc -> loader.get().onComplete(ar -> {
+      if (ar.succeeded()) {
+        send(rc, "application/json", ar.result().json);
+      } else {
+        rc.fail(ar.cause());
+      }
+    }));
     router.routeWithRegex(HttpVerticle.path(JSON_PATH)).handler(rc -> ApiResponses.methodNotAllowed(rc, "GET, HEAD"));
-    HttpVerticle.get(router, YAML_PATH, rc -> send(rc, "application/yaml", yaml));
+    HttpVerticle.get(router, YAML_PATH, rc -> loader.get().onComplete(ar -> {
+      if (ar.succeeded()) {
+        send(rc, "application/yaml", ar.result().yaml);
+      } else {
+        rc.fail(ar.cause());
+      }
+    }));
     router.routeWithRegex(HttpVerticle.path(YAML_PATH)).handler(rc -> ApiResponses.methodNotAllowed(rc, "GET, HEAD"));
+  }
+
+  /** The document, loaded once when first asked for (again after a failed load). */
+  private static final class Loader {
+    private final Vertx vertx;
+    private Future<OpenApiSpec> spec;
+
+    Loader(Vertx vertx) {
+      this.vertx = vertx;
+    }
+
+    Future<OpenApiSpec> get() {
+      if (spec == null) {
+        Future<OpenApiSpec> loading = load(vertx);
+        spec = loading;
+        loading.onFailure(e -> {
+          if (spec == loading) {
+            spec = null;
+          }
+        });
+      }
+      return spec;
+    }
   }
 
   private static void send(RoutingContext rc, String contentType, Buffer body) {
