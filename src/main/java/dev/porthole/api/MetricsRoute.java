@@ -35,7 +35,7 @@ final class MetricsRoute {
   /** Call from the HTTP verticle's start: its executor closes with the verticle. */
   MetricsRoute(Vertx vertx) {
     this.vertx = vertx;
-    this.renderer = vertx.createSharedWorkerExecutor("porthole-metrics", 1);
+    this.renderer = vertx.createSharedWorkerExecutor(Metrics.WORKER, 1);
   }
 
   void mount(Router router) {
