@@ -238,10 +238,6 @@ public final class Metrics implements Shareable {
    * garbage, and that Netty writes to the socket without first copying it off the heap).
    */
   public ByteBuf scrape(String contentType, IntFunction<ByteBuf> allocate) {
-    return render(contentType, allocate);
-  }
-
-  private ByteBuf render(String contentType, IntFunction<ByteBuf> allocate) {
     if (registry == null) {
       throw new IllegalStateException("metrics are off");
     }
