@@ -20,6 +20,7 @@ import dev.porthole.httpkit.RequestHandshake;
 import dev.porthole.ui.Dashboard;
 import dev.porthole.ui.Warmup;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -229,10 +230,14 @@ public final class HttpVerticle extends VerticleBase {
         .onSuccess(s -> {
           server = s;
           advertised = hostForUrls(cfg.bindHost()) + ":" + s.actualPort();
-          // Not awaited: the app-server is ready now; this only spares the user's first dashboard load.
+          // Not awaited: the app-server is ready now; this only spares the user's first dashboard load,
+          // a little later, so that it does not take the CPU from what the user starts first.
           String self = hostForUrls(cfg.bindHost());
-          warmedUp = Warmup.run(vertx, self.startsWith("[") ? self.substring(1, self.length() - 1) : self, s.actualPort(),
-              cfg.token());
+          Promise<Integer> warm = Promise.promise();
+          warmedUp = warm.future();
+          vertx.setTimer(Warmup.DELAY_MS, t -> Warmup.run(vertx,
+              self.startsWith("[") ? self.substring(1, self.length() - 1) : self, s.actualPort(), cfg.token())
+              .onComplete(warm));
         });
   }
 

@@ -28,14 +28,19 @@ import org.slf4j.LoggerFactory;
  * all of that code running for the first time on the server (loading a few hundred classes, the
  * upgrade and bridge paths interpreted): 100–500 ms on 2 busy cores (bench D1's cold load).
  *
- * <p>In the background: the app-server is ready before it ends, nothing waits for it, and a failure
- * is only logged (at debug: a JWT-only app-server has no credential of its own for the bridge, and
- * then only the page is loaded). Everything it opens is closed when it ends, at most
+ * <p>In the background, {@link #DELAY_MS} after the server listens: the app-server is ready before
+ * it starts, nothing waits for it, and a failure is only logged (at debug: a JWT-only app-server has
+ * no credential of its own for the bridge, and then only the page is loaded). Everything it opens is closed when it ends, at most
  * {@link #TIMEOUT_MS} after it started.
  */
 public final class Warmup {
   private static final Logger log = LoggerFactory.getLogger(Warmup.class);
   static final int TIMEOUT_MS = 10_000;
+  /**
+   * After listening: the first seconds belong to what is started first (tunnels, or the other
+   * members of a cluster starting on the same cores), long before a person opens the page.
+   */
+  public static final long DELAY_MS = 2_000;
   static final List<String> FILES = List.of("", "app.css", "sockjs.min.js", "vertx-eventbus.js", "app.js");
 
   private Warmup() {
