@@ -12,8 +12,8 @@ import dev.porthole.bridge.EventBusBridge;
 import dev.porthole.config.AccessConfig;
 import dev.porthole.config.AuthConfig;
 import dev.porthole.httpkit.ApiResponses;
-import dev.porthole.httpkit.HtmlPages;
 import dev.porthole.httpkit.FlushBatching;
+import dev.porthole.httpkit.HtmlPages;
 import dev.porthole.httpkit.HttpVersionGate;
 import dev.porthole.httpkit.InvalidRequests;
 import dev.porthole.httpkit.RequestHandshake;
@@ -229,10 +229,10 @@ public final class HttpVerticle extends VerticleBase {
         .listen(cfg.port(), cfg.bindHost())
         .onSuccess(s -> {
           server = s;
-          advertised = hostForUrls(cfg.bindHost()) + ":" + s.actualPort();
+          String self = hostForUrls(cfg.bindHost());
+          advertised = self + ":" + s.actualPort();
           // Not awaited: the app-server is ready now; this only spares the user's first dashboard load,
           // a little later, so that it does not take the CPU from what the user starts first.
-          String self = hostForUrls(cfg.bindHost());
           Promise<Integer> warm = Promise.promise();
           warmedUp = warm.future();
           vertx.setTimer(Warmup.DELAY_MS, t -> Warmup.run(vertx,
@@ -279,12 +279,12 @@ public final class HttpVerticle extends VerticleBase {
     return server != null;
   }
 
-  /** The port actually bound (the configured one may be 0). */
   /** The dashboard warm-up made when the server started listening (tests). */
   public Future<Integer> warmedUp() {
     return warmedUp;
   }
 
+  /** The port actually bound (the configured one may be 0). */
   public int actualPort() {
     return server.actualPort();
   }

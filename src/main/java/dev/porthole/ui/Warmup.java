@@ -30,8 +30,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>In the background, {@link #DELAY_MS} after the server listens: the app-server is ready before
  * it starts, nothing waits for it, and a failure is only logged (at debug: a JWT-only app-server has
- * no credential of its own for the bridge, and then only the page is loaded). Everything it opens is closed when it ends, at most
- * {@link #TIMEOUT_MS} after it started.
+ * no credential of its own for the bridge, and then only the page is loaded). Everything it opens is
+ * closed when it ends, at most {@link #TIMEOUT_MS} after it started.
  */
 public final class Warmup {
   private static final Logger log = LoggerFactory.getLogger(Warmup.class);
@@ -101,7 +101,13 @@ public final class Warmup {
           ws.writeTextMessage(new JsonArray()
                   .add(new JsonObject().put("type", "register").put("address", Addresses.TUNNELS_LIFECYCLE).encode())
                   .add(new JsonObject().put("type", "ping").encode()).encode())
-              .onComplete(opened);
+              .onComplete(ar -> {
+                if (ar.succeeded()) {
+                  opened.tryComplete();
+                } else {
+                  opened.tryFail(ar.cause());
+                }
+              });
         } else if (frame.startsWith("c")) {
           opened.tryFail("the bridge closed the socket: " + frame);
         }
