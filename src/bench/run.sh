@@ -7,6 +7,7 @@
 #   deleted, so perf/strace can be attached to the processes it prints.
 #   PORTHOLE_BENCH_JAVA=/path/to/bin/java runs the porthole processes (relay, app-servers) on that
 #   Java instead of the one on the PATH (e.g. Java 25, where JSch's threads are virtual threads).
+#   PORTHOLE_BENCH_JFC=/path/to/settings.jfc: with --profile, that JFR settings file instead of "profile".
 # Every process it starts is recorded in target/bench/pids and killed on exit, however it exits.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
