@@ -309,6 +309,8 @@ public final class DirectConnection {
         && DirectEdge.mentions(h, "Connection", "upgrade");
     Exchange ex = new Exchange(req, rec, upgrade);
     try {
+      // Bounded: an idle pooled connection, else a dial of at most DIAL_TIMEOUT_MS; a channel that
+      // closes meanwhile gets the connection closed by enqueue.
       ex.local = edge.acquire();
     } catch (IOException e) {
       log.debug("edge(tunnel={}) local service {} unreachable: {}", edge.tunnelId, edge.local, e.toString());
@@ -435,13 +437,28 @@ public final class DirectConnection {
     }
   }
 
+  /**
+   * Queues the exchange for the channel thread; after {@link #close} (which sets {@code closed}
+   * before it takes the lock to close what is queued) its local connection is closed instead, so
+   * a dial that ended after the channel closed leaves no socket behind, and what was captured is sent.
+   */
   private void enqueue(Exchange ex) {
     lock.lock();
     try {
-      exchanges.add(ex);
-      queued.signalAll();
+      if (!closed) {
+        exchanges.add(ex);
+        queued.signalAll();
+        return;
+      }
     } finally {
       lock.unlock();
+    }
+    if (ex.local != null) {
+      ex.local.close();
+    }
+    ex.closeSession();
+    if (ex.rec != null && ex.session == null) {
+      edge.capture.finish(ex.rec); // as close() does for the exchanges it found queued
     }
   }
 

@@ -125,6 +125,9 @@ public final class DirectEdge {
       ch.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
       // A timed connect through the socket view; the channel is back in blocking mode after it.
       ch.socket().connect(new InetSocketAddress(local.getHostString(), local.getPort()), DIAL_TIMEOUT_MS);
+      if (closed) {
+        throw new IOException("the tunnel is stopping"); // stopped during the dial: closed below
+      }
       return new Local(ch);
     } catch (IOException | RuntimeException e) {
       ch.close();
