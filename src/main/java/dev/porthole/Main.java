@@ -1,6 +1,8 @@
 package dev.porthole;
 
+import dev.porthole.bootstrap.StartupJit;
 import dev.porthole.cli.PortholeCommand;
+import org.slf4j.LoggerFactory;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine;
 
@@ -10,7 +12,10 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    // First: the JDK's class loading starts at once, and logging's own start is a good part of it.
+    String jit = StartupJit.apply();
     configureLogging();
+    LoggerFactory.getLogger(Main.class).debug("{}", jit);
     int exit = new CommandLine(new PortholeCommand()).execute(args);
     // Long-running commands (relay, app-server) block inside call() until they are stopped, so
     // reaching this line means the command is finished.

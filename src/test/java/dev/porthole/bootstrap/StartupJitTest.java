@@ -1,0 +1,73 @@
+package dev.porthole.bootstrap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import javax.management.ObjectName;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link StartupJit} in JVMs of its own (it changes how the JVM it runs in compiles): the directive
+ * HotSpot holds afterwards, as {@code jcmd Compiler.directives_print} shows it, and the switch that
+ * leaves the JIT alone.
+ */
+class StartupJitTest {
+  /** Prints what {@link StartupJit#apply()} said, then the JVM's compiler directives. */
+  public static void main(String[] args) throws Exception {
+    System.out.println("apply: " + StartupJit.apply());
+    System.out.println(ManagementFactory.getPlatformMBeanServer().invoke(
+        new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerDirectivesPrint",
+        new Object[] {new String[0]}, new String[] {String[].class.getName()}));
+  }
+
+  private static String run(Map<String, String> env) throws Exception {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), StartupJitTest.class.getName()));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().remove("PORTHOLE_JIT_DIRECTIVES");
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    try {
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).as(out).isTrue();
+      assertThat(p.exitValue()).as(out).isZero();
+      return out;
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
+  @Test
+  @DisplayName("by default, HotSpot holds a directive that keeps C2 off exactly the start-only JDK classes")
+  void directiveAdded() throws Exception {
+    String out = run(Map.of());
+    assertThat(out).contains("apply: start-up JIT directive: 1 compiler directives added");
+    // The directive: every pattern, with C2 excluded and nothing said of C1 (not enabled for it).
+    String directive = out.substring(out.indexOf("Directive:"), out.indexOf("Directive: (default)"));
+    for (String pattern : StartupJit.START_ONLY) {
+      assertThat(directive).contains(pattern);
+    }
+    String c1 = directive.substring(directive.indexOf("c1 directives:"), directive.indexOf("c2 directives:"));
+    String c2 = directive.substring(directive.indexOf("c2 directives:"));
+    assertThat(c1).contains("Enable:false Exclude:false");
+    assertThat(c2).contains("Enable:true Exclude:true");
+    // The default directive, for everything else, still compiles with both.
+    assertThat(out.substring(out.indexOf("Directive: (default)"))).doesNotContain("Exclude:true");
+  }
+
+  @Test
+  @DisplayName("PORTHOLE_JIT_DIRECTIVES=off leaves the JIT as the JVM starts it")
+  void off() throws Exception {
+    String out = run(Map.of("PORTHOLE_JIT_DIRECTIVES", "off"));
+    assertThat(out).contains("apply: start-up JIT directive: off (PORTHOLE_JIT_DIRECTIVES)");
+    assertThat(out).doesNotContain("objectweb").doesNotContain("Exclude:true");
+  }
+}
