@@ -1,5 +1,6 @@
 package dev.porthole.cluster;
 
+import com.hazelcast.cluster.Member;
 import com.hazelcast.config.AdvancedNetworkConfig;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.InterfacesConfig;
@@ -7,6 +8,7 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.MultiMapConfig;
 import com.hazelcast.config.ServerSocketEndpointConfig;
+import com.hazelcast.core.HazelcastInstance;
 import dev.porthole.config.ClusterConfig;
 import dev.porthole.metrics.Metrics;
 import io.vertx.core.Future;
@@ -45,6 +47,8 @@ public final class ClusterBoot {
   static final int JOIN_TIMEOUT_S = 1;
   /** How often members look for another cluster of the same name to merge with. */
   static final int MERGE_DELAY_S = 10;
+  /** Hazelcast member attributes carrying the event bus's node metadata ({@code node}, {@code joined_at}). */
+  static final String ATTRIBUTE_PREFIX = "porthole.";
 
   private ClusterBoot() {
   }
@@ -58,8 +62,13 @@ public final class ClusterBoot {
       return Future.failedFuture(new IllegalArgumentException("cluster.hazelcast_config " + cfg.hazelcastConfig()
           + ": " + e.getMessage(), e));
     }
-    EventBusOptions bus = new EventBusOptions().setHost(cfg.host()).setPort(0)
-        .setClusterNodeMetadata(new JsonObject().put("node", cfg.nodeName()).put("joined_at", Instant.now().toString()));
+    JsonObject metadata = new JsonObject().put("node", cfg.nodeName()).put("joined_at", Instant.now().toString());
+    // The same metadata as member attributes: they travel with the join itself, so every member
+    // knows a newcomer's name the moment Hazelcast reports it, where Vert.x's node-info map is
+    // written only once the newcomer's Vert.x has started and is slow to read while partitions
+    // migrate (as they do at every join).
+    metadata.forEach(e -> hz.getMemberAttributeConfig().setAttribute(ATTRIBUTE_PREFIX + e.getKey(), (String) e.getValue()));
+    EventBusOptions bus = new EventBusOptions().setHost(cfg.host()).setPort(0).setClusterNodeMetadata(metadata);
     if (!cfg.publicHost().isEmpty()) {
       bus.setClusterPublicHost(cfg.publicHost());
     }
@@ -200,6 +209,17 @@ public final class ClusterBoot {
 
     @Override
     public Future<JsonObject> metadata(String nodeId) {
+      HazelcastInstance hz = getHazelcastInstance();
+      if (hz != null) {
+        for (Member member : hz.getCluster().getMembers()) {
+          String name = member.getAttribute(ATTRIBUTE_PREFIX + "node");
+          if (name != null && member.getUuid().toString().equals(nodeId)) {
+            return Future.succeededFuture(new JsonObject().put("node", name)
+                .put("joined_at", member.getAttribute(ATTRIBUTE_PREFIX + "joined_at")));
+          }
+        }
+      }
+      // Not (or no longer) a member, or one without the attributes: Vert.x's node-info map decides.
       Promise<NodeInfo> info = Promise.promise();
       getNodeInfo(nodeId, info);
       return info.future().map(i -> i.metadata() == null ? new JsonObject() : i.metadata());
