@@ -569,13 +569,27 @@ public final class ClusterVerticle extends VerticleBase {
 
   // ---- members, ping, flush ----
 
-  /** This node's card: name, API URL, tunnels held, when it joined. */
+  /**
+   * This node's card: name, API URL, tunnels held, when it joined. Every other member asks for it
+   * every {@link #PING_MS}: the manager is asked with the version of this node's list already held,
+   * so an unchanged list is counted, not built and copied again.
+   */
   private void info(Message<JsonObject> m) {
-    vertx.eventBus().<JsonObject>request(Addresses.node(self, Addresses.NODE_LIST), new JsonObject(),
+    NodeList held = lists.get(self);
+    vertx.eventBus().<JsonObject>request(Addresses.node(self, Addresses.NODE_LIST),
+            held == null ? TunnelList.query() : TunnelList.query(held.version()),
             new DeliveryOptions().setLocalOnly(true).setSendTimeout(ASK_MS))
+        .map(reply -> {
+          if (TunnelList.isUnchanged(reply.body()) && held != null) {
+            return held.tunnels().size();
+          }
+          JsonArray tunnels = reply.body().getJsonArray("tunnels", new JsonArray());
+          lists.put(self, new NodeList(TunnelList.version(reply.body()), tunnels));
+          tunnels.forEach(t -> learn((JsonObject) t));
+          return tunnels.size();
+        })
         .onComplete(ar -> m.reply(new JsonObject().put("node", self).put("api_url", apiUrl.get())
-            .put("tunnels", ar.succeeded() ? ar.result().body().getJsonArray("tunnels", new JsonArray()).size() : -1)
-            .put("joined_at", Times.format(joinedAt))));
+            .put("tunnels", ar.succeeded() ? ar.result() : -1).put("joined_at", Times.format(joinedAt))));
   }
 
   private void members(Message<JsonObject> m) {
