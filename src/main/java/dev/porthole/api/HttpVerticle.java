@@ -235,9 +235,9 @@ public final class HttpVerticle extends VerticleBase {
           // a little later, so that it does not take the CPU from what the user starts first.
           Promise<Integer> warm = Promise.promise();
           warmedUp = warm.future();
-          vertx.setTimer(Warmup.DELAY_MS, t -> Warmup.run(vertx,
-              self.startsWith("[") ? self.substring(1, self.length() - 1) : self, s.actualPort(), cfg.token())
-              .onComplete(warm));
+          Warmup.whenQuiet(vertx).compose(v -> Warmup.run(vertx,
+              self.startsWith("[") ? self.substring(1, self.length() - 1) : self, s.actualPort(), cfg.token()))
+              .onComplete(warm);
         });
   }
 

@@ -14,10 +14,13 @@ import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.lang.management.ManagementFactory;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.DoubleSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,8 +31,9 @@ import org.slf4j.LoggerFactory;
  * all of that code running for the first time on the server (loading a few hundred classes, the
  * upgrade and bridge paths interpreted): 100–500 ms on 2 busy cores (bench D1's cold load).
  *
- * <p>In the background, {@link #DELAY_MS} after the server listens: the app-server is ready before
- * it starts, nothing waits for it, and a failure is only logged (at debug: a JWT-only app-server has
+ * <p>In the background, {@link #DELAY_MS} after the server listens and once the machine is quiet
+ * ({@link #whenQuiet}): the app-server is ready before it starts, nothing waits for it, it never
+ * takes the cores from what starts beside it, and a failure is only logged (at debug: a JWT-only app-server has
  * no credential of its own for the bridge, and then only the page is loaded). Everything it opens is
  * closed when it ends, at most {@link #TIMEOUT_MS} after it started.
  */
@@ -42,8 +46,51 @@ public final class Warmup {
    */
   public static final long DELAY_MS = 2_000;
   static final List<String> FILES = List.of("", "app.css", "sockjs.min.js", "vertx-eventbus.js", "app.js");
+  /** The machine's CPU use (all cores, over the last second) under which it counts as quiet. */
+  static final double QUIET_CPU = 0.5;
+  /** The longest the warm-up waits for a quiet machine after {@link #DELAY_MS}; then it runs anyway. */
+  public static final long MAX_QUIET_WAIT_MS = 10_000;
+  static final long SAMPLE_MS = 1_000;
 
   private Warmup() {
+  }
+
+  /**
+   * Completes {@link #DELAY_MS} from now once the machine's CPU use over the last second is under
+   * {@link #QUIET_CPU}, or {@link #MAX_QUIET_WAIT_MS} later whatever it is. Three cluster members
+   * starting together on 2 cores are still busy when the first one listens: a warm-up then takes
+   * the CPU from the others' start.
+   */
+  public static Future<Void> whenQuiet(Vertx vertx) {
+    if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+      return whenQuiet(vertx, os::getCpuLoad, DELAY_MS, MAX_QUIET_WAIT_MS);
+    }
+    return whenQuiet(vertx, () -> 0, DELAY_MS, 0);
+  }
+
+  /**
+   * @param cpuLoad the machine's CPU use in [0, 1] since the previous call, negative when unknown
+   *     (read on a worker thread: it reads {@code /proc})
+   */
+  static Future<Void> whenQuiet(Vertx vertx, DoubleSupplier cpuLoad, long delayMs, long maxWaitMs) {
+    Promise<Void> quiet = Promise.promise();
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMs + maxWaitMs);
+    // The first reading only starts the interval the next one measures.
+    vertx.setTimer(Math.max(1, delayMs - SAMPLE_MS), t -> vertx.executeBlocking(cpuLoad::getAsDouble, false)
+        .onComplete(first -> vertx.setTimer(Math.min(SAMPLE_MS, Math.max(1, delayMs)),
+            t2 -> sample(vertx, cpuLoad, deadline, quiet))));
+    return quiet.future();
+  }
+
+  private static void sample(Vertx vertx, DoubleSupplier cpuLoad, long deadline, Promise<Void> quiet) {
+    vertx.executeBlocking(cpuLoad::getAsDouble, false).onComplete(ar -> {
+      double load = ar.succeeded() ? ar.result() : -1;
+      if (load < QUIET_CPU || System.nanoTime() >= deadline) {
+        quiet.complete();
+      } else {
+        vertx.setTimer(SAMPLE_MS, t -> sample(vertx, cpuLoad, deadline, quiet));
+      }
+    });
   }
 
   /**
