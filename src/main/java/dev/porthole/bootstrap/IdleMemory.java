@@ -21,7 +21,7 @@ public final class IdleMemory {
   private static final Logger log = LoggerFactory.getLogger(IdleMemory.class);
   static final long PERIODIC_GC_MS = 30_000;
   static final int MIN_FREE = 10;
-  static final int MAX_FREE = 30;
+  static final int MAX_FREE = 10;
 
   private IdleMemory() {
   }
