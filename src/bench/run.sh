@@ -8,6 +8,8 @@
 #   PORTHOLE_BENCH_JAVA=/path/to/bin/java runs the porthole processes (relay, app-servers) on that
 #   Java instead of the one on the PATH (e.g. Java 25, where JSch's threads are virtual threads).
 #   PORTHOLE_BENCH_JFC=/path/to/settings.jfc: with --profile, that JFR settings file instead of "profile".
+#   PORTHOLE_BENCH_JVM_OPTS="-XX:NativeMemoryTracking=summary": more options for porthole's JVMs, to
+#   diagnose (figures taken with options a user would not pass are not the rows' figures).
 # Every process it starts is recorded in target/bench/pids and killed on exit, however it exits.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -748,37 +748,6 @@ public final class Bench {
   // ---------------------------------------------------------------------------------------------
   // P5: 1 000 live tunnels in one app-server.
 
-  /**
-   * A scraper polls every 15 s or so: by its twentieth scrape the JIT has long finished what a
-   * thousand tunnel starts queued, which on 2 cores otherwise ran through all of P5's back-to-back
-   * scrapes (5.5 ms of compiler CPU per scrape). Until the compiler threads used under 5 % of a core
-   * over a second (one unmeasured scrape a second meanwhile, as a scraper would), at most 60 s.
-   *
-   * @return the seconds it took
-   */
-  private double awaitJitQuiet(String api, long pid, java.util.function.Function<String, String> groups)
-      throws Exception {
-    long t0 = System.nanoTime();
-    long deadline = t0 + TimeUnit.SECONDS.toNanos(60);
-    long quiet = Cpu.TICKS_PER_SECOND / 20;
-    while (System.nanoTime() < deadline) {
-      long before = jitTicks(Cpu.take(pid, groups));
-      get(api + "/metrics");
-      TimeUnit.SECONDS.sleep(1); // the scrape interval of this wait
-      if (jitTicks(Cpu.take(pid, groups)) - before < quiet) {
-        break;
-      }
-    }
-    double seconds = (System.nanoTime() - t0) / 1e9;
-    System.out.printf(Locale.ROOT, "bench: P5 the JIT settled %.1f s after the tunnels were up and listed%n", seconds);
-    return seconds;
-  }
-
-  private static long jitTicks(Cpu.Snapshot s) {
-    long[] jit = s.groups().get("JIT");
-    return jit == null ? 0 : jit[0];
-  }
-
   private void scale() throws Exception {
     int n = quick ? 250 : 1000;
     int apiPort = freePort();
@@ -822,7 +791,12 @@ public final class Bench {
       double jitSettled = 0;
       for (int i = 0; i < (quick ? 60 : 220); i++) {
         if (i == 20) {
-          jitSettled = awaitJitQuiet(api, app.pid(), scrapeThreads);
+          // A scraper polls every 15 s or so: by its twentieth scrape the JIT has long finished what a
+          // thousand tunnel starts queued, which on 2 cores otherwise ran through all of P5's
+          // back-to-back scrapes (5.5 ms of compiler CPU per scrape). One scrape a second meanwhile.
+          jitSettled = Cpu.awaitJitQuiet(List.of(app.pid()), () -> get(api + "/metrics"), 60);
+          System.out.printf(Locale.ROOT, "bench: P5 the JIT settled %.1f s after the tunnels were up and listed%n",
+              jitSettled);
           relay0 = Cpu.take(relayPid, name -> "relay");
           app0 = Cpu.take(app.pid(), scrapeThreads);
           t1 = System.nanoTime();
@@ -1445,6 +1419,11 @@ public final class Bench {
       String settings = System.getenv().getOrDefault("PORTHOLE_BENCH_JFC", "profile");
       cmd.add("-XX:StartFlightRecording=settings=" + settings + ",dumponexit=true,filename="
           + dir.resolve(name + ".jfr").toAbsolutePath());
+    }
+    // PORTHOLE_BENCH_JVM_OPTS: options for diagnosis (e.g. -XX:NativeMemoryTracking=summary), split at spaces.
+    String extra = System.getenv().getOrDefault("PORTHOLE_BENCH_JVM_OPTS", "").strip();
+    if (!extra.isEmpty()) {
+      cmd.addAll(Arrays.asList(extra.split("\\s+")));
     }
     if (hold) {
       // perf walks JIT frames only with frame pointers; `jcmd PID Compiler.perfmap` names them.

@@ -135,10 +135,19 @@ final class ClusterBench {
         others.add(nodes.get(2).ids().get(i));
       }
       int perRound = quick ? 40 : 100;
-      for (int i = 0; i < 50; i++) {
-        timed("GET", b, b.ids().get(i), 200);
-        timed("GET", b, others.get(i), 200);
-      }
+      // Unmeasured pairs first, until the JIT of all three nodes is quiet under them (at most 60 s):
+      // the routed path runs code the local one does not (the clustered event bus's codec and
+      // connections, the owner's side in two other JVMs, each getting half the requests), which a
+      // cluster serving GETs all day has long compiled. With 50 pairs and then a wait with the load
+      // off, the owners' compilers still ran at up to a quarter of a core through the first rounds.
+      int[] turn = {0};
+      double[] warm = Cpu.warmUntilJitQuiet(nodes.stream().map(n -> n.process().pid()).toList(), () -> {
+        int k = turn[0]++ % perNode;
+        timed("GET", b, b.ids().get(k), 200);
+        timed("GET", b, others.get(k), 200);
+      }, 60);
+      System.out.printf(Locale.ROOT, "bench: C1 the JIT of all three nodes settled under %.0f GET pairs, %.1f s%n",
+          warm[1], warm[0]);
       List<Double> getLocal = new ArrayList<>();
       List<Double> getRouted = new ArrayList<>();
       List<Double> getLocalAll = new ArrayList<>();
@@ -153,6 +162,8 @@ final class ClusterBench {
         }
         getLocal.add(Report.median(local));
         getRouted.add(Report.median(routed));
+        System.out.printf(Locale.ROOT, "bench: C1 GET round %d: routed %.2f ms, local %.2f ms (medians)%n", r + 1,
+            Report.median(routed), Report.median(local));
         getLocalAll.addAll(local);
         getRoutedAll.addAll(routed);
       }
@@ -264,6 +275,16 @@ final class ClusterBench {
       System.out.printf(Locale.ROOT, "bench: C1 %s heap: %s%n", n.name(), procs.run(n.name() + "-jcmd",
           List.of("jcmd", String.valueOf(n.process().pid()), "GC.heap_info"), 30).lines().skip(1).limit(2)
           .map(String::strip).toList());
+      // With PORTHOLE_BENCH_JVM_OPTS=-XX:NativeMemoryTracking=summary: where the rest of the RSS is.
+      String nmt = procs.run(n.name() + "-nmt", List.of("jcmd", String.valueOf(n.process().pid()),
+          "VM.native_memory", "summary"), 30);
+      if (nmt.contains("committed=")) {
+        System.out.printf(Locale.ROOT, "bench: C1 %s native memory (committed KiB): %s%n", n.name(), nmt.lines()
+            .filter(l -> l.startsWith("-") || l.startsWith("Total"))
+            .map(l -> l.replaceAll("^-\\s*", "").replaceAll("\\(reserved=\\d+KB, committed=(\\d+)KB\\)", "$1")
+                .replaceAll("reserved=\\d+KB, committed=(\\d+)KB", "$1").strip())
+            .toList());
+      }
     }
     return out;
   }

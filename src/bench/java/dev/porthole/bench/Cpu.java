@@ -78,6 +78,81 @@ final class Cpu {
     return new Cost(total, (double) (after.switches() - before.switches()) / requests, groups);
   }
 
+  /** Action run once a second while {@link #awaitJitQuiet} waits (a request, as a client would send). */
+  interface Poke {
+    void run() throws Exception;
+  }
+
+  /**
+   * Until the compiler threads of every process used under 5 % of a core over one second (one
+   * {@code poke} a second meanwhile), at most {@code limitSeconds}. Right after a burst of work a
+   * fresh JVM's C2 compiles what it queued for seconds, which on 2 shared cores runs through any
+   * latency measured then; a long-running process has long finished.
+   *
+   * @return the seconds it took
+   */
+  static double awaitJitQuiet(java.util.List<Long> pids, Poke poke, int limitSeconds) throws Exception {
+    long t0 = System.nanoTime();
+    long deadline = t0 + TimeUnit.SECONDS.toNanos(limitSeconds);
+    long quiet = TICKS_PER_SECOND / 20;
+    while (System.nanoTime() < deadline) {
+      long[] before = new long[pids.size()];
+      for (int i = 0; i < pids.size(); i++) {
+        before[i] = jitTicks(pids.get(i));
+      }
+      poke.run();
+      TimeUnit.SECONDS.sleep(1); // the interval over which the compilers' CPU is measured
+      boolean settled = true;
+      for (int i = 0; i < pids.size(); i++) {
+        settled &= jitTicks(pids.get(i)) - before[i] < quiet;
+      }
+      if (settled) {
+        break;
+      }
+    }
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  /**
+   * Sends {@code request} back to back, in windows of a second, until the compiler threads of every
+   * process used under 5 % of a core over one window, at most {@code limitSeconds}. Under a load the
+   * JIT keeps compiling what the load makes hot (tiered compilation moves code up a level as its
+   * counters grow), so a wait with the load off ends early and the measured rounds pay for the rest.
+   *
+   * @return {seconds it took, requests sent}
+   */
+  static double[] warmUntilJitQuiet(java.util.List<Long> pids, Poke request, int limitSeconds) throws Exception {
+    long t0 = System.nanoTime();
+    long deadline = t0 + TimeUnit.SECONDS.toNanos(limitSeconds);
+    long quiet = TICKS_PER_SECOND / 20;
+    long sent = 0;
+    while (System.nanoTime() < deadline) {
+      long[] before = new long[pids.size()];
+      for (int i = 0; i < pids.size(); i++) {
+        before[i] = jitTicks(pids.get(i));
+      }
+      long windowEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+      while (System.nanoTime() < windowEnd) {
+        request.run();
+        sent++;
+      }
+      boolean settled = true;
+      for (int i = 0; i < pids.size(); i++) {
+        settled &= jitTicks(pids.get(i)) - before[i] < quiet;
+      }
+      if (settled) {
+        break;
+      }
+    }
+    return new double[] {(System.nanoTime() - t0) / 1e9, sent};
+  }
+
+  private static long jitTicks(long pid) throws IOException {
+    long[] jit = take(pid, name -> name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre")
+        ? "JIT" : "other").groups().get("JIT");
+    return jit == null ? 0 : jit[0];
+  }
+
   /** {utime + stime ticks, voluntary + involuntary context switches} of a process or one thread. */
   private static long[] stat(Path dir) throws IOException {
     String stat = Files.readString(dir.resolve("stat"));
