@@ -90,7 +90,8 @@ public final class MainVerticle extends VerticleBase {
   public Future<?> start() {
     return stage(Stage.EMBEDDED_RELAY, "starting the embedded relay",
             configured != null ? Future.succeededFuture(configured) : embeddedRelay())
-        .compose(portr -> stage(Stage.APP_SERVER, "starting the app-server", deploy(portr)));
+        .compose(portr -> stage(Stage.APP_SERVER, "starting the app-server", deploy(portr)))
+        .onSuccess(v -> IdleMemory.trimPeriodically(vertx));
   }
 
   /** The port HTTP actually bound (the configured one may be 0). */

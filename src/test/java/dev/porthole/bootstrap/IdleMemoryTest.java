@@ -65,4 +65,17 @@ class IdleMemoryTest {
   void otherCollector() throws Exception {
     assertThat(run("-XX:+UseSerialGC")).contains("set []", "MaxHeapFreeRatio=70", "G1PeriodicGCInterval=0");
   }
+
+  @Test
+  @DisplayName("the C heap's free pages are handed back where HotSpot can (glibc), and nothing is claimed elsewhere")
+  void trimsTheNativeHeap() throws Exception {
+    String answer = IdleMemory.trimNativeHeap();
+    boolean glibc = System.getProperty("os.name").startsWith("Linux")
+        && java.nio.file.Files.exists(java.nio.file.Path.of("/lib/x86_64-linux-gnu/libc.so.6"));
+    if (glibc) {
+      assertThat(answer).startsWith("Trim native heap: RSS+Swap: ");
+    } else {
+      assertThat(answer).satisfiesAnyOf(a -> assertThat(a).isNull(), a -> assertThat(a).startsWith("Trim native heap"));
+    }
+  }
 }
