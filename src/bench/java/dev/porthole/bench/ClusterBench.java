@@ -251,7 +251,7 @@ final class ClusterBench {
     }
   }
 
-  static final String RSS_HOW = "no request for 70 s (the periodic GC comes within 2 × 30 s of the last one), then the median of VmRSS sampled every 0.5 s for 10 s";
+  static final String RSS_HOW = "no request for 70 s (the periodic GC comes within 2 × 30 s of the last one, the native-heap trim every 60 s), then the median of VmRSS sampled every 0.5 s for 10 s";
 
   /** {VmRSS KiB, threads} of each node, all idle at once: {@value #RSS_HOW}. */
   private Map<String, long[]> idleRss(List<Node> nodes) throws Exception {
