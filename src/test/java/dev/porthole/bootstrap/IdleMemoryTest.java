@@ -2,11 +2,9 @@ package dev.porthole.bootstrap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
+import dev.porthole.testsupport.ChildJvm;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -27,19 +25,8 @@ class IdleMemoryTest {
   }
 
   private static List<String> run(String... jvmArgs) throws Exception {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(List.of(jvmArgs));
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), IdleMemoryTest.class.getName()));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    try {
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertThat(p.waitFor(60, TimeUnit.SECONDS)).as(out).isTrue();
-      assertThat(p.exitValue()).as(out).isZero();
-      return out.lines().filter(l -> !l.startsWith("Picked up")).toList();
-    } finally {
-      p.destroyForcibly();
-    }
+    return ChildJvm.run(IdleMemoryTest.class, Map.of(), List.of(jvmArgs)).lines()
+        .filter(l -> !l.startsWith("Picked up")).toList();
   }
 
   @Test

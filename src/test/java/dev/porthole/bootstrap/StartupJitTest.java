@@ -2,13 +2,11 @@ package dev.porthole.bootstrap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.porthole.testsupport.ChildJvm;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import javax.management.ObjectName;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -28,21 +26,9 @@ class StartupJitTest {
   }
 
   private static String run(Map<String, String> env) throws Exception {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), StartupJitTest.class.getName()));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    pb.environment().remove("PORTHOLE_JIT_DIRECTIVES");
-    pb.environment().putAll(env);
-    Process p = pb.start();
-    try {
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertThat(p.waitFor(60, TimeUnit.SECONDS)).as(out).isTrue();
-      assertThat(p.exitValue()).as(out).isZero();
-      return out;
-    } finally {
-      p.destroyForcibly();
-    }
+    Map<String, String> all = new HashMap<>(env);
+    all.putIfAbsent("PORTHOLE_JIT_DIRECTIVES", "");
+    return ChildJvm.run(StartupJitTest.class, all, List.of());
   }
 
   @Test
