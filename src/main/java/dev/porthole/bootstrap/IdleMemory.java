@@ -7,7 +7,6 @@ import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import javax.management.JMException;
-import javax.management.ObjectName;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,10 +55,7 @@ public final class IdleMemory {
 
   /** @return HotSpot's answer ("Trim native heap: RSS+Swap: …"), or null when it cannot trim here */
   static String trimNativeHeap() throws JMException {
-    Object answer = ManagementFactory.getPlatformMBeanServer().invoke(
-        new ObjectName("com.sun.management:type=DiagnosticCommand"), "systemTrimNativeHeap", new Object[0],
-        new String[0]);
-    String text = String.valueOf(answer).strip();
+    String text = HotSpotCommands.run("systemTrimNativeHeap");
     return text.startsWith("Trim native heap") ? text : null;
   }
 

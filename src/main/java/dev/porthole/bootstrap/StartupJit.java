@@ -1,13 +1,10 @@
 package dev.porthole.bootstrap;
 
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import javax.management.JMException;
-import javax.management.MBeanServer;
-import javax.management.ObjectName;
 
 /**
  * Keeps C2 off the JDK code that is hot only while a JVM starts, so that a start on few cores is not
@@ -55,11 +52,7 @@ public final class StartupJit {
     try {
       file = Files.createTempFile("porthole-jit", ".json");
       Files.writeString(file, directive(), StandardCharsets.UTF_8);
-      MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-      Object answer = server.invoke(new ObjectName("com.sun.management:type=DiagnosticCommand"),
-          "compilerDirectivesAdd", new Object[] {new String[] {file.toString()}},
-          new String[] {String[].class.getName()});
-      return "start-up JIT directive: " + String.valueOf(answer).strip();
+      return "start-up JIT directive: " + HotSpotCommands.run("compilerDirectivesAdd", file.toString());
     } catch (JMException | java.io.IOException | RuntimeException e) {
       return "start-up JIT directive not applied: " + e;
     } finally {

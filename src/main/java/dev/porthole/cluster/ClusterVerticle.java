@@ -398,17 +398,8 @@ public final class ClusterVerticle extends VerticleBase {
     List<String> nodes = new ArrayList<>(liveNames());
     List<Future<JsonArray>> asks = new ArrayList<>();
     for (String node : nodes) {
-      NodeList held = lists.get(node);
-      JsonObject query = held == null ? TunnelList.query() : TunnelList.query(held.version());
-      asks.add(ask(node, Addresses.NODE_LIST, query, ASK_MS).map(reply -> {
-        if (TunnelList.isUnchanged(reply) && held != null) {
-          return held.tunnels();
-        }
-        JsonArray tunnels = reply.getJsonArray("tunnels", new JsonArray());
-        lists.put(node, new NodeList(TunnelList.version(reply), tunnels));
-        tunnels.forEach(t -> learn((JsonObject) t));
-        return tunnels;
-      }).onFailure(err -> log.debug("cluster: node {} left out of the list: {}", node, err.getMessage())));
+      asks.add(listOf(node).onFailure(err -> log.debug("cluster: node {} left out of the list: {}", node,
+          err.getMessage())));
     }
     Future.join(asks).onComplete(ar -> {
       // What this answer is made of: which nodes answered with which list, and the departed ones' tunnels.
@@ -430,6 +421,24 @@ public final class ClusterVerticle extends VerticleBase {
       }
       m.reply(TunnelList.ifVersion(m.body()) == mergedVersion ? TunnelList.unchanged(mergedVersion)
           : TunnelList.of(mergedVersion, merged));
+    });
+  }
+
+  /**
+   * One node's list: asked with the version held of it ({@code if_version}), so an unchanged list is
+   * the one held, not built, copied and sent again; a changed one is held and learnt from.
+   */
+  private Future<JsonArray> listOf(String node) {
+    NodeList held = lists.get(node);
+    JsonObject query = held == null ? TunnelList.query() : TunnelList.query(held.version());
+    return ask(node, Addresses.NODE_LIST, query, ASK_MS).map(reply -> {
+      if (TunnelList.isUnchanged(reply) && held != null) {
+        return held.tunnels();
+      }
+      JsonArray tunnels = reply.getJsonArray("tunnels", new JsonArray());
+      lists.put(node, new NodeList(TunnelList.version(reply), tunnels));
+      tunnels.forEach(t -> learn((JsonObject) t));
+      return tunnels;
     });
   }
 
@@ -571,25 +580,11 @@ public final class ClusterVerticle extends VerticleBase {
 
   /**
    * This node's card: name, API URL, tunnels held, when it joined. Every other member asks for it
-   * every {@link #PING_MS}: the manager is asked with the version of this node's list already held,
-   * so an unchanged list is counted, not built and copied again.
+   * every {@link #PING_MS}: this node's list as {@link #listOf} holds it is counted.
    */
   private void info(Message<JsonObject> m) {
-    NodeList held = lists.get(self);
-    vertx.eventBus().<JsonObject>request(Addresses.node(self, Addresses.NODE_LIST),
-            held == null ? TunnelList.query() : TunnelList.query(held.version()),
-            new DeliveryOptions().setLocalOnly(true).setSendTimeout(ASK_MS))
-        .map(reply -> {
-          if (TunnelList.isUnchanged(reply.body()) && held != null) {
-            return held.tunnels().size();
-          }
-          JsonArray tunnels = reply.body().getJsonArray("tunnels", new JsonArray());
-          lists.put(self, new NodeList(TunnelList.version(reply.body()), tunnels));
-          tunnels.forEach(t -> learn((JsonObject) t));
-          return tunnels.size();
-        })
-        .onComplete(ar -> m.reply(new JsonObject().put("node", self).put("api_url", apiUrl.get())
-            .put("tunnels", ar.succeeded() ? ar.result() : -1).put("joined_at", Times.format(joinedAt))));
+    listOf(self).onComplete(ar -> m.reply(new JsonObject().put("node", self).put("api_url", apiUrl.get())
+        .put("tunnels", ar.succeeded() ? ar.result().size() : -1).put("joined_at", Times.format(joinedAt))));
   }
 
   private void members(Message<JsonObject> m) {

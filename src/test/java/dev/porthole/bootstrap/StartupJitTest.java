@@ -3,11 +3,9 @@ package dev.porthole.bootstrap;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.porthole.testsupport.ChildJvm;
-import java.lang.management.ManagementFactory;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import javax.management.ObjectName;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -20,9 +18,7 @@ class StartupJitTest {
   /** Prints what {@link StartupJit#apply()} said, then the JVM's compiler directives. */
   public static void main(String[] args) throws Exception {
     System.out.println("apply: " + StartupJit.apply());
-    System.out.println(ManagementFactory.getPlatformMBeanServer().invoke(
-        new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerDirectivesPrint",
-        new Object[] {new String[0]}, new String[] {String[].class.getName()}));
+    System.out.println(HotSpotCommands.run("compilerDirectivesPrint"));
   }
 
   private static String run(Map<String, String> env) throws Exception {
