@@ -794,7 +794,10 @@ public final class Bench {
           // A scraper polls every 15 s or so: by its twentieth scrape the JIT has long finished what a
           // thousand tunnel starts queued, which on 2 cores otherwise ran through all of P5's
           // back-to-back scrapes (5.5 ms of compiler CPU per scrape). One scrape a second meanwhile.
-          jitSettled = Cpu.awaitJitQuiet(List.of(app.pid()), () -> get(api + "/metrics"), 60);
+          jitSettled = Cpu.awaitJitQuiet(List.of(app.pid()), () -> {
+            get(api + "/metrics");
+            TimeUnit.SECONDS.sleep(1); // the scrape interval of this wait
+          }, 60);
           System.out.printf(Locale.ROOT, "bench: P5 the JIT settled %.1f s after the tunnels were up and listed%n",
               jitSettled);
           relay0 = Cpu.take(relayPid, name -> "relay");

@@ -140,14 +140,17 @@ final class ClusterBench {
       // connections, the owner's side in two other JVMs, each getting half the requests), which a
       // cluster serving GETs all day has long compiled. With 50 pairs and then a wait with the load
       // off, the owners' compilers still ran at up to a quarter of a core through the first rounds.
-      int[] turn = {0};
-      double[] warm = Cpu.warmUntilJitQuiet(nodes.stream().map(n -> n.process().pid()).toList(), () -> {
-        int k = turn[0]++ % perNode;
-        timed("GET", b, b.ids().get(k), 200);
-        timed("GET", b, others.get(k), 200);
+      int[] pairs = {0};
+      double warm = Cpu.awaitJitQuiet(nodes.stream().map(n -> n.process().pid()).toList(), () -> {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        while (System.nanoTime() < end) {
+          int k = pairs[0]++ % perNode;
+          timed("GET", b, b.ids().get(k), 200);
+          timed("GET", b, others.get(k), 200);
+        }
       }, 60);
-      System.out.printf(Locale.ROOT, "bench: C1 the JIT of all three nodes settled under %.0f GET pairs, %.1f s%n",
-          warm[1], warm[0]);
+      System.out.printf(Locale.ROOT, "bench: C1 the JIT of all three nodes settled under %d GET pairs, %.1f s%n",
+          pairs[0], warm);
       List<Double> getLocal = new ArrayList<>();
       List<Double> getRouted = new ArrayList<>();
       List<Double> getLocalAll = new ArrayList<>();

@@ -78,20 +78,24 @@ final class Cpu {
     return new Cost(total, (double) (after.switches() - before.switches()) / requests, groups);
   }
 
-  /** Action run once a second while {@link #awaitJitQuiet} waits (a request, as a client would send). */
-  interface Poke {
+  /** One window of {@link #awaitJitQuiet}: what the process is asked to do for about a second. */
+  interface Window {
     void run() throws Exception;
   }
 
   /**
-   * Until the compiler threads of every process used under 5 % of a core over one second (one
-   * {@code poke} a second meanwhile), at most {@code limitSeconds}. Right after a burst of work a
-   * fresh JVM's C2 compiles what it queued for seconds, which on 2 shared cores runs through any
-   * latency measured then; a long-running process has long finished.
+   * Runs {@code window} again and again until the compiler threads of every process used under 5 %
+   * of a core over one run of it, at most {@code limitSeconds}. Right after a burst of work a fresh
+   * JVM's C2 compiles what it queued for seconds, and under a load it keeps compiling what the load
+   * makes hot (tiered compilation moves code up a level as its counters grow), which on 2 shared
+   * cores runs through any latency measured then; a long-running process has long finished. The
+   * window is the load the measurement will put on: a scrape and a second's pause for a scraper,
+   * requests back to back for back-to-back requests (a wait with that load off ends early, and the
+   * measured rounds pay for the rest).
    *
    * @return the seconds it took
    */
-  static double awaitJitQuiet(java.util.List<Long> pids, Poke poke, int limitSeconds) throws Exception {
+  static double awaitJitQuiet(java.util.List<Long> pids, Window window, int limitSeconds) throws Exception {
     long t0 = System.nanoTime();
     long deadline = t0 + TimeUnit.SECONDS.toNanos(limitSeconds);
     long quiet = TICKS_PER_SECOND / 20;
@@ -100,8 +104,7 @@ final class Cpu {
       for (int i = 0; i < pids.size(); i++) {
         before[i] = jitTicks(pids.get(i));
       }
-      poke.run();
-      TimeUnit.SECONDS.sleep(1); // the interval over which the compilers' CPU is measured
+      window.run();
       boolean settled = true;
       for (int i = 0; i < pids.size(); i++) {
         settled &= jitTicks(pids.get(i)) - before[i] < quiet;
@@ -111,40 +114,6 @@ final class Cpu {
       }
     }
     return (System.nanoTime() - t0) / 1e9;
-  }
-
-  /**
-   * Sends {@code request} back to back, in windows of a second, until the compiler threads of every
-   * process used under 5 % of a core over one window, at most {@code limitSeconds}. Under a load the
-   * JIT keeps compiling what the load makes hot (tiered compilation moves code up a level as its
-   * counters grow), so a wait with the load off ends early and the measured rounds pay for the rest.
-   *
-   * @return {seconds it took, requests sent}
-   */
-  static double[] warmUntilJitQuiet(java.util.List<Long> pids, Poke request, int limitSeconds) throws Exception {
-    long t0 = System.nanoTime();
-    long deadline = t0 + TimeUnit.SECONDS.toNanos(limitSeconds);
-    long quiet = TICKS_PER_SECOND / 20;
-    long sent = 0;
-    while (System.nanoTime() < deadline) {
-      long[] before = new long[pids.size()];
-      for (int i = 0; i < pids.size(); i++) {
-        before[i] = jitTicks(pids.get(i));
-      }
-      long windowEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-      while (System.nanoTime() < windowEnd) {
-        request.run();
-        sent++;
-      }
-      boolean settled = true;
-      for (int i = 0; i < pids.size(); i++) {
-        settled &= jitTicks(pids.get(i)) - before[i] < quiet;
-      }
-      if (settled) {
-        break;
-      }
-    }
-    return new double[] {(System.nanoTime() - t0) / 1e9, sent};
   }
 
   private static long jitTicks(long pid) throws IOException {
