@@ -216,6 +216,18 @@ public final class DirectEdge {
       }
     }
 
+    /**
+     * Ends a read blocked on it (the channel thread's, waiting for an answer that will not come on
+     * it): it reads the end of stream and closes it.
+     */
+    void wakeReader() {
+      try {
+        ch.shutdownInput();
+      } catch (IOException e) {
+        close();
+      }
+    }
+
     void close() {
       try {
         ch.close();
