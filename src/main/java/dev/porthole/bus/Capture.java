@@ -107,6 +107,30 @@ public sealed interface Capture {
     }
   }
 
+  /**
+   * Captures of one edge, in the order they were made, sent as one message (the edge gathers them
+   * for a few milliseconds). Not nested; the request log queues (or drops and counts) each one.
+   */
+  record Batch(List<Capture> captures) implements Capture {
+    @Override
+    public long weight() {
+      long w = 0;
+      for (Capture c : captures) {
+        w += c.weight();
+      }
+      return w;
+    }
+  }
+
+  /** Each capture a message holds: the batch's, in order, or the one it is. */
+  static void forEach(Capture c, java.util.function.Consumer<? super Capture> action) {
+    if (c instanceof Batch b) {
+      b.captures().forEach(action);
+    } else {
+      action.accept(c);
+    }
+  }
+
   /** Registers the pass-through codec; idempotent. */
   static void registerCodec(EventBus bus) {
     synchronized (Capture.class) {

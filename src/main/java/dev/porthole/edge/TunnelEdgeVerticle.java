@@ -19,6 +19,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.PoolOptions;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.httpproxy.Body;
@@ -112,7 +113,7 @@ public final class TunnelEdgeVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    capture = settings.enabled() ? new CaptureSink(settings, vertx.eventBus(), budget) : null;
+    capture = settings.enabled() ? new CaptureSink(settings, vertx.eventBus(), (ContextInternal) context, budget) : null;
     metrics = Metrics.of(vertx).enabled() ? Metrics.of(vertx) : null;
     HttpClient client = vertx.createHttpClient(new HttpClientOptions()
             .setConnectTimeout(5_000)
@@ -142,6 +143,9 @@ public final class TunnelEdgeVerticle extends VerticleBase {
   public Future<?> stop() {
     if (direct != null) {
       direct.close();
+    }
+    if (capture != null) {
+      capture.stop();
     }
     return control == null ? Future.succeededFuture() : control.unregister();
   }

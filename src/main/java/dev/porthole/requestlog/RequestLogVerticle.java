@@ -112,7 +112,7 @@ public final class RequestLogVerticle extends VerticleBase {
     var bus = vertx.eventBus();
     bus.<Capture>localConsumer(Addresses.REQUESTS_CAPTURE, m -> {
       if (writer != null) {
-        writer.offer(m.body());
+        Capture.forEach(m.body(), writer::offer);
       }
     });
     bus.<JsonObject>localConsumer(Addresses.REQUESTS_LIST, this::list);

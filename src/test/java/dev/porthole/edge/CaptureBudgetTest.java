@@ -44,7 +44,7 @@ class CaptureBudgetTest {
   @BeforeEach
   void setUp(Vertx vertx) {
     this.vertx = vertx;
-    vertx.eventBus().<Capture>consumer(Addresses.REQUESTS_CAPTURE, m -> captured.add(m.body()));
+    vertx.eventBus().<Capture>consumer(Addresses.REQUESTS_CAPTURE, m -> Capture.forEach(m.body(), captured::add));
   }
 
   @AfterEach

@@ -43,7 +43,7 @@ class CaptureThroughTunnelIT {
   static void start() throws Exception {
     relay = TestRelay.start(dir);
     app = TestAppServer.start(relay, c -> c.redactHeaders = List.of("X-Secret"));
-    app.vertx().eventBus().<Capture>consumer(Addresses.REQUESTS_CAPTURE, m -> captured.add(m.body()))
+    app.vertx().eventBus().<Capture>consumer(Addresses.REQUESTS_CAPTURE, m -> Capture.forEach(m.body(), captured::add))
         .completion().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     vertx = Vertx.vertx();
     backend = LocalBackend.start(vertx, "local");

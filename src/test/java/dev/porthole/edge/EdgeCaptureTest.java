@@ -73,7 +73,7 @@ class EdgeCaptureTest {
   void setUp(Vertx vertx) throws Exception {
     this.vertx = vertx;
     release = Promise.promise();
-    vertx.eventBus().<Capture>consumer(Addresses.REQUESTS_CAPTURE, m -> captured.add(m.body()));
+    vertx.eventBus().<Capture>consumer(Addresses.REQUESTS_CAPTURE, m -> Capture.forEach(m.body(), captured::add));
     local = await(vertx.createHttpServer().requestHandler(this::serve).listen(0, "127.0.0.1"));
     client = vertx.createHttpClient();
   }

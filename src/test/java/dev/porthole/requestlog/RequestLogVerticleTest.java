@@ -121,6 +121,23 @@ class RequestLogVerticleTest {
   }
 
   @Test
+  void a_batch_of_captures_is_queued_capture_by_capture_in_its_order() throws Exception {
+    deploy(0, 100);
+    List<JsonObject> published = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(Addresses.REQUESTS_CAPTURED, m -> published.add(m.body()));
+    List<Capture> sent = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      sent.add(exchange("t1", "web", "/batch/" + i, new byte[0], 0));
+    }
+    send(new Capture.Batch(sent));
+    send(exchange("t1", "web", "/after", new byte[0], 0));
+    Timeouts.pollUntil(Duration.ofSeconds(10), "6 published", () -> published.size() == 6);
+    assertThat(published).extracting(j -> j.getString("url")).containsExactly("/batch/0", "/batch/1", "/batch/2",
+        "/batch/3", "/batch/4", "/after");
+    assertThat(state().getLong("written")).isEqualTo(6);
+  }
+
+  @Test
   void writes_in_portrs_form_publishes_in_commit_order_and_reads_back() throws Exception {
     deploy(0, 100);
     List<JsonObject> published = new CopyOnWriteArrayList<>();
