@@ -289,13 +289,17 @@ public final class Bench {
       awaitRoute(edge, oHost, ssh);
       awaitRoute(edge, pHost, null);
       int seconds = quick ? 2 : 10;
-      // Unmeasured runs first, 12 s or more even with --quick: until the JIT has compiled the data
-      // path the JVMs spend up to three times the CPU per request. With 3 s per path the
-      // app-server was still compiling through the measured rounds (2 900 req/s in the first,
-      // 14 200 in the fifth, its JIT threads 60 µs per request).
-      for (String host : new String[] {pHost, oHost, pHost}) {
-        wrk("P3", edge, host, quick ? 4 : 5, 32);
-      }
+      // Unmeasured runs first: until the JIT has compiled the data path the JVMs spend up to three
+      // times the CPU per request. A fixed 15 s was not enough: the app-server's C2 then still took
+      // about 45 % of its CPU for another 15-20 s of load (2026-12-05), through the measured rounds
+      // (the OpenSSH path's too, the cores being shared). So: both paths once, then the porthole path
+      // until the compilers of both JVMs are quiet, as a daemon that has served a while is.
+      wrk("P3", edge, pHost, quick ? 4 : 5, 32);
+      wrk("P3", edge, oHost, quick ? 4 : 5, 32);
+      double settled = Cpu.awaitJitQuiet(List.of(appPid, relayPid), () -> wrk("P3", edge, pHost, 2, 32),
+          quick ? 30 : 90);
+      System.out.printf(Locale.ROOT, "bench: P3 the JIT of the app-server and the relay settled after %.1f s more load%n",
+          settled);
       holdForProfiling("P3", "wrk -c 32 -t 2 -d 10s --latency -H 'Host: " + pHost + "' " + edge
           + "   (OpenSSH path: Host " + oHost + ")");
       List<double[]> p = new ArrayList<>();
@@ -341,7 +345,7 @@ public final class Bench {
   /** The app-server's threads on P3's path, by the names JSch and Vert.x give them. */
   private static String appServerThreads(String name) {
     if (name.startsWith("vert.x-eventloo")) {
-      return "event loops (edge, vertx-http-proxy)";
+      return "event loops (bus, request log; the edge itself with edge.data_path: loopback)";
     }
     if (name.startsWith("Channel forward")) {
       return "JSch channel threads (local → relay)";
@@ -349,7 +353,7 @@ public final class Bench {
     if (name.startsWith("Connect thread")) {
       return "JSch session readers (relay → local)";
     }
-    if (name.startsWith("porthole-requestlog")) {
+    if (name.startsWith("porthole-reques")) { // porthole-requestlog-…, as /proc's 15-character names cut it
       return "request log (writer, readers)";
     }
     // On Java 24+ (ssh.virtual_threads: auto) the JSch threads above are virtual: their CPU shows on
