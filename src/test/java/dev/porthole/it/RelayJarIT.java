@@ -72,7 +72,8 @@ class RelayJarIT {
       int sshPort = Integer.parseInt(relay.await("SSH +\\S+:(\\d+) host key SHA256:", Duration.ofSeconds(5)));
       String domain = relay.await("HTTP edge +http://<subdomain>\\.(\\S+)", Duration.ofSeconds(5));
       int httpPort = Integer.parseInt(domain.substring(domain.lastIndexOf(':') + 1));
-      assertThat(relay.output()).contains("generated secret key stored in");
+      // Logged after the lines above, which may be all the output there is yet on a busy machine.
+      relay.await("generated secret key stored in (\\S+)", Duration.ofSeconds(5));
       String secret = Files.readString(dir.resolve("data/secret_key")).strip();
       assertThat(relay.output()).doesNotContain(secret);
 
