@@ -111,7 +111,10 @@ final class CaptureSink {
 
   private void send(Capture c) {
     if (stopped) {
-      bus.send(Addresses.REQUESTS_CAPTURE, c, Capture.DELIVERY);
+      synchronized (this) {
+        flush(); // anything gathered goes first
+        bus.send(Addresses.REQUESTS_CAPTURE, c, Capture.DELIVERY);
+      }
       return;
     }
     gathered.add(c);
@@ -125,8 +128,11 @@ final class CaptureSink {
     }
   }
 
-  /** Sends what was gathered, in order, as one message. */
-  private void flush() {
+  /**
+   * Sends what was gathered, in order, as one message. One at a time: two drains at once (a timer
+   * and a stop) would each take some, and a WebSocket session's events could arrive out of order.
+   */
+  private synchronized void flush() {
     flushScheduled.set(false);
     List<Capture> batch = new ArrayList<>();
     Capture c;
