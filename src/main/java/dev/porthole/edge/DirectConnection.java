@@ -222,9 +222,10 @@ public final class DirectConnection {
     /** Request done + response done: the second one sends the capture. */
     private final AtomicInteger halves = new AtomicInteger(2);
     /**
-     * Request written + keep-alive answer read: the second one gives the local connection back to
-     * the pool. The service can answer before the session thread is back from writing the request's
-     * end, and closing the connection then cost a dial per such request (bench P3).
+     * Request written + keep-alive answer read: the second one hands the local connection on (kept
+     * for this connection's next request, or pooled). The service can answer before the session
+     * thread is back from writing the request's end, and closing the connection then cost a dial per
+     * such request (bench P3).
      */
     private final AtomicInteger localHolds = new AtomicInteger(2);
     /** A write to the local connection failed: it is closed, not pooled. */
