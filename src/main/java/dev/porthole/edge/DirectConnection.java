@@ -752,6 +752,13 @@ public final class DirectConnection {
     }
   }
 
+  /** A copy of the {@code n} bytes {@link #readLocal} just read (the read buffer is used again). */
+  private ByteBuf lastRead(int n) {
+    ByteBuf buf = DirectEdge.ALLOC.heapBuffer(n, n);
+    buf.writeBytes(readBuffer.array(), 0, n);
+    return buf;
+  }
+
   /** The {@code n} bytes just read (or the end, -1) of the exchange's local connection. */
   private void received(Exchange ex, int n) throws IOException {
     if (n < 0) {
@@ -759,8 +766,7 @@ public final class DirectConnection {
       return;
     }
     Local l = ex.local;
-    ByteBuf buf = DirectEdge.ALLOC.heapBuffer(n, n);
-    buf.writeBytes(readBuffer.array(), 0, n);
+    ByteBuf buf = lastRead(n);
     if (ex.upgrade) {
       // Relayed as it is; a copy is decoded for the status (and the capture).
       pending.add(buf.retainedDuplicate());
@@ -974,8 +980,7 @@ public final class DirectConnection {
       finished = true;
       return;
     }
-    ByteBuf buf = DirectEdge.ALLOC.heapBuffer(n, n);
-    buf.writeBytes(readBuffer.array(), 0, n);
+    ByteBuf buf = lastRead(n);
     if (ex.serverFrames != null) {
       ex.serverFrames.handle(BufferInternal.buffer(buf.duplicate()));
     }
