@@ -88,6 +88,8 @@ final class CaptureWriter {
   private boolean stoppingLogged;
   private long burstDrops;
 
+  /** Exchanges committed from a shared insert ({@link Store#insertExchanges}); for tests. */
+  final AtomicLong sharedRows = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong written = new AtomicLong();
   private volatile String state = "off";
@@ -480,11 +482,10 @@ final class CaptureWriter {
     SQLException failure = null;
     try {
       conn.setAutoCommit(false);
-      for (Capture c : batch) {
-        writeOne(c, committed);
-      }
+      int shared = writeAll(batch, committed);
       conn.commit();
       number(committed, 0);
+      sharedRows.addAndGet(shared);
     } catch (SQLException | RuntimeException e) {
       rollback();
       committed.clear();
@@ -544,6 +545,40 @@ final class CaptureWriter {
       loggedRefusal = true;
       log.error("request log: a capture could not be written and was dropped (later ones are only counted)", e);
     }
+  }
+
+  /**
+   * Writes a batch in the open transaction: runs of {@link Store#ROWS_PER_INSERT} exchanges in one
+   * statement each, everything else one by one, in the batch's order; returns how many went in
+   * shared statements.
+   */
+  private int writeAll(List<Capture> batch, List<Committed> committed) throws SQLException {
+    int n = Store.ROWS_PER_INSERT;
+    List<Capture.Exchange> run = new ArrayList<>(n);
+    List<String> times = new ArrayList<>(n);
+    int shared = 0;
+    int i = 0;
+    while (i < batch.size()) {
+      run.clear();
+      for (int j = i; j < batch.size() && run.size() < n && batch.get(j) instanceof Capture.Exchange e; j++) {
+        run.add(e);
+      }
+      if (run.size() < n) {
+        writeOne(batch.get(i), committed);
+        i++;
+        continue;
+      }
+      times.clear();
+      for (Capture.Exchange e : run) {
+        Instant at = clock.instant();
+        times.add(GoFormats.dbTime(at));
+        committed.add(new Committed(e, 0, at)); // the caller drops them all if the transaction fails
+      }
+      Store.insertExchanges(prepared, run, times);
+      shared += n;
+      i += n;
+    }
+    return shared;
   }
 
   private void writeOne(Capture c, List<Committed> committed) throws SQLException {

@@ -35,37 +35,79 @@ final class Store {
       + "response_headers,response_body,response_status_code,logged_at,is_replayed,parent_id,duration_ms,bytes_in,"
       + "bytes_out,protocol) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   static final String INSERT_SIDE = "INSERT INTO porthole_requests (request_id,tunnel_id) VALUES (?,?)";
+  /**
+   * Exchanges one INSERT writes at once when the batch has that many in a row: SQLite runs one
+   * statement for them instead of one each (about a tenth of the writer's CPU per capture).
+   */
+  static final int ROWS_PER_INSERT = 16;
+  private static final int REQUEST_COLUMNS = 18;
+  private static final String INSERT_REQUESTS = rows(INSERT_REQUEST, ROWS_PER_INSERT);
+  private static final String INSERT_SIDES = rows(INSERT_SIDE, ROWS_PER_INSERT);
+
+  /** {@code insert} with its one row of placeholders repeated {@code n} times. */
+  private static String rows(String insert, int n) {
+    int values = insert.indexOf("VALUES ") + "VALUES ".length();
+    String row = insert.substring(values);
+    StringBuilder sql = new StringBuilder(insert);
+    for (int i = 1; i < n; i++) {
+      sql.append(',').append(row);
+    }
+    return sql.toString();
+  }
 
   /** Writes one exchange and its side row (its tunnel). */
   static void insertExchange(Prepared c, Capture.Exchange e, String loggedAt) throws SQLException {
-    {
-      PreparedStatement s = c.get(INSERT_REQUEST);
-      s.setString(1, e.id());
-      s.setString(2, e.subdomain());
-      s.setInt(3, e.localport());
-      s.setString(4, e.host());
-      s.setString(5, e.url());
-      s.setString(6, e.method());
-      s.setString(7, GoFormats.headersJson(e.requestHeaders()));
-      s.setBytes(8, e.requestBody());
-      s.setString(9, GoFormats.headersJson(e.responseHeaders()));
-      s.setBytes(10, e.responseBody());
-      s.setInt(11, e.status());
-      s.setString(12, loggedAt);
-      s.setInt(13, e.replayed() ? 1 : 0);
-      s.setString(14, e.parentId());
-      s.setLong(15, e.durationMs());
-      s.setLong(16, e.bytesIn());
-      s.setLong(17, e.bytesOut());
-      s.setString(18, e.protocol());
-      s.executeUpdate();
+    PreparedStatement s = c.get(INSERT_REQUEST);
+    bindRequest(s, 0, e, loggedAt);
+    s.executeUpdate();
+    PreparedStatement side = c.get(INSERT_SIDE);
+    side.setString(1, e.id());
+    side.setString(2, e.tunnelId());
+    side.executeUpdate();
+  }
+
+  /**
+   * Writes {@link #ROWS_PER_INSERT} exchanges and their side rows, two statements in all; all or
+   * none (a duplicate id fails both, and the caller writes them one by one).
+   */
+  static void insertExchanges(Prepared c, List<Capture.Exchange> es, List<String> loggedAt) throws SQLException {
+    if (es.size() != ROWS_PER_INSERT || loggedAt.size() != ROWS_PER_INSERT) {
+      throw new IllegalArgumentException("insertExchanges takes " + ROWS_PER_INSERT + " exchanges");
     }
-    {
-      PreparedStatement s = c.get(INSERT_SIDE);
-      s.setString(1, e.id());
-      s.setString(2, e.tunnelId());
-      s.executeUpdate();
+    PreparedStatement s = c.get(INSERT_REQUESTS);
+    for (int i = 0; i < ROWS_PER_INSERT; i++) {
+      bindRequest(s, i * REQUEST_COLUMNS, es.get(i), loggedAt.get(i));
     }
+    s.executeUpdate();
+    PreparedStatement side = c.get(INSERT_SIDES);
+    for (int i = 0; i < ROWS_PER_INSERT; i++) {
+      side.setString(2 * i + 1, es.get(i).id());
+      side.setString(2 * i + 2, es.get(i).tunnelId());
+    }
+    side.executeUpdate();
+  }
+
+  /** Binds one request row's {@value #REQUEST_COLUMNS} columns after the first {@code at} parameters. */
+  private static void bindRequest(PreparedStatement s, int at, Capture.Exchange e, String loggedAt)
+      throws SQLException {
+    s.setString(at + 1, e.id());
+    s.setString(at + 2, e.subdomain());
+    s.setInt(at + 3, e.localport());
+    s.setString(at + 4, e.host());
+    s.setString(at + 5, e.url());
+    s.setString(at + 6, e.method());
+    s.setString(at + 7, GoFormats.headersJson(e.requestHeaders()));
+    s.setBytes(at + 8, e.requestBody());
+    s.setString(at + 9, GoFormats.headersJson(e.responseHeaders()));
+    s.setBytes(at + 10, e.responseBody());
+    s.setInt(at + 11, e.status());
+    s.setString(at + 12, loggedAt);
+    s.setInt(at + 13, e.replayed() ? 1 : 0);
+    s.setString(at + 14, e.parentId());
+    s.setLong(at + 15, e.durationMs());
+    s.setLong(at + 16, e.bytesIn());
+    s.setLong(at + 17, e.bytesOut());
+    s.setString(at + 18, e.protocol());
   }
 
   /** Portr's {@code logWebSocketSessionWithID}: the session with zero counters, open. */

@@ -138,6 +138,84 @@ class RequestLogVerticleTest {
   }
 
   @Test
+  void runs_of_exchanges_share_an_insert_keep_their_order_and_a_duplicate_among_them_is_the_only_one_dropped()
+      throws Exception {
+    RequestLogVerticle v = deploy(0, 200);
+    List<String> published = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(Addresses.REQUESTS_CAPTURED, m -> published.add(m.body().getString("id")));
+    Capture.Exchange alone = exchange("t0", "one", "/alone", "single".getBytes(), 6);
+    send(alone); // written by itself: the reference for the columns a shared insert writes
+    Timeouts.pollUntil(Duration.ofSeconds(10), "written", () -> written() == 1);
+    assertThat(v.writer().sharedRows.get()).isZero();
+    int n = Store.ROWS_PER_INSERT;
+
+    // a full run, three one by one, two other captures, two full runs: in one transaction
+    List<Capture> batch = new ArrayList<>();
+    List<String> expected = new ArrayList<>(List.of(alone.id()));
+    Capture.Exchange hs = exchange("t1", "web", "/ws", new byte[0], 0);
+    for (int i = 0; i < n + 3; i++) {
+      batch.add(i == 0 ? hs : exchange("t1", "web", "/first/" + i, ("b" + i).getBytes(), 2));
+    }
+    Instant now = Instant.now();
+    batch.add(new Capture.WsOpen("ws1", hs.id(), "t1", "web", 3000, "web.example.com", "/ws", "GET", Map.of(), 101,
+        Map.of(), now));
+    batch.add(new Capture.WsFrame("ws1", "client", 1, true, "hi".getBytes(StandardCharsets.UTF_8), 2, now));
+    for (int i = 0; i < 2 * n; i++) {
+      batch.add(exchange(i % 2 == 0 ? "t2" : "t3", "api", "/second/" + i, new byte[0], 0));
+    }
+    batch.stream().filter(c -> c instanceof Capture.Exchange).forEach(c -> expected.add(((Capture.Exchange) c).id()));
+    queueStalled(v, batch);
+    Timeouts.pollUntil(Duration.ofSeconds(10), "all written", () -> written() == 1 + batch.size());
+    assertThat(published).containsExactlyElementsOf(expected);
+    assertThat(v.writer().sharedRows.get()).isEqualTo(3L * n);
+    assertThat(SchemaTest.rows(db, "SELECT event_count FROM web_socket_sessions WHERE id = 'ws1'")).containsExactly("1");
+    String columns = "subdomain, localport, host, method, headers, hex(body), response_headers, hex(response_body), "
+        + "response_status_code, is_replayed, parent_id, duration_ms, bytes_in, bytes_out, protocol, p.tunnel_id";
+    String from = " FROM requests r JOIN porthole_requests p ON p.request_id = r.id WHERE r.url = ";
+    assertThat(SchemaTest.rows(db, "SELECT " + columns + from + "'/first/3'"))
+        .containsExactly(SchemaTest.rows(db, "SELECT " + columns + from + "'/alone'").get(0)
+            .replace("one|", "web|").replace("one.example.com", "web.example.com")
+            .replace(hex("single"), hex("b3")).replace("|6|", "|2|").replace("|t0", "|t1"));
+    assertThat(SchemaTest.rows(db, "SELECT p.tunnel_id" + from + "'/second/7'")).containsExactly("t3");
+    assertThat(SchemaTest.rows(db, "SELECT COUNT(*) FROM requests WHERE logged_at NOT LIKE '____-__-__ %'"))
+        .containsExactly("0");
+
+    // a full run with a duplicate in it: the transaction goes one by one, and only the duplicate is dropped
+    List<Capture> again = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      again.add(i == 5 ? alone : exchange("t1", "web", "/third/" + i, new byte[0], 0));
+    }
+    queueStalled(v, again);
+    Timeouts.pollUntil(Duration.ofSeconds(10), "the rest written", () -> written() == 1 + batch.size() + n - 1);
+    assertThat(state().getLong("dropped")).isEqualTo(1);
+    assertThat(v.writer().sharedRows.get()).isEqualTo(3L * n);
+    assertThat(published).hasSize(expected.size() + n - 1).doesNotHaveDuplicates();
+    assertThat(SchemaTest.rows(db, "SELECT COUNT(*) FROM requests")).containsExactly(String.valueOf(published.size()));
+  }
+
+  /** Queues the captures while the writer waits, so that they make one batch. */
+  private void queueStalled(RequestLogVerticle v, List<Capture> captures) {
+    CountDownLatch stall = new CountDownLatch(1);
+    v.writer().stall = stall;
+    int before = state().getInteger("queued");
+    send(new Capture.Batch(captures));
+    Timeouts.pollUntil(Duration.ofSeconds(10), "all queued",
+        () -> state().getInteger("queued") == before + captures.size());
+    v.writer().stall = null;
+    stall.countDown();
+  }
+
+  private static String hex(String s) {
+    return java.util.HexFormat.of().withUpperCase().formatHex(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    List<String> all = new ArrayList<>(a);
+    all.addAll(b);
+    return all;
+  }
+
+  @Test
   void writes_in_portrs_form_publishes_in_commit_order_and_reads_back() throws Exception {
     deploy(0, 100);
     List<JsonObject> published = new CopyOnWriteArrayList<>();
