@@ -35,7 +35,8 @@ fi
 out=target/bench
 mkdir -p "$out/classes"
 rm -rf "$out/pids" "$out/logs"
-javac -nowarn -encoding UTF-8 -cp "$jar" -d "$out/classes" src/bench/java/dev/porthole/bench/*.java
+javac -nowarn -encoding UTF-8 -cp "$jar" -d "$out/classes" src/bench/java/dev/porthole/bench/*.java \
+  src/bench/java/dev/porthole/requestlog/*.java
 
 bench_pid=
 cleanup() {

@@ -139,6 +139,7 @@ public final class Bench {
       if (only.isEmpty() || only.contains("P9") || only.contains("P10") || only.contains("P11")) {
         scenario("P9", this::requestLog);
       }
+      scenario("W1", this::writerAlone);
       scenario("P13", this::metricsCost);
       scenario("P2", this::tcpBulkDelayed);
       scenario("P5", this::scale);
@@ -271,6 +272,26 @@ public final class Bench {
         procs.stop(app);
       }
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // W1: the request log's writer alone, in a child JVM (dev.porthole.requestlog.WriterBench): what
+  // P3's captures cost it per request, without the tunnel's threads on the same cores.
+
+  private void writerAlone() throws Exception {
+    int measured = quick ? 25_000 : 100_000;
+    String classes = Path.of(Bench.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    String out = procs.run("W1", List.of(JAVA, "-cp", classes + java.io.File.pathSeparator + jar,
+        "dev.porthole.requestlog.WriterBench", work.resolve("w1").resolve("db.sqlite").toString(), "100000",
+        String.valueOf(measured), "5000"), 600).strip();
+    java.util.regex.Matcher m = java.util.regex.Pattern
+        .compile("writer_us_per_capture=([0-9.]+) rows=(\\d+) dropped=(\\d+)").matcher(out);
+    if (!m.find()) {
+      throw new IllegalStateException("W1 printed no figure: " + out);
+    }
+    report.measured("W1", "Request log writer alone: CPU per capture at 5 000/s, 1 KiB answers, 100 000-row cap ("
+        + m.group(2) + " written, " + m.group(3) + " dropped)", "µs", Double.parseDouble(m.group(1)),
+        "none (where P3's writer cost stands)");
   }
 
   // ---------------------------------------------------------------------------------------------
