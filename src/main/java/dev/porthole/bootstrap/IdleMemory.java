@@ -3,6 +3,7 @@ package dev.porthole.bootstrap;
 import com.sun.management.HotSpotDiagnosticMXBean;
 import com.sun.management.VMOption;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,12 +29,18 @@ public final class IdleMemory {
 
   /** How often the C heap's free pages are handed back ({@link #trimPeriodically}). */
   static final long TRIM_MS = 60_000;
+  /**
+   * The trim's one thread. On Vert.x's shared worker pool each trim started a thread of its own
+   * until the pool had all 20 (a thread pool starts a thread per task below its core size): a daemon
+   * that ran for 20 minutes had 16 more threads than it started with (P8).
+   */
+  static final String TRIM_THREAD = "porthole-idle-memory";
 
   private IdleMemory() {
   }
 
   /**
-   * Every {@value #TRIM_MS} ms, on a worker thread, hands the C heap's free pages back to the
+   * Every {@value #TRIM_MS} ms, on a thread of its own, hands the C heap's free pages back to the
    * system ({@code jcmd System.trim_native_heap}, HotSpot 17.0.9 and later on glibc, through the
    * {@code DiagnosticCommand} MBean: Java 21's {@code -XX:TrimNativeHeapInterval} without the
    * option). glibc keeps what threads free for reuse, and a JVM frees a lot it will not reuse soon:
@@ -41,11 +48,17 @@ public final class IdleMemory {
    * back about 30 MiB the first time. Stops at the first refusal (another C library, an older JVM).
    */
   public static void trimPeriodically(Vertx vertx) {
+    trimPeriodically(vertx, TRIM_MS);
+  }
+
+  static void trimPeriodically(Vertx vertx, long periodMs) {
     long[] timer = new long[1];
-    timer[0] = vertx.setPeriodic(TRIM_MS, t -> vertx.executeBlocking(IdleMemory::trimNativeHeap, false)
+    WorkerExecutor trimmer = vertx.createSharedWorkerExecutor(TRIM_THREAD, 1);
+    timer[0] = vertx.setPeriodic(periodMs, t -> trimmer.executeBlocking(IdleMemory::trimNativeHeap, false)
         .onComplete(ar -> {
           if (ar.failed() || ar.result() == null) {
             vertx.cancelTimer(timer[0]);
+            trimmer.close();
             log.debug("native heap trimming unavailable: {}", ar.failed() ? ar.cause().toString() : "not on this C library");
           } else {
             log.trace("{}", ar.result());

@@ -54,6 +54,30 @@ class IdleMemoryTest {
   }
 
   @Test
+  @DisplayName("the periodic trim runs on one thread of its own, not a new thread of Vert.x's worker pool each time")
+  void trimsOnOneThreadOfItsOwn() throws Exception {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      java.util.function.ToLongFunction<String> threads = prefix -> Thread.getAllStackTraces().keySet().stream()
+          .filter(t -> t.getName().startsWith(prefix)).count();
+      org.junit.jupiter.api.Assumptions.assumeTrue(IdleMemory.trimNativeHeap() != null,
+          "HotSpot cannot trim the C heap here (not glibc): the timer stops at its first try");
+      long workersBefore = threads.applyAsLong("vert.x-worker-thread");
+      IdleMemory.trimPeriodically(vertx, 20);
+      dev.porthole.testsupport.Timeouts.pollUntil(java.time.Duration.ofSeconds(20), "the trim's thread",
+          () -> threads.applyAsLong(IdleMemory.TRIM_THREAD) == 1);
+      // twelve periods more: on the shared pool each would have started a thread of its own
+      java.util.concurrent.CountDownLatch periods = new java.util.concurrent.CountDownLatch(12);
+      vertx.setPeriodic(20, id -> periods.countDown());
+      assertThat(periods.await(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(threads.applyAsLong(IdleMemory.TRIM_THREAD)).isEqualTo(1);
+      assertThat(threads.applyAsLong("vert.x-worker-thread")).isEqualTo(workersBefore);
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   @DisplayName("the C heap's free pages are handed back where HotSpot can (glibc), and nothing is claimed elsewhere")
   void trimsTheNativeHeap() throws Exception {
     String answer = IdleMemory.trimNativeHeap();
