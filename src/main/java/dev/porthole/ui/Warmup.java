@@ -4,6 +4,7 @@ import dev.porthole.bus.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
@@ -51,6 +52,8 @@ public final class Warmup {
   /** The longest the warm-up waits for a quiet machine after {@link #DELAY_MS}; then it runs anyway. */
   public static final long MAX_QUIET_WAIT_MS = 10_000;
   static final long SAMPLE_MS = 1_000;
+  /** The thread of the CPU readings (one, while they last). */
+  static final String SAMPLER = "porthole-warmup";
 
   private Warmup() {
   }
@@ -75,20 +78,25 @@ public final class Warmup {
   static Future<Void> whenQuiet(Vertx vertx, DoubleSupplier cpuLoad, long delayMs, long maxWaitMs) {
     Promise<Void> quiet = Promise.promise();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMs + maxWaitMs);
+    // One thread for the readings, gone once it is quiet: on Vert.x's shared worker pool each reading
+    // started a thread of its own (a pool below its core size does), 12 idle for good after a busy start.
+    WorkerExecutor sampler = vertx.createSharedWorkerExecutor(SAMPLER, 1);
+    quiet.future().onComplete(done -> sampler.close());
     // The first reading only starts the interval the next one measures.
-    vertx.setTimer(Math.max(1, delayMs - SAMPLE_MS), t -> vertx.executeBlocking(cpuLoad::getAsDouble, false)
+    vertx.setTimer(Math.max(1, delayMs - SAMPLE_MS), t -> sampler.executeBlocking(cpuLoad::getAsDouble, false)
         .onComplete(first -> vertx.setTimer(Math.min(SAMPLE_MS, Math.max(1, delayMs)),
-            t2 -> sample(vertx, cpuLoad, deadline, quiet))));
+            t2 -> sample(vertx, sampler, cpuLoad, deadline, quiet))));
     return quiet.future();
   }
 
-  private static void sample(Vertx vertx, DoubleSupplier cpuLoad, long deadline, Promise<Void> quiet) {
-    vertx.executeBlocking(cpuLoad::getAsDouble, false).onComplete(ar -> {
+  private static void sample(Vertx vertx, WorkerExecutor sampler, DoubleSupplier cpuLoad, long deadline,
+      Promise<Void> quiet) {
+    sampler.executeBlocking(cpuLoad::getAsDouble, false).onComplete(ar -> {
       double load = ar.succeeded() ? ar.result() : -1;
       if (load < QUIET_CPU || System.nanoTime() >= deadline) {
         quiet.complete();
       } else {
-        vertx.setTimer(SAMPLE_MS, t -> sample(vertx, cpuLoad, deadline, quiet));
+        vertx.setTimer(SAMPLE_MS, t -> sample(vertx, sampler, cpuLoad, deadline, quiet));
       }
     });
   }

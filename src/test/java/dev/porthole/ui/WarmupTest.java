@@ -50,10 +50,18 @@ class WarmupTest {
   void itWaitsForAQuietMachineAndNoLongerThanAllowed(Vertx vertx) throws Exception {
     // Busy, busy, then quiet: ready at the third reading after the first (which only starts the interval).
     AtomicInteger readings = new AtomicInteger();
-    DoubleSupplier busyThenQuiet = () -> readings.incrementAndGet() <= 3 ? 0.95 : 0.1;
+    java.util.Set<String> readers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    DoubleSupplier busyThenQuiet = () -> {
+      readers.add(Thread.currentThread().getName());
+      return readings.incrementAndGet() <= 3 ? 0.95 : 0.1;
+    };
     long t0 = System.nanoTime();
     Warmup.whenQuiet(vertx, busyThenQuiet, 100, 60_000).await(WAIT.toMillis(), TimeUnit.MILLISECONDS);
     assertThat(readings.get()).isEqualTo(4);
+    // one thread of its own for all four readings (not one of Vert.x's worker pool each), gone after
+    assertThat(readers).hasSize(1).allMatch(name -> name.startsWith(Warmup.SAMPLER));
+    dev.porthole.testsupport.Timeouts.pollUntil(Duration.ofSeconds(10), "the readings' thread gone",
+        () -> Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith(Warmup.SAMPLER)));
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(2 * Warmup.SAMPLE_MS));
 
     // Never quiet: it goes ahead once the longest wait is over.
