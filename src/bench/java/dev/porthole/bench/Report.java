@@ -75,7 +75,8 @@ final class Report {
       }
     }
     JsonObject groups = new JsonObject();
-    medians.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
+    medians.entrySet().stream().filter(e -> e.getValue() > 0) // a group seen in fewer than half the rounds
+        .sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
         .forEach(e -> groups.put(e.getKey(), e.getValue()));
     cpu.add(new JsonObject().put("scenario", id).put("path", path).put("req_per_s", median(rps))
         .put("relay_us", median(costs.stream().map(c -> c[0].micros()).toList()))
