@@ -1,5 +1,7 @@
 package com.jcraft.jsch;
 
+import java.io.IOException;
+
 /**
  * What porthole's forwarded-connection pump needs from JSch channels that JSch keeps
  * package-private. Pinned JSch version; covered by the app-server's TCP half-close and payload
@@ -24,6 +26,11 @@ public final class JschChannels {
     Linkage.field(Channel.class, "lwsize", USED_FOR);
     Linkage.field(Channel.class, "connected", USED_FOR);
     Linkage.method(ChannelForwardedTCPIP.class, "delPort", USED_FOR, Session.class);
+    Linkage.field(Channel.class, "rwsize", USED_FOR);
+    Linkage.field(Channel.class, "rmpsize", USED_FOR);
+    Linkage.field(Channel.class, "recipient", USED_FOR);
+    Linkage.field(Channel.class, "close", USED_FOR);
+    Linkage.method(Session.class, "write", USED_FOR, Packet.class, Channel.class, int.class);
     Class<?> io = Linkage.field(Channel.class, "io", USED_FOR).getType();
     Linkage.method(io, "setInputStream", USED_FOR, java.io.InputStream.class, boolean.class);
     Linkage.method(io, "setOutputStream", USED_FOR, java.io.OutputStream.class, boolean.class);
@@ -87,5 +94,72 @@ public final class JschChannels {
    */
   public static void forgetForwards(Session session) {
     ChannelForwardedTCPIP.delPort(session);
+  }
+
+  /**
+   * A sender of channel data for a thread that is not the channel's own: it builds the packet as
+   * the channel's own loop does ({@code ChannelForwardedTCPIP.run}) and writes it under the
+   * channel's monitor, but never waits for the peer's window.
+   */
+  public static Sender sender(Channel channel) {
+    return new Sender(channel);
+  }
+
+  /** See {@link #sender}. One per channel; {@link #offer} is not for concurrent callers. */
+  public static final class Sender {
+    private final Channel channel;
+    private final Buffer buf;
+    private final Packet packet;
+
+    Sender(Channel channel) {
+      this.channel = channel;
+      this.buf = new Buffer(channel.rmpsize);
+      this.packet = new Packet(buf);
+    }
+
+    /**
+     * Sends up to {@code len} bytes as {@code SSH_MSG_CHANNEL_DATA}, as much as the peer's window
+     * allows now, in packets of at most its packet size. Blocks only for the socket write, and for
+     * a key exchange under way (JSch waits it out in {@code Session.write}).
+     *
+     * @return the bytes sent: fewer than {@code len} (maybe 0) when the window is used up
+     * @throws IOException once the channel is closed, or when the session's write fails
+     */
+    public int offer(byte[] b, int off, int len) throws IOException {
+      Session session;
+      try {
+        session = channel.getSession();
+      } catch (JSchException e) {
+        throw new IOException("the channel's session is gone", e);
+      }
+      int max = buf.buffer.length - 14 - session.getBufferMargin();
+      int sent = 0;
+      synchronized (channel) {
+        while (sent < len) {
+          if (channel.close || !channel.isConnected()) {
+            throw new IOException("channel closed");
+          }
+          int n = (int) Math.min(Math.min(len - sent, max), channel.rwsize);
+          if (n <= 0) {
+            break;
+          }
+          packet.reset();
+          buf.putByte((byte) 94); // SSH_MSG_CHANNEL_DATA
+          buf.putInt(channel.recipient);
+          buf.putInt(n);
+          System.arraycopy(b, off + sent, buf.buffer, 14, n);
+          buf.skip(n);
+          try {
+            session.write(packet, channel, n); // n <= the window: no wait for it
+          } catch (IOException e) {
+            throw e;
+          } catch (Exception e) {
+            throw new IOException(e.getMessage(), e);
+          }
+          sent += n;
+        }
+      }
+      return sent;
+    }
   }
 }

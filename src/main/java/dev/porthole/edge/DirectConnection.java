@@ -33,9 +33,9 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,9 +44,11 @@ import org.slf4j.LoggerFactory;
  * One forwarded connection of a {@link DirectEdge}: an HTTP/1.1 keep-alive server connection read
  * off the SSH channel. {@link #out} is written by JSch's session thread (the caller's bytes): they
  * are decoded, each request is checked (ping, gate, upgrade), queued as an exchange and streamed to
- * a pooled local connection. {@link #in} is read by the channel's JSch thread: it takes the
- * exchanges in order and gives their responses (the edge's own, or the local service's, decoded
- * and re-encoded with the hop-by-hop headers dropped, trailers kept) as the bytes to send back.
+ * a pooled local connection. The edge's thread ({@link #pump}) takes the exchanges in order and
+ * sends their responses (the edge's own, or the local service's, decoded and re-encoded with the
+ * hop-by-hop headers dropped, trailers kept) into the channel through its {@link DirectEdge.Sink},
+ * reading the local connections only when they have something. {@link #in}, which the channel's
+ * JSch thread reads, gives nothing and ends when the answers are all sent (the channel's EOF).
  * After an upgrade request the connection carries raw bytes both ways.
  */
 public final class DirectConnection {
@@ -55,23 +57,22 @@ public final class DirectConnection {
   private static final int READ_SIZE = 32 * 1024;
 
   private final DirectEdge edge;
+  private final DirectEdge.Sink sink;
   private final ReentrantLock lock = new ReentrantLock();
-  private final Condition queued = lock.newCondition();
   /** Exchanges whose answers are not sent yet, in request order (guarded by lock). */
   private final ArrayDeque<Exchange> exchanges = new ArrayDeque<>();
   private boolean inputEnded;
   /**
    * This connection's own idle keep-alive connection to the local service (guarded by lock): the
-   * next request goes to it, so the channel thread can wait for the answer on it directly instead
-   * of on {@link #queued} first. Waking the channel thread once per request that way, then again
-   * on the answer, cost about a tenth of the app-server's CPU (bench P3).
+   * next request goes to it, and the edge's thread watches it while no exchange is queued, so the
+   * answer is what wakes it; the session thread need not.
    */
   private Local sticky;
-  /** The channel thread is reading {@link #sticky} with no exchange queued (guarded by lock). */
-  private Local armed;
-  /** The channel thread waits on {@link #queued} (guarded by lock). */
-  private boolean waiting;
+  /** The sticky connection the edge's thread watches with no exchange queued (guarded by lock). */
+  private Local watching;
   private volatile boolean closed;
+  /** Counted down when every answer is sent (or the connection closed): the end of {@link #in}. */
+  private final CountDownLatch ended = new CountDownLatch(1);
 
   // The session thread's side (the caller's bytes).
   private final EmbeddedChannel requests = new EmbeddedChannel();
@@ -83,7 +84,7 @@ public final class DirectConnection {
   /** After an upgrade's request: raw bytes to {@link #raw}'s local connection. */
   private Exchange raw;
 
-  // The channel thread's side (the answers).
+  // The edge's thread's side (the answers).
   private final EmbeddedChannel responses = new EmbeddedChannel();
   private final DirectEdge.ResponseEncoder encoder = new DirectEdge.ResponseEncoder();
   private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
@@ -94,12 +95,16 @@ public final class DirectConnection {
   private ByteBuffer readBuffer;
   private Exchange answering;
   private boolean finished;
+  /** What the channel's window did not take yet; sent before anything else. */
+  private byte[] unsent;
+  private int unsentOff;
 
   private final InputStream in = new In();
   private final OutputStream out = new Out();
 
-  DirectConnection(DirectEdge edge) {
+  DirectConnection(DirectEdge edge, DirectEdge.Sink sink) {
     this.edge = edge;
+    this.sink = sink;
     requests.config().setAllocator(DirectEdge.ALLOC);
     requests.pipeline().addLast(new HttpRequestEncoder(), new HttpRequestDecoder(DirectEdge.decoderConfig()),
         new Requests());
@@ -112,7 +117,7 @@ public final class DirectConnection {
     return out;
   }
 
-  /** What goes back to the relay: read by the channel's JSch thread; end of stream = done. */
+  /** Read by the channel's JSch thread: nothing, then the end of stream once every answer is sent. */
   public InputStream in() {
     return in;
   }
@@ -127,29 +132,20 @@ public final class DirectConnection {
         r.local.close();
       }
     }
-    Local idle = null;
-    Local wake = null;
+    Local idle;
     lock.lock();
     try {
       inputEnded = true;
-      queued.signalAll();
-      if (sticky != null) {
-        if (sticky == armed) {
-          wake = sticky; // the channel thread reads it: it has to be woken, and closes it
-        } else {
-          idle = sticky; // no request will come for it: back to the pool
-        }
-        sticky = null;
-      }
+      idle = sticky; // no request will come for it: back to the pool
+      sticky = null;
+      watching = null;
     } finally {
       lock.unlock();
     }
     if (idle != null) {
       edge.release(idle);
     }
-    if (wake != null) {
-      wake.wakeReader();
-    }
+    edge.schedule(this); // the answers end once those queued are sent
   }
 
   /** The channel is gone: every local connection in use is closed, every wait ends. */
@@ -158,25 +154,20 @@ public final class DirectConnection {
       return;
     }
     closed = true;
+    ended.countDown();
     List<Exchange> open;
     Local own;
-    boolean read;
     lock.lock();
     try {
       open = new ArrayList<>(exchanges);
-      queued.signalAll();
       own = sticky;
-      read = sticky != null && sticky == armed;
       sticky = null;
+      watching = null;
     } finally {
       lock.unlock();
     }
     if (own != null) {
-      if (read) {
-        own.close(); // ends the channel thread's read
-      } else {
-        edge.release(own);
-      }
+      edge.release(own); // idle: no request is out on it
     }
     Exchange a = answering;
     if (a != null) {
@@ -213,7 +204,7 @@ public final class DirectConnection {
     boolean ping;
     /** The edge's own answer, or null. */
     FullHttpResponse own;
-    /** Replaced by the channel thread when a pooled connection turned out closed (retry). */
+    /** Replaced by the edge's thread when a pooled connection turned out closed (retry). */
     volatile Local local;
     final Recording rec;
     /** The request head, kept to send it again when a reused connection turns out closed. */
@@ -230,7 +221,7 @@ public final class DirectConnection {
     private final AtomicInteger localHolds = new AtomicInteger(2);
     /** A write to the local connection failed: it is closed, not pooled. */
     volatile boolean localBroken;
-    // Channel thread only:
+    // The edge's thread only:
     int status;
     boolean headSent;
     boolean localKeepAlive;
@@ -251,7 +242,7 @@ public final class DirectConnection {
 
     /**
      * One side is done with the local connection: the request's end is written (session thread), or
-     * a keep-alive answer is read (channel thread). The second gives it to the pool, or closes it
+     * a keep-alive answer is read (the edge's thread). The second gives it to the pool, or closes it
      * when it broke or the connection is gone.
      */
     void localDone() {
@@ -525,30 +516,26 @@ public final class DirectConnection {
   }
 
   /**
-   * Queues the exchange for the channel thread; after {@link #close} (which sets {@code closed}
-   * before it takes the lock to close what is queued) its local connection is closed instead, so
-   * a dial that ended after the channel closed leaves no socket behind, and what was captured is sent.
+   * Queues the exchange for the edge's thread, before its request is written; after {@link #close}
+   * (which sets {@code closed} before it takes the lock to close what is queued) its local
+   * connection is closed instead, so a dial that ended after the channel closed leaves no socket
+   * behind, and what was captured is sent.
    */
   private void enqueue(Exchange ex) {
-    Local wake = null;
+    boolean schedule = false;
     lock.lock();
     try {
       if (!closed) {
         exchanges.add(ex);
-        if (waiting) {
-          queued.signal();
-        } else if (armed != null && sticky == armed && ex.local != armed) {
-          // The channel thread waits for an answer on its own connection, but this exchange is not
-          // on it (the edge answers itself, or the connection was too old): woken, it closes it.
-          wake = armed;
-          sticky = null;
-        }
+        // On the watched connection, its answer wakes the edge's thread; anything else needs a look.
+        schedule = watching == null || ex.local != watching;
+        watching = null;
         return;
       }
     } finally {
       lock.unlock();
-      if (wake != null) {
-        wake.wakeReader();
+      if (schedule) {
+        edge.schedule(this);
       }
     }
     if (ex.local != null) {
@@ -561,7 +548,167 @@ public final class DirectConnection {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // The channel thread: the answers.
+  // The edge's thread: the answers.
+
+  /**
+   * Sends what can be sent and answers what can be answered without waiting: called by the edge's
+   * thread when a local connection it watches for this connection has something ({@code trigger}),
+   * when an exchange was queued that no watched connection will announce, at the caller's end, and
+   * to retry a send the channel's window held back. Returns when it would wait; never throws.
+   */
+  void pump(Local trigger) {
+    try {
+      if (!sendUnsent()) {
+        return; // the window is still used up: the edge retries
+      }
+      while (!closed && !finished) {
+        if (answering == null) {
+          Exchange ex;
+          Local idle;
+          boolean over;
+          lock.lock();
+          try {
+            ex = exchanges.poll();
+            over = ex == null && inputEnded;
+            idle = ex == null ? sticky : null;
+            watching = idle;
+          } finally {
+            lock.unlock();
+          }
+          if (over) {
+            finished = true;
+            break;
+          }
+          if (ex == null) {
+            if (idle == null) {
+              return;
+            }
+            int n = idle == trigger ? readLocal(idle) : 0;
+            if (n == 0) {
+              edge.watch(idle, this);
+              return;
+            }
+            // Something came on the idle connection: the answer to a request the session thread
+            // has just sent on it (queued before it was written), or the service closed it or
+            // spoke unasked.
+            if (!awaited(idle)) {
+              idle.close();
+              return;
+            }
+            if (n > 0) {
+              idle.unread = lastRead(n); // read again when that exchange's turn comes
+            }
+            continue;
+          }
+          answering = ex;
+          continue;
+        }
+        Exchange ex = answering;
+        if (ex.own != null) {
+          sendOwn(ex);
+        } else {
+          int n = readLocal(ex.local);
+          if (n == 0) {
+            edge.watch(ex.local, this);
+            return;
+          }
+          if (ex.switched) {
+            relayed(ex, n);
+          } else {
+            received(ex, n);
+          }
+        }
+        if (!send()) {
+          return;
+        }
+      }
+      if (send()) {
+        ended.countDown(); // all sent: the channel thread gives the end of stream, JSch the EOF
+      }
+    } catch (IOException e) {
+      if (!closed) {
+        log.debug("edge(tunnel={}) sending to the relay: {}", edge.tunnelId, e.toString());
+      }
+      close();
+    } catch (RuntimeException e) {
+      log.warn("edge(tunnel={}) answering failed", edge.tunnelId, e);
+      close();
+    }
+  }
+
+  /**
+   * True when a queued exchange's request went on {@code l}; else {@code l} is no longer kept (it
+   * is to be closed).
+   */
+  private boolean awaited(Local l) {
+    lock.lock();
+    try {
+      if (watching == l) {
+        watching = null;
+      }
+      for (Exchange e : exchanges) {
+        if (e.local == l) {
+          return true;
+        }
+      }
+      if (sticky == l) {
+        sticky = null;
+      }
+      return false;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Sends everything encoded so far as one write into the channel (an answer's head and body are
+   * separate buffers: one send each cost the relay, the public socket and this thread a packet and
+   * a write more per response). False when the channel's window held some back: kept in
+   * {@link #unsent}, and the edge retries.
+   */
+  private boolean send() throws IOException {
+    if (pending.isEmpty()) {
+      return true;
+    }
+    int total = 0;
+    for (ByteBuf b : pending) {
+      total += b.readableBytes();
+    }
+    byte[] buf = edge.sendBuffer;
+    if (buf.length < total) {
+      buf = edge.sendBuffer = new byte[total];
+    }
+    int n = 0;
+    ByteBuf p;
+    while ((p = pending.poll()) != null) {
+      int k = p.readableBytes();
+      p.readBytes(buf, n, k);
+      n += k;
+      p.release();
+    }
+    int sent = sink.offer(buf, 0, n);
+    if (sent < n) {
+      unsent = java.util.Arrays.copyOfRange(buf, sent, n);
+      unsentOff = 0;
+      edge.stalled(this);
+      return false;
+    }
+    return true;
+  }
+
+  /** What the window held back before, if any: false while some is still held back. */
+  private boolean sendUnsent() throws IOException {
+    if (unsent == null) {
+      return true;
+    }
+    unsentOff += sink.offer(unsent, unsentOff, unsent.length - unsentOff);
+    if (unsentOff < unsent.length) {
+      edge.stalled(this);
+      return false;
+    }
+    unsent = null;
+    return true;
+  }
 
   private final class In extends InputStream {
     @Override
@@ -570,114 +717,23 @@ public final class DirectConnection {
       return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
     }
 
+    /** Nothing: the edge's thread sends the answers. Waits for the end (bounded by the connection's). */
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-      if (len == 0) {
-        return 0;
+      try {
+        while (!ended.await(WAIT_MS, TimeUnit.MILLISECONDS) && !closed) {
+          // The edge's thread counts it down, or close() does.
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted");
       }
-      while (true) {
-        if (!pending.isEmpty()) {
-          return drainPending(b, off, len);
-        }
-        if (finished || closed) {
-          return -1;
-        }
-        if (answering == null) {
-          if (next() == null) {
-            finished = true;
-            return -1;
-          }
-          continue; // next() may have read the first bytes of the answer already
-        }
-        advance(answering);
-      }
-    }
-
-    /**
-     * Everything encoded so far, up to {@code len}: JSch sends each read as one SSH packet, and an
-     * answer's head and body are separate buffers, so one buffer per read cost the relay, the
-     * public socket and this thread a packet (and a write) more per response.
-     */
-    private int drainPending(byte[] b, int off, int len) {
-      int n = 0;
-      ByteBuf p;
-      while (n < len && (p = pending.peek()) != null) {
-        int k = Math.min(len - n, p.readableBytes());
-        p.readBytes(b, off + n, k);
-        n += k;
-        if (!p.isReadable()) {
-          pending.poll().release();
-        }
-      }
-      return n;
+      return -1;
     }
 
     @Override
     public void close() {
       DirectConnection.this.close();
-    }
-  }
-
-  /**
-   * Takes the next exchange to answer into {@link #answering}; null when the caller's side has
-   * ended and all are answered. With none queued and a connection of its own to the local service,
-   * it waits on that connection: the next request is written to it, so its answer's first bytes
-   * are what wakes this thread (they are decoded here), unless the session thread wakes it first to
-   * answer something else (then that connection is closed).
-   */
-  private Exchange next() throws IOException {
-    while (true) {
-      Local on;
-      lock.lock();
-      try {
-        while (true) {
-          if (!exchanges.isEmpty()) {
-            return answering = exchanges.poll();
-          }
-          if (inputEnded || closed) {
-            return null;
-          }
-          if (sticky != null) {
-            armed = on = sticky;
-            break;
-          }
-          waiting = true;
-          try {
-            queued.await(WAIT_MS, TimeUnit.MILLISECONDS);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted");
-          } finally {
-            waiting = false;
-          }
-        }
-      } finally {
-        lock.unlock();
-      }
-      int n = readLocal(on);
-      Exchange ex;
-      lock.lock();
-      try {
-        armed = null;
-        ex = exchanges.peek();
-        if (ex != null && ex.local == on) {
-          exchanges.poll(); // the session thread sent the next request on it: these are its answer's
-        } else {
-          ex = null; // woken for something else, or the service closed it (or spoke unasked) while idle
-          if (sticky == on) {
-            sticky = null;
-          }
-        }
-      } finally {
-        lock.unlock();
-      }
-      if (ex == null) {
-        on.close();
-        continue;
-      }
-      answering = ex;
-      received(ex, n);
-      return ex;
     }
   }
 
@@ -688,16 +744,14 @@ public final class DirectConnection {
    */
   private Local takeSticky() {
     Local s;
-    boolean read;
     lock.lock();
     try {
       s = sticky;
-      read = s != null && s == armed;
       sticky = null;
     } finally {
       lock.unlock();
     }
-    if (s != null && !read && System.nanoTime() - s.idleSince > DirectEdge.CHECK_IDLE_NANOS && !s.stillOpen()) {
+    if (s != null && System.nanoTime() - s.idleSince > DirectEdge.CHECK_IDLE_NANOS && !s.stillOpen()) {
       s.close();
       return null;
     }
@@ -720,28 +774,23 @@ public final class DirectConnection {
     edge.release(l);
   }
 
-  /** Produces the next bytes of the exchange's answer into {@link #pending}, or ends it. */
-  private void advance(Exchange ex) throws IOException {
-    if (ex.own != null) {
-      sendOwn(ex);
-      return;
-    }
-    if (ex.switched) {
-      relayRaw(ex);
-      return;
-    }
-    received(ex, readLocal(ex.local));
-  }
-
   /**
-   * One blocking read of a local connection into this connection's read buffer: the byte count,
-   * or -1 when it ended or failed.
+   * One read of a local connection into this connection's read buffer, without waiting: the byte
+   * count, 0 when it has nothing yet, or -1 when it ended or failed.
    */
   private int readLocal(Local l) {
     if (readBuffer == null) {
       readBuffer = ByteBuffer.allocate(READ_SIZE);
     }
     readBuffer.clear();
+    ByteBuf unread = l.unread;
+    if (unread != null) {
+      l.unread = null;
+      int n = unread.readableBytes();
+      unread.readBytes(readBuffer.array(), 0, n);
+      unread.release();
+      return n;
+    }
     try {
       return l.ch.read(readBuffer);
     } catch (IOException e) {
@@ -969,15 +1018,14 @@ public final class DirectConnection {
     }
   }
 
-  /** After a 101: the local service's bytes as they come (a copy to the frame parser when recording). */
-  private void relayRaw(Exchange ex) {
-    int n = readLocal(ex.local);
+  /** After a 101: the {@code n} bytes just read (or the end, -1) go on as they came (a copy to the frame parser when recording). */
+  private void relayed(Exchange ex, int n) {
     if (n < 0) {
       if (ex.serverFrames != null) {
         ex.serverFrames.close();
         ex.serverFrames = null;
       }
-      finished = true;
+      finished = true; // the raw connection's local side ended: end of stream, the relay's side goes on
       return;
     }
     ByteBuf buf = lastRead(n);

@@ -15,12 +15,20 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
@@ -33,11 +41,17 @@ import java.util.function.Predicate;
  * 503 page when the local service does not answer, {@code X-Forwarded-For} appended, one capture
  * per exchange.
  *
- * <p>Threads: none of its own and no event loop. A connection's requests are decoded and written
- * to the local service by JSch's session thread (a write blocks, as the socket splice's does, so a
- * slow local reader slows the relay down); its responses are read, decoded and re-encoded by the
- * channel's JSch thread. Blocking calls: the dial (5 s), socket reads and writes (ended by closing
- * the connection, which the channel's close and the tunnel's stop do).
+ * <p>Threads: one of its own, {@code porthole-edge-<tunnel id>}, started with the first connection
+ * and ended by {@link #close}. A connection's requests are decoded and written to the local service
+ * by JSch's session thread (a write waits while the service does not read, as the socket splice's
+ * does, so a slow local reader slows the relay down). The answers of all the tunnel's connections
+ * are read, decoded, re-encoded and sent into their channels by the edge's thread, a selector over
+ * the local connections: one wake-up serves every answer that is ready, where a JSch thread per
+ * channel cost a wake-up each (bench P3). It never waits for the relay's window: a connection whose
+ * channel's window is used up keeps the rest, reads no more from its service, and is retried every
+ * {@link #STALL_RETRY_MS}. The channel's JSch thread only waits for the end. Blocking calls: the
+ * dial (5 s; on the edge's thread only to retry a request on a fresh connection when a reused one
+ * turned out closed), the session's socket write of each packet, and a key exchange under way.
  */
 public final class DirectEdge {
   static final int DIAL_TIMEOUT_MS = 5_000;
@@ -57,6 +71,20 @@ public final class DirectEdge {
   static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection",
       "proxy-authenticate", "proxy-authorization", "te", "trailer", "upgrade");
 
+  /** How often the edge's thread retries sending to channels whose window was used up. */
+  static final long STALL_RETRY_MS = 5;
+
+  /** Where a connection's answers go: its SSH channel, from the edge's thread. */
+  public interface Sink {
+    /**
+     * Sends as much as the channel's window takes now.
+     *
+     * @return the bytes taken, fewer than {@code len} (maybe 0) when the window is used up
+     * @throws IOException once the channel is closed
+     */
+    int offer(byte[] b, int off, int len) throws IOException;
+  }
+
   final String tunnelId;
   final InetSocketAddress local;
   final BasicAuthGate gate;
@@ -67,6 +95,13 @@ public final class DirectEdge {
   private final Deque<Local> idle = new ConcurrentLinkedDeque<>();
   private final AtomicInteger idleCount = new AtomicInteger();
   private volatile boolean closed;
+  /** The edge's thread's selector, open from the first connection to {@link #close} (guarded by this). */
+  private Selector selector;
+  private final ConcurrentLinkedQueue<DirectConnection> scheduled = new ConcurrentLinkedQueue<>();
+  // The edge's thread only:
+  private final Set<DirectConnection> stalled = new LinkedHashSet<>();
+  /** Where answers are gathered into one send (the edge's thread only). */
+  byte[] sendBuffer = new byte[64 * 1024];
 
   /**
    * @param replayKey true for the edge's own replay key (such a request passes the gate)
@@ -84,17 +119,106 @@ public final class DirectEdge {
     this.notOnlinePage = notOnlinePage;
   }
 
-  /** A forwarded connection's end: called on the channel's JSch thread, before it is confirmed. */
-  public DirectConnection open() {
-    return new DirectConnection(this);
+  /**
+   * A forwarded connection's end: called on the channel's JSch thread, before it is confirmed.
+   *
+   * @param sink where its answers go
+   */
+  public DirectConnection open(Sink sink) throws IOException {
+    startSelector();
+    return new DirectConnection(this, sink);
   }
 
-  /** The tunnel stops: idle connections are closed, and any given back later. */
+  private synchronized void startSelector() throws IOException {
+    if (closed) {
+      throw new IOException("the tunnel is stopping");
+    }
+    if (selector != null) {
+      return;
+    }
+    Selector s = Selector.open();
+    Thread t = new Thread(() -> selectLoop(s), "porthole-edge-" + tunnelId);
+    t.setDaemon(true);
+    selector = s;
+    t.start();
+  }
+
+  /** The tunnel stops: idle connections are closed, and any given back later; the edge's thread ends. */
   public void close() {
-    closed = true;
+    synchronized (this) {
+      boolean wasClosed = closed;
+      closed = true;
+      if (!wasClosed && selector != null) {
+        selector.wakeup(); // the edge's thread ends, closing it
+      }
+    }
     Local l;
     while ((l = idle.pollFirst()) != null) {
       l.close();
+    }
+  }
+
+  /** Has the edge's thread look at the connection (a new exchange, its caller's end). Any thread. */
+  void schedule(DirectConnection c) {
+    scheduled.add(c);
+    Selector s = selector;
+    if (s != null) {
+      s.wakeup();
+    }
+  }
+
+  /** The edge's thread: wakes {@code c} when {@code l} has something to read. */
+  void watch(Local l, DirectConnection c) {
+    try {
+      SelectionKey k = l.ch.keyFor(selector);
+      Object[] who = {c, l};
+      if (k == null) {
+        l.ch.register(selector, SelectionKey.OP_READ, who);
+      } else {
+        k.attach(who);
+        k.interestOps(SelectionKey.OP_READ);
+      }
+    } catch (CancelledKeyException | ClosedChannelException e) {
+      scheduled.add(c); // closed meanwhile: its read says so, later in this round
+    }
+  }
+
+  /** The edge's thread: the channel's window took only part; retried every {@link #STALL_RETRY_MS}. */
+  void stalled(DirectConnection c) {
+    stalled.add(c);
+  }
+
+  private void selectLoop(Selector s) {
+    try (s) {
+      while (!closed) {
+        s.select(stalled.isEmpty() ? 0 : STALL_RETRY_MS);
+        Iterator<SelectionKey> keys = s.selectedKeys().iterator();
+        while (keys.hasNext()) {
+          SelectionKey k = keys.next();
+          keys.remove();
+          Object[] who = (Object[]) k.attachment();
+          try {
+            k.interestOps(0); // until the connection asks again
+          } catch (CancelledKeyException e) {
+            // Closed meanwhile: the connection's read says so.
+          }
+          ((DirectConnection) who[0]).pump((Local) who[1]);
+        }
+        DirectConnection c;
+        while ((c = scheduled.poll()) != null) {
+          c.pump(null);
+        }
+        if (!stalled.isEmpty()) {
+          List<DirectConnection> retry = new ArrayList<>(stalled);
+          stalled.clear();
+          for (DirectConnection r : retry) {
+            r.pump(null);
+          }
+        }
+      }
+    } catch (IOException e) {
+      // The selector itself failed: the connections still open end with their channels.
+      org.slf4j.LoggerFactory.getLogger(DirectEdge.class).error("edge(tunnel={}) selector failed", tunnelId, e);
     }
   }
 
@@ -128,6 +252,7 @@ public final class DirectEdge {
       if (closed) {
         throw new IOException("the tunnel is stopping"); // stopped during the dial: closed below
       }
+      ch.configureBlocking(false); // read by the edge's selector
       return new Local(ch);
     } catch (IOException | RuntimeException e) {
       ch.close();
@@ -187,6 +312,13 @@ public final class DirectEdge {
     long idleSince;
     /** Taken from the pool: the service may have closed it meanwhile. */
     boolean reused;
+    /** Made the first time a write has to wait (guarded by this). */
+    private Selector writeWait;
+    /**
+     * Bytes the edge's thread read while the connection looked idle, for an exchange queued behind
+     * another: read again first (the edge's thread only).
+     */
+    ByteBuf unread;
 
     Local(SocketChannel ch) {
       this.ch = ch;
@@ -194,37 +326,45 @@ public final class DirectEdge {
       responses.pipeline().addLast(decoder);
     }
 
+    /** Writes all of it, waiting while the service does not read; ended by {@link #close}. */
     void write(ByteBuffer[] bufs) throws IOException {
       long left = 0;
       for (ByteBuffer b : bufs) {
         left += b.remaining();
       }
       while (left > 0) {
-        left -= ch.write(bufs);
+        long n = ch.write(bufs);
+        left -= n;
+        if (n == 0) {
+          awaitWritable();
+        }
+      }
+    }
+
+    /** Up to a second until the socket takes more (its own selector: the edge's watches reads). */
+    private void awaitWritable() throws IOException {
+      Selector s;
+      synchronized (this) {
+        if (writeWait == null) {
+          writeWait = Selector.open();
+        }
+        s = writeWait;
+      }
+      SelectionKey k = ch.register(s, SelectionKey.OP_WRITE);
+      try {
+        s.select(1_000);
+      } finally {
+        k.cancel();
+        s.selectNow();
       }
     }
 
     /** False when the service closed it (or sent something unasked) while it was idle. */
     boolean stillOpen() {
       try {
-        ch.configureBlocking(false);
-        int n = ch.read(ByteBuffer.allocate(1));
-        ch.configureBlocking(true);
-        return n == 0;
+        return ch.read(ByteBuffer.allocate(1)) == 0;
       } catch (IOException e) {
         return false;
-      }
-    }
-
-    /**
-     * Ends a read blocked on it (the channel thread's, waiting for an answer that will not come on
-     * it): it reads the end of stream and closes it.
-     */
-    void wakeReader() {
-      try {
-        ch.shutdownInput();
-      } catch (IOException e) {
-        close();
       }
     }
 
@@ -233,6 +373,15 @@ public final class DirectEdge {
         ch.close();
       } catch (IOException ignored) {
         // Closing.
+      }
+      synchronized (this) {
+        if (writeWait != null) {
+          try {
+            writeWait.close();
+          } catch (IOException ignored) {
+            // Closing.
+          }
+        }
       }
     }
   }

@@ -11,8 +11,10 @@ import java.io.OutputStream;
  *
  * <p>Threads: JSch's session thread writes the relay's bytes into {@link #out} (and calls {@link
  * #shutdownOutput} at the relay's EOF); the channel's JSch thread reads {@link #in} and sends what
- * it reads (end of stream: the channel gets an EOF, the other direction goes on); {@link #close}
- * may come from any thread, and must end a read or write blocked in either.
+ * it reads (end of stream: the channel gets an EOF, the other direction goes on). An end that sends
+ * through its {@link ChannelOut} from a thread of its own instead gives nothing from {@link #in}
+ * until it is done. {@link #close} may come from any thread, and must end a read or write blocked
+ * in either.
  */
 public interface LocalEnd {
   InputStream in();
@@ -30,6 +32,18 @@ public interface LocalEnd {
    * an exception refuses the channel.
    */
   interface Opener {
-    LocalEnd open() throws IOException;
+    /** @param out sends channel data from any one thread, without waiting for the relay's window */
+    LocalEnd open(ChannelOut out) throws IOException;
+  }
+
+  /** Channel data sent from a thread that is not the channel's own. */
+  interface ChannelOut {
+    /**
+     * Sends as much of the bytes as the relay's window takes now.
+     *
+     * @return the bytes sent, fewer than {@code len} (maybe 0) when the window is used up
+     * @throws IOException once the channel is closed
+     */
+    int offer(byte[] b, int off, int len) throws IOException;
   }
 }

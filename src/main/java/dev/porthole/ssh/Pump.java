@@ -57,7 +57,12 @@ final class Pump {
     LocalEnd end;
     try {
       if (opener != null) {
-        end = opener.open();
+        JschChannels.Sender sender = JschChannels.sender(channel);
+        end = opener.open((b, off, len) -> {
+          int n = sender.offer(b, off, len);
+          traffic.sent(n);
+          return n;
+        });
       } else {
         Socket socket = Sockets.dial(host, port, DIAL_TIMEOUT_MS);
         socket.setKeepAlive(true);

@@ -80,7 +80,7 @@ final class TunnelWorkerVerticle extends VerticleBase {
         targetPort = edge.port();
         if (spec.directEdge()) {
           DirectEdge direct = edge.direct();
-          localEnd = () -> localEnd(direct.open());
+          localEnd = out -> localEnd(direct.open(out::offer));
         }
         return null;
       });

@@ -24,10 +24,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * How a {@link DirectConnection} uses its threads and the local service's connections (issue 19):
- * the test plays JSch's session thread (writes the caller's bytes into {@code out()}) and a thread
- * plays the channel's (reads {@code in()}, one read per SSH packet JSch would send). The local
- * service is a plain socket server that counts its connections and answers each request with one
- * write.
+ * the test plays JSch's session thread (writes the caller's bytes into {@code out()}), a sink plays
+ * the channel (each send one SSH packet, within a window the test may shut), and a thread plays the
+ * channel's own, reading {@code in()} until its end. The local service is a plain socket server that
+ * counts its connections and answers each request with one write.
  */
 class DirectConnectionTest {
   private static final String GET = "GET / HTTP/1.1\r\nHost: demo.example.test\r\n\r\n";
@@ -56,7 +56,7 @@ class DirectConnectionTest {
   }
 
   @Test
-  @DisplayName("an answer goes back in one read (one SSH packet), its head and body together")
+  @DisplayName("an answer goes back in one send (one SSH packet), its head and body together")
   void oneReadPerAnswer() throws Exception {
     Channel ch = open();
     ch.send(GET);
@@ -80,8 +80,8 @@ class DirectConnectionTest {
   }
 
   @Test
-  @DisplayName("an answer of the edge's own between two relayed ones: the channel thread waiting on the local "
-      + "connection is woken for it, and the next request is relayed again")
+  @DisplayName("an answer of the edge's own between two relayed ones, while the edge's thread watches the kept "
+      + "local connection: it is answered, and the next request is relayed again")
   void ownAnswerBetween() throws Exception {
     Channel ch = open();
     ch.send(GET);
@@ -109,7 +109,7 @@ class DirectConnectionTest {
   }
 
   @Test
-  @DisplayName("the caller's side ends while the channel thread waits on the kept connection: the answers end")
+  @DisplayName("the caller's side ends while the edge's thread watches the kept connection: the answers end")
   void callerEndsWhileWaiting() throws Exception {
     Channel ch = open();
     ch.send(GET);
@@ -117,6 +117,54 @@ class DirectConnectionTest {
     ch.conn.shutdownOutput();
     assertThat(ch.ended.await(20, TimeUnit.SECONDS)).as("the answers' end of stream").isTrue();
     ch.conn.close();
+  }
+
+  @Test
+  @DisplayName("a channel whose window is used up holds its answer back, the rest follows when the window opens, "
+      + "and another connection of the tunnel is answered meanwhile")
+  void windowUsedUp() throws Exception {
+    Channel stuck = open();
+    stuck.window.set(100);
+    stuck.send(GET);
+    Timeouts.pollUntil(Duration.ofSeconds(20), "the first 100 bytes sent", () -> stuck.sent.get() == 100);
+    Channel other = new Channel(null);
+    other.send(GET);
+    assertThat(other.answer()).as("the other connection's answer, while the first is held back")
+        .startsWith("HTTP/1.1 200 OK").endsWith("x".repeat(BODY));
+    assertThat(stuck.sent).as("still held back").hasValue(100);
+    stuck.window.set(Long.MAX_VALUE);
+    assertThat(stuck.answer()).startsWith("HTTP/1.1 200 OK").endsWith("x".repeat(BODY));
+    stuck.send(GET);
+    assertThat(stuck.answer()).startsWith("HTTP/1.1 200 OK").endsWith("x".repeat(BODY));
+    other.end();
+    stuck.end();
+  }
+
+  @Test
+  @DisplayName("the answers of many connections of one tunnel come from one thread, which ends when the edge closes")
+  void oneThreadForAllAnswers() throws Exception {
+    Channel first = open();
+    java.util.List<Channel> all = new java.util.ArrayList<>(java.util.List.of(first));
+    for (int i = 0; i < 19; i++) {
+      all.add(new Channel(null));
+    }
+    for (int round = 0; round < 5; round++) {
+      for (Channel c : all) {
+        c.send(GET);
+      }
+      for (Channel c : all) {
+        assertThat(c.answer()).startsWith("HTTP/1.1 200 OK").endsWith("x".repeat(BODY));
+      }
+    }
+    Set<String> senders = ConcurrentHashMap.newKeySet();
+    all.forEach(c -> senders.addAll(c.senders));
+    assertThat(senders).as("threads that sent answers").containsExactly("porthole-edge-tun-direct");
+    for (Channel c : all) {
+      c.end();
+    }
+    edge.close();
+    Timeouts.pollUntil(Duration.ofSeconds(10), "the edge's thread ended",
+        () -> Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().equals("porthole-edge-tun-direct")));
   }
 
   private final AtomicInteger closedByService = new AtomicInteger();
@@ -138,7 +186,7 @@ class DirectConnectionTest {
     });
     edge = new DirectEdge("tun-direct", "127.0.0.1", local.getLocalPort(), new BasicAuthGate(""), key -> false, null,
         null, "not online".getBytes(StandardCharsets.US_ASCII));
-    return new Channel(edge.open());
+    return new Channel(null);
   }
 
   /** Answers each bodiless request with one write; with {@link #closeAfterMs}, closes after a while. */
@@ -174,27 +222,46 @@ class DirectConnectionTest {
     return false;
   }
 
-  /** One forwarded connection: the test writes as the session thread, a thread reads as the channel's. */
+  /**
+   * One forwarded connection: the test writes as the session thread; its sink takes the answers as
+   * the channel would (one send one packet, within {@link #window}); a thread reads {@code in()} as
+   * the channel's own does, until its end.
+   */
   private final class Channel {
     final DirectConnection conn;
     final BlockingQueue<byte[]> reads = new LinkedBlockingQueue<>();
     final java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
+    /** The relay's window: what the sink takes before the test opens it again. */
+    final java.util.concurrent.atomic.AtomicLong window = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
+    final java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+    final Set<String> senders = ConcurrentHashMap.newKeySet();
     private final ByteArrayOutputStream received = new ByteArrayOutputStream();
 
-    Channel(DirectConnection conn) {
-      this.conn = conn;
+    /** @param conn null: a connection of this test's edge, sending to this channel */
+    Channel(DirectConnection conn) throws IOException {
+      this.conn = conn != null ? conn : edge.open(this::offer);
       thread("channel", () -> {
         byte[] buf = new byte[64 * 1024];
         try {
-          int n;
-          while ((n = conn.in().read(buf, 0, buf.length)) >= 0) {
-            reads.add(java.util.Arrays.copyOf(buf, n));
+          while (this.conn.in().read(buf, 0, buf.length) >= 0) {
+            // Nothing comes: its end says every answer is sent.
           }
         } catch (IOException e) {
           // closed
         }
         ended.countDown();
       });
+    }
+
+    private int offer(byte[] b, int off, int len) {
+      senders.add(Thread.currentThread().getName());
+      int n = (int) Math.min(len, window.get() - sent.get());
+      if (n <= 0) {
+        return 0;
+      }
+      reads.add(java.util.Arrays.copyOfRange(b, off, off + n));
+      sent.addAndGet(n);
+      return n;
     }
 
     void send(String request) throws IOException {
