@@ -368,8 +368,11 @@ public final class Bench {
     if (name.startsWith("vert.x-eventloo")) {
       return "event loops (bus, request log; the edge itself with edge.data_path: loopback)";
     }
+    if (name.startsWith("porthole-edge-")) {
+      return "edge threads (answers: local → relay)";
+    }
     if (name.startsWith("Channel forward")) {
-      return "JSch channel threads (local → relay)";
+      return "JSch channel threads (waiting; TCP tunnels: local → relay)";
     }
     if (name.startsWith("Connect thread")) {
       return "JSch session readers (relay → local)";
