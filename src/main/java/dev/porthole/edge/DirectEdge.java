@@ -17,6 +17,7 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
@@ -95,8 +96,8 @@ public final class DirectEdge {
   private final Deque<Local> idle = new ConcurrentLinkedDeque<>();
   private final AtomicInteger idleCount = new AtomicInteger();
   private volatile boolean closed;
-  /** The edge's thread's selector, open from the first connection to {@link #close} (guarded by this). */
-  private Selector selector;
+  /** The edge's thread's selector, open from the first connection to {@link #close} (set under this). */
+  private volatile Selector selector;
   private final ConcurrentLinkedQueue<DirectConnection> scheduled = new ConcurrentLinkedQueue<>();
   // The edge's thread only:
   private final Set<DirectConnection> stalled = new LinkedHashSet<>();
@@ -163,7 +164,11 @@ public final class DirectEdge {
     scheduled.add(c);
     Selector s = selector;
     if (s != null) {
-      s.wakeup();
+      try {
+        s.wakeup();
+      } catch (ClosedSelectorException e) {
+        // The tunnel stopped: its connections end with their channels.
+      }
     }
   }
 
