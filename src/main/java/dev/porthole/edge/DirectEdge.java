@@ -175,12 +175,11 @@ public final class DirectEdge {
   /** The edge's thread: wakes {@code c} when {@code l} has something to read. */
   void watch(Local l, DirectConnection c) {
     try {
+      l.watcher = c;
       SelectionKey k = l.ch.keyFor(selector);
-      Object[] who = {c, l};
       if (k == null) {
-        l.ch.register(selector, SelectionKey.OP_READ, who);
+        l.ch.register(selector, SelectionKey.OP_READ, l);
       } else {
-        k.attach(who);
         k.interestOps(SelectionKey.OP_READ);
       }
     } catch (CancelledKeyException | ClosedChannelException e) {
@@ -201,13 +200,13 @@ public final class DirectEdge {
         while (keys.hasNext()) {
           SelectionKey k = keys.next();
           keys.remove();
-          Object[] who = (Object[]) k.attachment();
+          Local l = (Local) k.attachment();
           try {
             k.interestOps(0); // until the connection asks again
           } catch (CancelledKeyException e) {
             // Closed meanwhile: the connection's read says so.
           }
-          ((DirectConnection) who[0]).pump((Local) who[1]);
+          l.watcher.pump(l);
         }
         DirectConnection c;
         while ((c = scheduled.poll()) != null) {
@@ -324,6 +323,8 @@ public final class DirectEdge {
      * another: read again first (the edge's thread only).
      */
     ByteBuf unread;
+    /** The forwarded connection the edge's thread last watched this for (the edge's thread only). */
+    DirectConnection watcher;
 
     Local(SocketChannel ch) {
       this.ch = ch;
