@@ -35,6 +35,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -150,17 +151,21 @@ class EdgeCaptureTest {
   }
 
   private Reply send(int port, HttpMethod method, String uri, Buffer body, String... headers) throws Exception {
-    return await(request(port, method, uri, body, headers).compose(r -> r.body().map(b -> new Reply(r, b))));
+    return await(request(port, method, uri, body, r -> r.body().map(b -> new Reply(r, b)), headers));
   }
 
-  private Future<HttpClientResponse> request(int port, HttpMethod method, String uri, Buffer body,
-      String... headers) {
+  /**
+   * {@code onResponse} runs inside send()'s own callback: attached a tick later, Vert.x 5.0.10 may
+   * already have dropped the chunks and the end of a response that arrived in one read (vert.x#6038).
+   */
+  private <T> Future<T> request(int port, HttpMethod method, String uri, Buffer body,
+      Function<HttpClientResponse, Future<T>> onResponse, String... headers) {
     RequestOptions o = new RequestOptions().setPort(port).setHost("127.0.0.1").setMethod(method).setURI(uri)
         .putHeader("Host", HOST);
     for (int i = 0; i + 1 < headers.length; i += 2) {
       o.addHeader(headers[i], headers[i + 1]);
     }
-    return client.request(o).compose(r -> body == null ? r.send() : r.send(body));
+    return client.request(o).compose(r -> (body == null ? r.send() : r.send(body)).compose(onResponse));
   }
 
   private <T extends Capture> T next(Class<T> type) throws InterruptedException {
@@ -251,12 +256,13 @@ class EdgeCaptureTest {
     Promise<Buffer> first = Promise.promise();
     Buffer all = Buffer.buffer();
     Promise<Void> ended = Promise.promise();
-    request(portOf(edge), HttpMethod.GET, "/stream", null).onSuccess(r -> {
+    request(portOf(edge), HttpMethod.GET, "/stream", null, r -> {
       r.handler(b -> {
         all.appendBuffer(b);
         first.tryComplete(b.copy());
       });
       r.endHandler(ended::complete);
+      return Future.succeededFuture();
     });
     assertThat(await(first.future()).toString()).isEqualTo("first-chunk\n");
     assertThat(captured).isEmpty();

@@ -6,6 +6,7 @@ import dev.porthole.bus.FailureCode;
 import dev.porthole.httpkit.ApiResponses.Route;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpClient;
@@ -61,46 +62,55 @@ class ApiResponsesTest {
         }));
   }
 
-  private Future<HttpClientResponse> call(HttpMethod method, String path) {
-    return client.request(method, server.actualPort(), "127.0.0.1", path).compose(req -> req.send());
+  private record Resp(HttpClientResponse head, Buffer body) {
+  }
+
+  /**
+   * body() is asked for inside send()'s own callback: Vert.x 5.0.10 drops a response's end when
+   * body() comes a tick after a response that arrived in one read (vert.x#6038), and a chain built
+   * from the test thread can get its callback that late.
+   */
+  private Future<Resp> call(HttpMethod method, String path) {
+    return client.request(method, server.actualPort(), "127.0.0.1", path)
+        .compose(req -> req.send().compose(r -> r.body().map(b -> new Resp(r, b))));
   }
 
   @Test
   @DisplayName("JSON bodies are encoded as Go does; HEAD gets the length and no body")
   void goEncodingAndHead(VertxTestContext ctx) {
     String expected = "{\"message\":\"\\u003ca \\u0026 b\\u003e\"}";
-    call(HttpMethod.GET, "/json").compose(get -> get.body().map(body -> {
+    call(HttpMethod.GET, "/json").map(get -> {
       ctx.verify(() -> {
-        assertThat(get.getHeader("Content-Type")).isEqualTo("application/json");
-        assertThat(body.toString()).isEqualTo(expected);
+        assertThat(get.head().getHeader("Content-Type")).isEqualTo("application/json");
+        assertThat(get.body().toString()).isEqualTo(expected);
       });
-      return body.length();
-    })).compose(length -> call(HttpMethod.HEAD, "/json").compose(head -> head.body().map(body -> {
+      return get.body().length();
+    }).compose(length -> call(HttpMethod.HEAD, "/json").map(head -> {
       ctx.verify(() -> {
-        assertThat(head.statusCode()).isEqualTo(200);
-        assertThat(head.getHeader("Content-Length")).isEqualTo(String.valueOf(length));
-        assertThat(body.length()).isZero();
+        assertThat(head.head().statusCode()).isEqualTo(200);
+        assertThat(head.head().getHeader("Content-Length")).isEqualTo(String.valueOf(length));
+        assertThat(head.body().length()).isZero();
       });
       return null;
-    }))).onComplete(ctx.succeedingThenComplete());
+    })).onComplete(ctx.succeedingThenComplete());
   }
 
   @Test
   @DisplayName("405 names the allowed methods in Allow and in the message; unknown paths get 404 JSON")
   void routerStatuses(VertxTestContext ctx) {
-    call(HttpMethod.GET, "/only-post").compose(r -> r.body().map(body -> {
+    call(HttpMethod.GET, "/only-post").map(r -> {
       ctx.verify(() -> {
-        assertThat(r.statusCode()).isEqualTo(405);
-        assertThat(r.getHeader("Allow")).isEqualTo("POST");
-        assertThat(body.toJsonObject().getString("message")).isEqualTo("method must be one of: POST");
+        assertThat(r.head().statusCode()).isEqualTo(405);
+        assertThat(r.head().getHeader("Allow")).isEqualTo("POST");
+        assertThat(r.body().toJsonObject().getString("message")).isEqualTo("method must be one of: POST");
       });
       return null;
-    })).compose(v -> call(HttpMethod.DELETE, "/nowhere").compose(r -> r.body().map(body -> {
+    }).compose(v -> call(HttpMethod.DELETE, "/nowhere").map(r -> {
       ctx.verify(() -> {
-        assertThat(r.statusCode()).isEqualTo(404);
-        assertThat(body.toJsonObject().getString("message")).isEqualTo("Cannot DELETE /nowhere");
+        assertThat(r.head().statusCode()).isEqualTo(404);
+        assertThat(r.body().toJsonObject().getString("message")).isEqualTo("Cannot DELETE /nowhere");
       });
       return null;
-    }))).onComplete(ctx.succeedingThenComplete());
+    })).onComplete(ctx.succeedingThenComplete());
   }
 }

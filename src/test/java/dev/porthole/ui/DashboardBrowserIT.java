@@ -334,7 +334,7 @@ class DashboardBrowserIT {
     RequestOptions o = new RequestOptions().setMethod(HttpMethod.GET)
         .setServer(SocketAddress.inetSocketAddress(edgePort, "127.0.0.1")).setHost(subdomain + ".localhost")
         .setPort(edgePort).setURI(uri).setTimeout(20_000);
-    return client.request(o).compose(req -> req.send()).compose(resp -> resp.body().map(b -> resp.statusCode()))
+    return client.request(o).compose(req -> req.send().compose(resp -> resp.body().map(b -> resp.statusCode())))
         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 }
