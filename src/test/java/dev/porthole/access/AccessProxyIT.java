@@ -502,6 +502,7 @@ class AccessProxyIT {
   }
 
   private static void writeBig(HttpServerResponse res, MessageDigest sha, long sent) {
+    res.drainHandler(null); // set again below while bytes are left; a stale one would write after the end
     long at = sent;
     byte[] block = new byte[64 * 1024];
     while (at < BIG && !res.writeQueueFull()) {
