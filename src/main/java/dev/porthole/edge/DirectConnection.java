@@ -583,7 +583,8 @@ public final class DirectConnection {
             if (idle == null) {
               return;
             }
-            int n = idle == trigger ? readLocal(idle) : 0;
+            // After an answer that emptied the socket, the selector, not a read, says what comes next.
+            int n = idle == trigger && !idle.drained ? readLocal(idle) : 0;
             if (n == 0) {
               edge.watch(idle, this);
               return;
@@ -792,7 +793,9 @@ public final class DirectConnection {
       return n;
     }
     try {
-      return l.ch.read(readBuffer);
+      int n = l.ch.read(readBuffer);
+      l.drained = n >= 0 && readBuffer.hasRemaining();
+      return n;
     } catch (IOException e) {
       if (!closed) {
         log.debug("edge(tunnel={}) reading from {}: {}", edge.tunnelId, edge.local, e.toString());

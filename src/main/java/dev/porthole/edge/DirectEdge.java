@@ -31,6 +31,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -103,6 +104,8 @@ public final class DirectEdge {
   private final Set<DirectConnection> stalled = new LinkedHashSet<>();
   /** Where answers are gathered into one send (the edge's thread only). */
   byte[] sendBuffer = new byte[64 * 1024];
+  /** Runs each round of the edge's thread: all that one wake-up of its selector handles. */
+  private volatile Consumer<Runnable> rounds = Runnable::run;
 
   /**
    * @param replayKey true for the edge's own replay key (such a request passes the gate)
@@ -159,6 +162,14 @@ public final class DirectEdge {
     }
   }
 
+  /**
+   * How each round of the edge's thread is run: the SSH side sends what a round's answers wrote
+   * in one go ({@code ssh/SessionWrites}); by default as it comes.
+   */
+  public void runRoundsWith(Consumer<Runnable> runner) {
+    rounds = runner;
+  }
+
   /** Has the edge's thread look at the connection (a new exchange, its caller's end). Any thread. */
   void schedule(DirectConnection c) {
     scheduled.add(c);
@@ -193,36 +204,43 @@ public final class DirectEdge {
   }
 
   private void selectLoop(Selector s) {
+    Runnable round = () -> round(s);
     try (s) {
       while (!closed) {
         s.select(stalled.isEmpty() ? 0 : STALL_RETRY_MS);
-        Iterator<SelectionKey> keys = s.selectedKeys().iterator();
-        while (keys.hasNext()) {
-          SelectionKey k = keys.next();
-          keys.remove();
-          Local l = (Local) k.attachment();
-          try {
-            k.interestOps(0); // until the connection asks again
-          } catch (CancelledKeyException e) {
-            // Closed meanwhile: the connection's read says so.
-          }
-          l.watcher.pump(l);
-        }
-        DirectConnection c;
-        while ((c = scheduled.poll()) != null) {
-          c.pump(null);
-        }
-        if (!stalled.isEmpty()) {
-          List<DirectConnection> retry = new ArrayList<>(stalled);
-          stalled.clear();
-          for (DirectConnection r : retry) {
-            r.pump(null);
-          }
-        }
+        rounds.accept(round);
       }
     } catch (IOException e) {
       // The selector itself failed: the connections still open end with their channels.
       org.slf4j.LoggerFactory.getLogger(DirectEdge.class).error("edge(tunnel={}) selector failed", tunnelId, e);
+    }
+  }
+
+  /** The connections the selector found readable, then those scheduled, then the stalled ones. */
+  private void round(Selector s) {
+    Iterator<SelectionKey> keys = s.selectedKeys().iterator();
+    while (keys.hasNext()) {
+      SelectionKey k = keys.next();
+      keys.remove();
+      Local l = (Local) k.attachment();
+      try {
+        k.interestOps(0); // until the connection asks again
+      } catch (CancelledKeyException e) {
+        // Closed meanwhile: the connection's read says so.
+      }
+      l.drained = false;
+      l.watcher.pump(l);
+    }
+    DirectConnection c;
+    while ((c = scheduled.poll()) != null) {
+      c.pump(null);
+    }
+    if (!stalled.isEmpty()) {
+      List<DirectConnection> retry = new ArrayList<>(stalled);
+      stalled.clear();
+      for (DirectConnection r : retry) {
+        r.pump(null);
+      }
     }
   }
 
@@ -325,6 +343,11 @@ public final class DirectEdge {
     ByteBuf unread;
     /** The forwarded connection the edge's thread last watched this for (the edge's thread only). */
     DirectConnection watcher;
+    /**
+     * The last read left nothing behind and the selector has not reported the socket since: a read
+     * now would only find it empty (the edge's thread only).
+     */
+    boolean drained;
 
     Local(SocketChannel ch) {
       this.ch = ch;

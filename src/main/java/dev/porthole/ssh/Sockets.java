@@ -83,9 +83,10 @@ final class Sockets {
       return new BufferedInputStream(s.getInputStream(), SESSION_READ_BUFFER);
     }
 
+    /** Writes gathered per round of a direct edge's thread ({@link SessionWrites}). */
     @Override
     public OutputStream getOutputStream(Socket s) throws IOException {
-      return s.getOutputStream();
+      return SessionWrites.of(s);
     }
 
     /**

@@ -8,6 +8,7 @@ import dev.porthole.edge.TunnelEdgeVerticle;
 import dev.porthole.ssh.Cancellation;
 import dev.porthole.ssh.LinkSpec;
 import dev.porthole.ssh.LocalEnd;
+import dev.porthole.ssh.SessionWrites;
 import dev.porthole.ssh.SshConnector;
 import dev.porthole.ssh.SshFailure;
 import dev.porthole.ssh.SshLink;
@@ -80,6 +81,7 @@ final class TunnelWorkerVerticle extends VerticleBase {
         targetPort = edge.port();
         if (spec.directEdge()) {
           DirectEdge direct = edge.direct();
+          direct.runRoundsWith(SessionWrites::batched); // a round's answers leave in one write per session
           localEnd = out -> localEnd(direct.open(out::offer));
         }
         return null;
