@@ -32,6 +32,8 @@ public final class JschConnector implements SshConnector {
 
   static {
     JSch.setLogger(new Slf4jLogger());
+    // Before the first session: JSch keeps one source of random bytes for all of them.
+    JSch.setConfig("random", PooledRandom.class.getName());
   }
 
   private final SessionThreads threads;
