@@ -20,8 +20,11 @@ import org.slf4j.LoggerFactory;
  * writes at once, and takes along whatever a round has gathered, in order: JSch encodes and writes
  * a session's packets under one lock, so the stream holds them in sequence-number order.
  *
- * <p>A round never waits for its peer with bytes held back: the edge's thread only waits in its
- * selector, after the round (the buffer is empty then), or on a full socket, which writes.
+ * <p>Held bytes wait for the end of their round at most. The edge's thread waits in its selector
+ * only between rounds; within one it may wait on a full socket (which is a write), on a key
+ * exchange (which the session thread's own flushes carry through, held bytes first), or on a
+ * WebSocket's local service that does not read (the tunnel's answers wait for the edge's thread
+ * then anyway).
  */
 public final class SessionWrites {
   private static final Logger log = LoggerFactory.getLogger(SessionWrites.class);
