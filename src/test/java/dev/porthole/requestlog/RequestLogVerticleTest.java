@@ -165,7 +165,9 @@ class RequestLogVerticleTest {
     }
     batch.stream().filter(c -> c instanceof Capture.Exchange).forEach(c -> expected.add(((Capture.Exchange) c).id()));
     queueStalled(v, batch);
-    Timeouts.pollUntil(Duration.ofSeconds(10), "all written", () -> written() == 1 + batch.size());
+    // the counter moves on the writer's thread, the summaries are published afterwards on the event loop
+    Timeouts.pollUntil(Duration.ofSeconds(10), "all written and published",
+        () -> written() == 1 + batch.size() && published.size() >= expected.size());
     assertThat(published).containsExactlyElementsOf(expected);
     assertThat(v.writer().sharedRows.get()).isEqualTo(3L * n);
     assertThat(SchemaTest.rows(db, "SELECT event_count FROM web_socket_sessions WHERE id = 'ws1'")).containsExactly("1");
@@ -186,7 +188,8 @@ class RequestLogVerticleTest {
       again.add(i == 5 ? alone : exchange("t1", "web", "/third/" + i, new byte[0], 0));
     }
     queueStalled(v, again);
-    Timeouts.pollUntil(Duration.ofSeconds(10), "the rest written", () -> written() == 1 + batch.size() + n - 1);
+    Timeouts.pollUntil(Duration.ofSeconds(10), "the rest written and published",
+        () -> written() == 1 + batch.size() + n - 1 && published.size() >= expected.size() + n - 1);
     assertThat(state().getLong("dropped")).isEqualTo(1);
     assertThat(v.writer().sharedRows.get()).isEqualTo(3L * n);
     assertThat(published).hasSize(expected.size() + n - 1).doesNotHaveDuplicates();
