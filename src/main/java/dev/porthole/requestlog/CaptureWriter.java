@@ -643,7 +643,7 @@ final class CaptureWriter {
     return conn != null && now() >= nextMaintenanceAt;
   }
 
-  /** At open and hourly: retention, orphan side rows, the count again, the cap. */
+  /** At open and hourly: retention, orphan sessions and events, the count again, the cap. */
   private void maintain() {
     nextMaintenanceAt = now() + MAINTENANCE_MS;
     try {

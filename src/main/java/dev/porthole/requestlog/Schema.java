@@ -16,7 +16,7 @@ import org.sqlite.SQLiteException;
  * numeric, time → datetime, []byte → blob, datatypes.JSON → JSON, the primary key as a table
  * constraint, indexes created after the table under gorm's names). {@code IF NOT EXISTS} everywhere,
  * so a database Portr made is used as it is and Portr's AutoMigrate finds nothing to change in ours.
- * Plus porthole's side table and the indexes its queries need, which Portr ignores.
+ * Plus porthole's tunnel column on Portr's table and the indexes its queries need, which Portr ignores.
  */
 public final class Schema {
   private Schema() {
@@ -56,41 +56,66 @@ public final class Schema {
       "CREATE INDEX IF NOT EXISTS `idx_web_socket_events_logged_at` ON `web_socket_events`(`logged_at`)");
 
   /**
-   * porthole's own: which tunnel of the app-server carried each request it captured (one B-tree,
-   * keyed by the request's id, so a capture costs one more row and nothing else), and the paging
-   * indexes on Portr's table.
+   * porthole's own column on Portr's table: which tunnel of the app-server carried each request it
+   * captured (NULL for Portr's rows). A column rather than a table of its own: a side table cost a
+   * B-tree write on every capture and a B-tree delete on every prune, about 15 % of the writer
+   * (bench W1). gorm's AutoMigrate leaves columns it does not know alone, and Portr names its
+   * columns in every statement.
    */
+  static final String TUNNEL_COLUMN = "porthole_tunnel_id";
+
+  /** porthole's paging indexes on Portr's table. */
   public static final List<String> PORTHOLE_DDL = List.of(
-      "CREATE TABLE IF NOT EXISTS porthole_requests (request_id TEXT PRIMARY KEY, tunnel_id TEXT NOT NULL) "
-          + "WITHOUT ROWID",
       "CREATE INDEX IF NOT EXISTS idx_porthole_requests_logged ON requests(logged_at, id)",
       "CREATE INDEX IF NOT EXISTS idx_porthole_requests_subdomain ON requests(subdomain, logged_at, id)");
 
   /**
-   * Brings a side table of the earlier layout ({@code seq} autoincrement, {@code logged_at}, a
-   * tunnel index: four B-tree writes per capture) to the current one, keeping each request's
-   * tunnel, in one transaction. A no-op when the table is absent or already current; safe against
-   * another writer doing the same (the check is repeated under the write lock).
+   * Gives Portr's table porthole's tunnel column when it has none (a new file, one Portr made, or
+   * one whose table Portr's migration rebuilt), and moves the side table of earlier porthole
+   * versions ({@code porthole_requests}: request id → tunnel id, in either of its layouts) into it,
+   * keeping each request's tunnel. Each step in one transaction, its check repeated under the
+   * write lock, so two writers opening the file at once do it once.
    */
   static void migrate(Connection c) throws SQLException {
-    if (!hasSeqColumn(c)) {
-      return;
+    if (!hasTunnelColumn(c)) {
+      underWriteLock(c, () -> {
+        if (!hasTunnelColumn(c)) {
+          try (Statement s = c.createStatement()) {
+            s.execute("ALTER TABLE requests ADD COLUMN " + TUNNEL_COLUMN + " TEXT");
+          }
+        }
+      });
     }
+    if (exists(c, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'porthole_requests'")) {
+      underWriteLock(c, () -> {
+        if (!exists(c, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'porthole_requests'")) {
+          return;
+        }
+        try (Statement s = c.createStatement()) {
+          s.execute("UPDATE requests SET " + TUNNEL_COLUMN + " = (SELECT p.tunnel_id FROM porthole_requests p "
+              + "WHERE p.request_id = requests.id LIMIT 1) WHERE " + TUNNEL_COLUMN + " IS NULL "
+              + "AND id IN (SELECT request_id FROM porthole_requests)");
+          s.execute("DROP TABLE porthole_requests"); // with its indexes
+          if (exists(c, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'")) {
+            s.execute("DELETE FROM sqlite_sequence WHERE name = 'porthole_requests'");
+          }
+        }
+      });
+    }
+  }
+
+  private interface Step {
+    void run() throws SQLException;
+  }
+
+  /** Runs {@code step} in a transaction that takes the write lock first ({@code BEGIN IMMEDIATE}). */
+  private static void underWriteLock(Connection c, Step step) throws SQLException {
     boolean auto = c.getAutoCommit();
     try (Statement s = c.createStatement()) {
       c.setAutoCommit(true);
       s.execute("BEGIN IMMEDIATE");
       try {
-        if (hasSeqColumn(c)) {
-          s.execute("DROP TABLE IF EXISTS porthole_requests_migrating");
-          s.execute("CREATE TABLE porthole_requests_migrating (request_id TEXT PRIMARY KEY, tunnel_id TEXT NOT NULL) "
-              + "WITHOUT ROWID");
-          s.execute("INSERT OR IGNORE INTO porthole_requests_migrating (request_id, tunnel_id) "
-              + "SELECT request_id, tunnel_id FROM porthole_requests");
-          s.execute("DROP TABLE porthole_requests"); // with its indexes
-          s.execute("DELETE FROM sqlite_sequence WHERE name = 'porthole_requests'");
-          s.execute("ALTER TABLE porthole_requests_migrating RENAME TO porthole_requests");
-        }
+        step.run();
         s.execute("COMMIT");
       } catch (SQLException | RuntimeException e) {
         try {
@@ -105,9 +130,12 @@ public final class Schema {
     }
   }
 
-  private static boolean hasSeqColumn(Connection c) throws SQLException {
-    try (Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT 1 FROM pragma_table_info('porthole_requests') WHERE name = 'seq'")) {
+  private static boolean hasTunnelColumn(Connection c) throws SQLException {
+    return exists(c, "SELECT 1 FROM pragma_table_info('requests') WHERE name = '" + TUNNEL_COLUMN + "'");
+  }
+
+  private static boolean exists(Connection c, String query) throws SQLException {
+    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(query)) {
       return rs.next();
     }
   }

@@ -31,18 +31,17 @@ final class Store {
 
   // ---- writes ----
 
+  /** Portr's columns and porthole's tunnel ({@link Schema#TUNNEL_COLUMN}). */
   static final String INSERT_REQUEST = "INSERT INTO requests (id,subdomain,localport,host,url,method,headers,body,"
       + "response_headers,response_body,response_status_code,logged_at,is_replayed,parent_id,duration_ms,bytes_in,"
-      + "bytes_out,protocol) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-  static final String INSERT_SIDE = "INSERT INTO porthole_requests (request_id,tunnel_id) VALUES (?,?)";
+      + "bytes_out,protocol," + Schema.TUNNEL_COLUMN + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   /**
    * Exchanges one INSERT writes at once when the batch has that many in a row: SQLite runs one
    * statement for them instead of one each (about a tenth of the writer's CPU per capture).
    */
   static final int ROWS_PER_INSERT = 16;
-  private static final int REQUEST_COLUMNS = 18;
+  private static final int REQUEST_COLUMNS = 19;
   private static final String INSERT_REQUESTS = rows(INSERT_REQUEST, ROWS_PER_INSERT);
-  private static final String INSERT_SIDES = rows(INSERT_SIDE, ROWS_PER_INSERT);
 
   /** {@code insert} with its one row of placeholders repeated {@code n} times. */
   private static String rows(String insert, int n) {
@@ -55,20 +54,16 @@ final class Store {
     return sql.toString();
   }
 
-  /** Writes one exchange and its side row (its tunnel). */
+  /** Writes one exchange. */
   static void insertExchange(Prepared c, Capture.Exchange e, String loggedAt) throws SQLException {
     PreparedStatement s = c.get(INSERT_REQUEST);
     bindRequest(s, 0, e, loggedAt);
     s.executeUpdate();
-    PreparedStatement side = c.get(INSERT_SIDE);
-    side.setString(1, e.id());
-    side.setString(2, e.tunnelId());
-    side.executeUpdate();
   }
 
   /**
-   * Writes {@link #ROWS_PER_INSERT} exchanges and their side rows, two statements in all; all or
-   * none (a duplicate id fails both, and the caller writes them one by one).
+   * Writes {@link #ROWS_PER_INSERT} exchanges in one statement; all or none (a duplicate id fails
+   * it, and the caller writes them one by one).
    */
   static void insertExchanges(Prepared c, List<Capture.Exchange> es, List<String> loggedAt) throws SQLException {
     if (es.size() != ROWS_PER_INSERT || loggedAt.size() != ROWS_PER_INSERT) {
@@ -79,12 +74,6 @@ final class Store {
       bindRequest(s, i * REQUEST_COLUMNS, es.get(i), loggedAt.get(i));
     }
     s.executeUpdate();
-    PreparedStatement side = c.get(INSERT_SIDES);
-    for (int i = 0; i < ROWS_PER_INSERT; i++) {
-      side.setString(2 * i + 1, es.get(i).id());
-      side.setString(2 * i + 2, es.get(i).tunnelId());
-    }
-    side.executeUpdate();
   }
 
   /** Binds one request row's {@value #REQUEST_COLUMNS} columns after the first {@code at} parameters. */
@@ -108,6 +97,7 @@ final class Store {
     s.setLong(at + 16, e.bytesIn());
     s.setLong(at + 17, e.bytesOut());
     s.setString(at + 18, e.protocol());
+    s.setString(at + 19, e.tunnelId());
   }
 
   /** Portr's {@code logWebSocketSessionWithID}: the session with zero counters, open. */
@@ -229,8 +219,8 @@ final class Store {
   }
 
   /**
-   * Deletes the oldest {@code n} requests by (logged_at, id), with their side rows and closed
-   * WebSocket sessions (and their events). The n-th oldest row is looked up once and everything up
+   * Deletes the oldest {@code n} requests by (logged_at, id), with their closed WebSocket
+   * sessions (and their events). The n-th oldest row is looked up once and everything up
    * to it goes by a range of the time index: a quarter cheaper per row than a list of the oldest ids
    * built again for each statement. Rows without a time or an id (written by another program) sort
    * first and go by that list.
@@ -258,7 +248,6 @@ final class Store {
       update(c, "DELETE FROM web_socket_events WHERE session_id IN (" + closed + ")", at, id);
       update(c, "DELETE FROM web_socket_sessions WHERE id IN (" + closed + ")", at, id);
     }
-    update(c, "DELETE FROM porthole_requests WHERE request_id IN (" + upTo + ")", at, id);
     return update(c, "DELETE FROM requests WHERE (logged_at, id) <= (?, ?)", at, id);
   }
 
@@ -269,7 +258,6 @@ final class Store {
         + oldest + ")";
     update(c, "DELETE FROM web_socket_events WHERE session_id IN (" + closed + ")", n);
     update(c, "DELETE FROM web_socket_sessions WHERE id IN (" + closed + ")", n);
-    update(c, "DELETE FROM porthole_requests WHERE request_id IN (" + oldest + ")", n);
     return update(c, "DELETE FROM requests WHERE id IN (" + oldest + ")", n);
   }
 
@@ -281,7 +269,7 @@ final class Store {
 
   /**
    * Portr's {@code DeleteRequestsOlderThan} (closed sessions whose last activity is older, their
-   * events, older requests), plus porthole's side rows of those requests.
+   * events, older requests).
    */
   static int deleteOlderThan(Connection c, Instant cutoff) throws SQLException {
     String t = GoFormats.dbTime(cutoff);
@@ -290,21 +278,18 @@ final class Store {
     n += update(c, "DELETE FROM web_socket_events WHERE session_id IN (SELECT id FROM web_socket_sessions WHERE "
         + sessions + ")", t);
     n += update(c, "DELETE FROM web_socket_sessions WHERE " + sessions, t);
-    update(c, "DELETE FROM porthole_requests WHERE request_id IN (SELECT id FROM requests WHERE logged_at < ?)", t);
     n += update(c, "DELETE FROM requests WHERE logged_at < ?", t);
     return n;
   }
 
   /**
    * Rows whose parent is gone (deleted by Portr's CLI, pruned by the cap or retention while its
-   * session was open, or a frame that came after its session was deleted): side rows without their
-   * request, sessions without their handshake, events without their session.
+   * session was open, or a frame that came after its session was deleted): sessions without their
+   * handshake, events without their session.
    */
   static int deleteOrphans(Connection c) throws SQLException {
     try (Statement s = c.createStatement()) {
-      int n = s.executeUpdate("DELETE FROM porthole_requests WHERE NOT EXISTS "
-          + "(SELECT 1 FROM requests r WHERE r.id = porthole_requests.request_id)");
-      n += s.executeUpdate("DELETE FROM web_socket_sessions WHERE NOT EXISTS "
+      int n = s.executeUpdate("DELETE FROM web_socket_sessions WHERE NOT EXISTS "
           + "(SELECT 1 FROM requests r WHERE r.id = web_socket_sessions.handshake_request_id)");
       return n + s.executeUpdate("DELETE FROM web_socket_events WHERE NOT EXISTS "
           + "(SELECT 1 FROM web_socket_sessions w WHERE w.id = web_socket_events.session_id)");
@@ -314,31 +299,28 @@ final class Store {
   /**
    * porthole's sessions still open in the file when the writer first opens it: an earlier process
    * left them (it was killed, or their close was dropped), so they end at their last activity.
-   * Portr's open sessions (handshakes without a side row) may be live in Portr and are left alone.
+   * Portr's open sessions (handshakes without a tunnel) may be live in Portr and are left alone.
    */
   static int closeLeftOpen(Connection c) throws SQLException {
     try (Statement s = c.createStatement()) {
       return s.executeUpdate("UPDATE web_socket_sessions SET closed_at = COALESCE(last_event_at, started_at) "
-          + "WHERE closed_at IS NULL AND handshake_request_id IN (SELECT request_id FROM porthole_requests)");
+          + "WHERE closed_at IS NULL AND handshake_request_id IN (SELECT id FROM requests WHERE "
+          + Schema.TUNNEL_COLUMN + " IS NOT NULL)");
     }
   }
 
   static int deleteByTunnel(Connection c, String tunnelId) throws SQLException {
-    String ids = "SELECT request_id FROM porthole_requests WHERE tunnel_id=?";
+    String ids = "SELECT id FROM requests WHERE " + Schema.TUNNEL_COLUMN + "=?";
     update(c, "DELETE FROM web_socket_events WHERE session_id IN (SELECT id FROM web_socket_sessions WHERE "
         + "handshake_request_id IN (" + ids + "))", tunnelId);
     update(c, "DELETE FROM web_socket_sessions WHERE handshake_request_id IN (" + ids + ")", tunnelId);
-    int n = update(c, "DELETE FROM requests WHERE id IN (" + ids + ")", tunnelId);
-    update(c, "DELETE FROM porthole_requests WHERE tunnel_id=?", tunnelId);
-    return n;
+    return update(c, "DELETE FROM requests WHERE " + Schema.TUNNEL_COLUMN + "=?", tunnelId);
   }
 
   static int deleteBySubdomain(Connection c, String subdomain) throws SQLException {
     update(c, "DELETE FROM web_socket_events WHERE session_id IN (SELECT id FROM web_socket_sessions WHERE "
         + "subdomain=?)", subdomain);
     update(c, "DELETE FROM web_socket_sessions WHERE subdomain=?", subdomain);
-    update(c, "DELETE FROM porthole_requests WHERE request_id IN (SELECT id FROM requests WHERE subdomain=?)",
-        subdomain);
     return update(c, "DELETE FROM requests WHERE subdomain=?", subdomain);
   }
 
@@ -353,7 +335,7 @@ final class Store {
 
   // ---- queries ----
 
-  static final String SUMMARY_COLUMNS = "r.id, p.tunnel_id, r.subdomain, r.localport, r.host, r.method, r.url, "
+  static final String SUMMARY_COLUMNS = "r.id, r." + Schema.TUNNEL_COLUMN + " AS tunnel_id, r.subdomain, r.localport, r.host, r.method, r.url, "
       + "r.response_status_code, r.duration_ms, r.bytes_in, r.bytes_out, r.protocol, r.logged_at, r.is_replayed, "
       + "r.parent_id";
 
@@ -397,11 +379,9 @@ final class Store {
   /** The list's statement: its rows newest first, one more than {@code limit} (whether there is a next page). */
   static Query listQuery(String tunnelId, String subdomain, String filter, int limit, Cursor before) {
     boolean byTunnel = tunnelId != null && !tunnelId.isEmpty();
-    // Either way Portr's table leads, newest first on (logged_at, id), and each row finds its side
-    // row by its key: CROSS JOIN keeps that order (no sort step) whatever the planner guesses.
     StringBuilder sql = new StringBuilder("SELECT ").append(SUMMARY_COLUMNS).append(byTunnel
-        ? " FROM requests r CROSS JOIN porthole_requests p ON p.request_id = r.id WHERE p.tunnel_id = ?"
-        : " FROM requests r LEFT JOIN porthole_requests p ON p.request_id = r.id WHERE 1=1");
+        ? " FROM requests r WHERE r." + Schema.TUNNEL_COLUMN + " = ?"
+        : " FROM requests r WHERE 1=1");
     List<Object> args = new ArrayList<>();
     if (byTunnel) {
       args.add(tunnelId);
@@ -451,8 +431,7 @@ final class Store {
   static JsonObject get(Connection c, String requestId) throws SQLException {
     JsonObject item;
     try (PreparedStatement s = c.prepareStatement("SELECT " + SUMMARY_COLUMNS + ", r.headers, r.response_headers, "
-        + "r.body, r.response_body FROM requests r LEFT JOIN porthole_requests p ON p.request_id = r.id "
-        + "WHERE r.id = ?")) {
+        + "r.body, r.response_body FROM requests r WHERE r.id = ?")) {
       s.setQueryTimeout(QUERY_TIMEOUT_S);
       s.setString(1, requestId);
       try (ResultSet rs = s.executeQuery()) {

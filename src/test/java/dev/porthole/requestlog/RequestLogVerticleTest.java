@@ -172,13 +172,13 @@ class RequestLogVerticleTest {
     assertThat(v.writer().sharedRows.get()).isEqualTo(3L * n);
     assertThat(SchemaTest.rows(db, "SELECT event_count FROM web_socket_sessions WHERE id = 'ws1'")).containsExactly("1");
     String columns = "subdomain, localport, host, method, headers, hex(body), response_headers, hex(response_body), "
-        + "response_status_code, is_replayed, parent_id, duration_ms, bytes_in, bytes_out, protocol, p.tunnel_id";
-    String from = " FROM requests r JOIN porthole_requests p ON p.request_id = r.id WHERE r.url = ";
+        + "response_status_code, is_replayed, parent_id, duration_ms, bytes_in, bytes_out, protocol, porthole_tunnel_id";
+    String from = " FROM requests r WHERE r.url = ";
     assertThat(SchemaTest.rows(db, "SELECT " + columns + from + "'/first/3'"))
         .containsExactly(SchemaTest.rows(db, "SELECT " + columns + from + "'/alone'").get(0)
             .replace("one|", "web|").replace("one.example.com", "web.example.com")
             .replace(hex("single"), hex("b3")).replace("|6|", "|2|").replace("|t0", "|t1"));
-    assertThat(SchemaTest.rows(db, "SELECT p.tunnel_id" + from + "'/second/7'")).containsExactly("t3");
+    assertThat(SchemaTest.rows(db, "SELECT porthole_tunnel_id" + from + "'/second/7'")).containsExactly("t3");
     assertThat(SchemaTest.rows(db, "SELECT COUNT(*) FROM requests WHERE logged_at NOT LIKE '____-__-__ %'"))
         .containsExactly("0");
 
@@ -326,7 +326,8 @@ class RequestLogVerticleTest {
         .isEqualTo(1);
     assertThat(ids(request(Addresses.REQUESTS_LIST, new JsonObject()))).containsExactly(ids.get(4), ids.get(2),
         ids.get(0));
-    assertThat(SchemaTest.rows(db, "SELECT COUNT(*) FROM porthole_requests")).containsExactly("3");
+    assertThat(SchemaTest.rows(db, "SELECT COUNT(*) FROM requests WHERE porthole_tunnel_id = 't2'"))
+        .containsExactly("0");
   }
 
   @Test
@@ -372,7 +373,7 @@ class RequestLogVerticleTest {
     assertThat(left).hasSize(5);
     request(Addresses.REQUESTS_DELETE, new JsonObject().put("subdomain", "web"));
     assertThat(ids(request(Addresses.REQUESTS_LIST, new JsonObject().put("after_seq", 0)))).isEmpty();
-    assertThat(SchemaTest.rows(db, "SELECT COUNT(*) FROM porthole_requests")).containsExactly("0");
+    assertThat(SchemaTest.rows(db, "SELECT COUNT(*) FROM requests")).containsExactly("0");
   }
 
   static List<String> ids(JsonObject list) {
@@ -439,7 +440,7 @@ class RequestLogVerticleTest {
     awaitState("on");
     try (Connection other = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = other.createStatement()) {
       s.execute("BEGIN IMMEDIATE");
-      s.execute("DELETE FROM porthole_requests WHERE request_id = ''");
+      s.execute("DELETE FROM requests WHERE id = ''");
       send(exchange("t1", "web", "/locked", new byte[0], 0));
       awaitReason("cannot write " + db + ": database is locked");
       assertThat(state().getString("state")).isEqualTo("off");
@@ -451,7 +452,7 @@ class RequestLogVerticleTest {
   }
 
   @Test
-  void the_row_cap_prunes_the_oldest_with_their_side_rows() throws Exception {
+  void the_row_cap_prunes_the_oldest() throws Exception {
     deploy(5, 100);
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
@@ -463,8 +464,7 @@ class RequestLogVerticleTest {
     // Pruned in chunks of 1 % of the cap (at least 1): the 7th row went over 5 + 1, back to 5; the 8th makes 6.
     assertThat(SchemaTest.rows(db, "SELECT id FROM requests ORDER BY logged_at, id"))
         .containsExactlyElementsOf(ids.subList(2, 8));
-    assertThat(SchemaTest.rows(db, "SELECT request_id FROM porthole_requests ORDER BY request_id"))
-        .containsExactlyElementsOf(ids.subList(2, 8));
+    assertThat(SchemaTest.rows(db, "SELECT porthole_tunnel_id FROM requests")).containsOnly("t1");
   }
 
   @Test
@@ -481,9 +481,8 @@ class RequestLogVerticleTest {
     deploy(config, Clock.systemUTC());
     send(exchange("t1", "web", "/new", new byte[0], 0));
     Timeouts.pollUntil(Duration.ofSeconds(10), "written", () -> written() == 1);
-    assertThat(SchemaTest.rows(db, "SELECT url FROM requests")).containsExactly("/new");
+    assertThat(SchemaTest.rows(db, "SELECT url, porthole_tunnel_id FROM requests")).containsExactly("/new|t1");
     assertThat(SchemaTest.rows(db, "SELECT COUNT(*) FROM web_socket_sessions")).containsExactly("0");
-    assertThat(SchemaTest.rows(db, "SELECT COUNT(*) FROM porthole_requests")).containsExactly("1");
   }
 
   @Test
@@ -588,9 +587,8 @@ class RequestLogVerticleTest {
     String event = "INSERT INTO web_socket_events (id,session_id,direction,opcode,opcode_name,is_final,payload,"
         + "payload_length,logged_at) VALUES ('%s','%s','client',1,'text',1,x'6869',2,'" + t0 + "')";
     sql(db,
-        "INSERT INTO requests (id,subdomain,logged_at) VALUES ('h1','web','" + t0 + "'),('h2','web','" + t0 + "'),"
-            + "('h3','web','" + t0 + "')",
-        "INSERT INTO porthole_requests (request_id,tunnel_id) VALUES ('h1','t1'),('h3','t1')",
+        "INSERT INTO requests (id,subdomain,logged_at,porthole_tunnel_id) VALUES ('h1','web','" + t0 + "','t1'),"
+            + "('h2','web','" + t0 + "',NULL),('h3','web','" + t0 + "','t1')",
         String.format(session, "ours-active", "h1", "'" + t1 + "'"), // porthole's, killed while open
         String.format(session, "ours-quiet", "h3", "NULL"), // porthole's, no frame ever
         String.format(session, "portrs", "h2", "NULL"), // Portr's: may be live in Portr

@@ -50,10 +50,15 @@ class SchemaTest {
     Path ours = dir.resolve("ours.sqlite");
     Schema.open(ours.toString(), true, false, 5000).close();
     Path theirs = portrDb(dir);
-    for (String table : List.of("requests", "web_socket_sessions", "web_socket_events")) {
+    for (String table : List.of("web_socket_sessions", "web_socket_events")) {
       assertThat(describe(ours, table)).as(table).isEqualTo(describe(theirs, table));
       assertThat(sql(ours, table)).isEqualTo(sql(theirs, table));
     }
+    // Portr's table as gorm makes it, plus porthole's column after Portr's last one (added as
+    // ALTER TABLE adds it, so a file Portr made ends up the same)
+    assertThat(describe(ours, "requests")).isEqualTo(withTunnelColumn(describe(theirs, "requests")));
+    assertThat(sql(ours, "requests")).isEqualTo(sql(theirs, "requests")
+        .replace("`protocol` text,", "`protocol` text, porthole_tunnel_id TEXT,"));
     // Portr's indexes, named as gorm names them, with their columns in order
     for (String index : List.of("idx_requests_tunnel", "idx_websocket_sessions_tunnel",
         "idx_web_socket_sessions_handshake_request_id", "idx_web_socket_sessions_started_at",
@@ -65,41 +70,74 @@ class SchemaTest {
   }
 
   @Test
-  void a_database_portr_made_is_used_as_it_is(@TempDir Path dir) throws Exception {
+  void a_database_portr_made_is_used_as_it_is_with_portholes_column_and_indexes_added(@TempDir Path dir)
+      throws Exception {
     Path theirs = portrDb(dir);
-    List<String> before = rows(theirs, "SELECT sql FROM sqlite_master WHERE name NOT LIKE '%porthole%' AND name <> 'sqlite_sequence' ORDER BY name");
+    List<String> before = rows(theirs, "SELECT sql FROM sqlite_master WHERE name NOT LIKE '%porthole%' "
+        + "AND name NOT IN ('sqlite_sequence', 'requests') ORDER BY name");
+    List<String> requests = describe(theirs, "requests");
+    String requestsSql = sql(theirs, "requests");
     Schema.open(theirs.toString(), true, false, 5000).close();
-    assertThat(rows(theirs, "SELECT sql FROM sqlite_master WHERE name NOT LIKE '%porthole%' AND name <> 'sqlite_sequence' ORDER BY name"))
-        .isEqualTo(before);
+    assertThat(rows(theirs, "SELECT sql FROM sqlite_master WHERE name NOT LIKE '%porthole%' "
+        + "AND name NOT IN ('sqlite_sequence', 'requests') ORDER BY name")).isEqualTo(before);
+    assertThat(describe(theirs, "requests")).isEqualTo(withTunnelColumn(requests));
+    assertThat(sql(theirs, "requests"))
+        .isEqualTo(requestsSql.replace("`protocol` text,", "`protocol` text, porthole_tunnel_id TEXT,"));
     assertThat(rows(theirs, "PRAGMA journal_mode")).containsExactly("wal");
     assertThat(rows(theirs, "SELECT name FROM sqlite_master WHERE name LIKE '%porthole%' ORDER BY name"))
-        .containsExactly("idx_porthole_requests_logged", "idx_porthole_requests_subdomain", "porthole_requests");
-    assertThat(sql(theirs, "porthole_requests")).endsWith("WITHOUT ROWID");
-    assertThat(rows(theirs, "SELECT name, pk FROM pragma_table_info('porthole_requests')"))
-        .containsExactly("request_id|1", "tunnel_id|0");
+        .containsExactly("idx_porthole_requests_logged", "idx_porthole_requests_subdomain");
+    // a second open finds it current
+    Schema.open(theirs.toString(), true, false, 5000).close();
+    assertThat(describe(theirs, "requests")).isEqualTo(withTunnelColumn(requests));
   }
 
+  /** Both layouts of the side table earlier porthole versions kept (request id → tunnel id). */
+  static final List<List<String>> SIDE_TABLES = List.of(
+      List.of("CREATE TABLE porthole_requests (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+          + "request_id TEXT NOT NULL UNIQUE, tunnel_id TEXT NOT NULL, logged_at datetime NOT NULL)",
+          "CREATE INDEX idx_porthole_requests_tunnel ON porthole_requests(tunnel_id, logged_at, request_id)",
+          "INSERT INTO porthole_requests (request_id, tunnel_id, logged_at) VALUES "
+              + "('r1', 't1', '2026-01-01 00:00:00+00:00'), ('r2', 't2', '2026-01-01 00:00:01+00:00'), "
+              + "('gone', 't9', '2026-01-01 00:00:02+00:00')"),
+      List.of("CREATE TABLE porthole_requests (request_id TEXT PRIMARY KEY, tunnel_id TEXT NOT NULL) WITHOUT ROWID",
+          "CREATE INDEX idx_porthole_requests_logged ON requests(logged_at, id)",
+          "INSERT INTO porthole_requests (request_id, tunnel_id) VALUES ('r1', 't1'), ('r2', 't2'), ('gone', 't9')"));
+
   @Test
-  void a_side_table_of_the_earlier_layout_is_migrated_keeping_each_requests_tunnel(@TempDir Path dir)
+  void a_side_table_of_an_earlier_version_moves_into_the_column_keeping_each_requests_tunnel(@TempDir Path dir)
       throws Exception {
-    Path db = portrDb(dir);
-    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = c.createStatement()) {
-      s.execute("CREATE TABLE porthole_requests (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
-          + "request_id TEXT NOT NULL UNIQUE, tunnel_id TEXT NOT NULL, logged_at datetime NOT NULL)");
-      s.execute("CREATE INDEX idx_porthole_requests_tunnel ON porthole_requests(tunnel_id, logged_at, request_id)");
-      s.execute("INSERT INTO porthole_requests (request_id, tunnel_id, logged_at) VALUES "
-          + "('r1', 't1', '2026-01-01 00:00:00+00:00'), ('r2', 't2', '2026-01-01 00:00:01+00:00')");
+    for (List<String> layout : SIDE_TABLES) {
+      Path db = dir.resolve(SIDE_TABLES.indexOf(layout) + ".sqlite");
+      try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = c.createStatement()) {
+        for (String ddl : GORM_DDL) {
+          s.execute(ddl);
+        }
+        s.execute("INSERT INTO requests (id, subdomain) VALUES ('r1', 'a'), ('r2', 'b'), ('portrs', 'c')");
+        for (String sql : layout) {
+          s.execute(sql);
+        }
+      }
+      for (int open = 0; open < 2; open++) { // the second open finds it current
+        Schema.open(db.toString(), true, false, 5000).close();
+        assertThat(rows(db, "SELECT id, porthole_tunnel_id FROM requests ORDER BY id")).as(layout.get(0))
+            .containsExactly("portrs|null", "r1|t1", "r2|t2");
+        assertThat(rows(db, "SELECT name FROM sqlite_master WHERE name LIKE '%porthole%' ORDER BY name"))
+            .containsExactly("idx_porthole_requests_logged", "idx_porthole_requests_subdomain");
+        assertThat(rows(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_sequence'"))
+            .containsExactly(layout == SIDE_TABLES.get(0) ? "1" : "0");
+        if (layout == SIDE_TABLES.get(0)) {
+          assertThat(rows(db, "SELECT COUNT(*) FROM sqlite_sequence WHERE name = 'porthole_requests'"))
+              .containsExactly("0");
+        }
+      }
     }
-    for (int open = 0; open < 2; open++) { // the second open finds it current
-      Schema.open(db.toString(), true, false, 5000).close();
-      assertThat(rows(db, "SELECT request_id, tunnel_id FROM porthole_requests ORDER BY request_id"))
-          .containsExactly("r1|t1", "r2|t2");
-      assertThat(rows(db, "SELECT name FROM sqlite_master WHERE name LIKE '%porthole%' ORDER BY name"))
-          .containsExactly("idx_porthole_requests_logged", "idx_porthole_requests_subdomain", "porthole_requests");
-      assertThat(sql(db, "porthole_requests")).endsWith("WITHOUT ROWID");
-      assertThat(rows(db, "SELECT COUNT(*) FROM sqlite_sequence WHERE name = 'porthole_requests'"))
-          .containsExactly("0");
-    }
+  }
+
+  /** Portr's table description with porthole's column after Portr's last one. */
+  private static List<String> withTunnelColumn(List<String> portrs) {
+    List<String> out = new ArrayList<>(portrs);
+    out.add(out.indexOf("indexes:"), "18|porthole_tunnel_id|TEXT|0|null|0");
+    return out;
   }
 
   @Test
@@ -113,8 +151,6 @@ class SchemaTest {
         List<String> plan = plan(db, q);
         assertThat(plan).as("%s", q.sql()).anySatisfy(step -> assertThat(step)
             .matches("(SCAN|SEARCH) r USING INDEX idx_porthole_requests_logged.*"));
-        assertThat(plan).as("%s", q.sql()).anySatisfy(step -> assertThat(step)
-            .contains("SEARCH p USING PRIMARY KEY (request_id=?)"));
         assertThat(plan).as("%s", q.sql()).noneSatisfy(step -> assertThat(step).contains("TEMP B-TREE"));
       }
     }
