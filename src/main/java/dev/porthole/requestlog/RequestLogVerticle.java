@@ -3,6 +3,7 @@ package dev.porthole.requestlog;
 import dev.porthole.bus.Addresses;
 import dev.porthole.bus.Capture;
 import dev.porthole.bus.FailureCode;
+import dev.porthole.bus.JsonBody;
 import dev.porthole.config.RequestLogConfig;
 import dev.porthole.metrics.MeterGroup;
 import dev.porthole.metrics.Metrics;
@@ -62,13 +63,11 @@ public final class RequestLogVerticle extends VerticleBase {
   private Replayer replayer;
   /** Set first thing in {@link #stop}: read connections are closed instead of pooled from then on. */
   private volatile boolean stopped;
-  private static final io.vertx.core.eventbus.DeliveryOptions LOCAL =
-      new io.vertx.core.eventbus.DeliveryOptions().setLocalOnly(true);
   private final BlockingQueue<Connection> idle = new ArrayBlockingQueue<>(READERS);
   private final Map<String, List<Promise<JsonObject>>> waiters = new HashMap<>();
   private int waiting;
   /** The latest committed summaries with their seq, oldest first, ≤ {@link #RECENT}. */
-  private final ArrayDeque<JsonObject> recent = new ArrayDeque<>();
+  private final ArrayDeque<Store.Summary> recent = new ArrayDeque<>();
   private Context context;
 
   public RequestLogVerticle(RequestLogConfig config) {
@@ -96,6 +95,7 @@ public final class RequestLogVerticle extends VerticleBase {
   public Future<?> start() {
     context = vertx.getOrCreateContext();
     Capture.registerCodec(vertx.eventBus());
+    JsonBody.registerCodec(vertx.eventBus());
     readers = vertx.createSharedWorkerExecutor("porthole-requestlog-reader", READERS, 30, TimeUnit.SECONDS);
     if (config.enabled()) {
       writer = new CaptureWriter(config.path(), config.queueSize(), config.maxRows(), config.retentionDays(),
@@ -205,13 +205,13 @@ public final class RequestLogVerticle extends VerticleBase {
   private void committed(List<CaptureWriter.Committed> batch) {
     context.runOnContext(v -> {
       for (CaptureWriter.Committed c : batch) {
-        JsonObject summary = Store.summary(c.exchange(), c.loggedAt(), c.seq());
+        Store.Summary summary = Store.Summary.of(c.exchange(), c.loggedAt(), c.seq());
         recent.addLast(summary);
         if (recent.size() > RECENT) {
           recent.removeFirst();
         }
-        // the bus's JSON codec copies it for each consumer: the kept one is never shared
-        vertx.eventBus().publish(Addresses.REQUESTS_CAPTURED, summary, LOCAL);
+        // JSON is made for each consumer as it receives it, and not at all when no one listens
+        vertx.eventBus().publish(Addresses.REQUESTS_CAPTURED, summary, JsonBody.LOCAL);
         List<Promise<JsonObject>> list = waiters.remove(c.exchange().id());
         if (list != null) {
           waiting -= list.size();
@@ -261,17 +261,17 @@ public final class RequestLogVerticle extends VerticleBase {
   /** The kept summaries with seq above {@code after}, in seq order, at most {@code limit}. */
   private JsonArray recentAfter(long after, int limit) {
     List<Object> out = new ArrayList<>();
-    Iterator<JsonObject> newestFirst = recent.descendingIterator();
+    Iterator<Store.Summary> newestFirst = recent.descendingIterator();
     int newer = 0;
-    while (newestFirst.hasNext() && newestFirst.next().getLong("seq") > after) {
+    while (newestFirst.hasNext() && newestFirst.next().seq() > after) {
       newer++;
     }
-    Iterator<JsonObject> it = recent.iterator();
+    Iterator<Store.Summary> it = recent.iterator();
     for (int skip = recent.size() - newer; skip > 0; skip--) {
       it.next();
     }
     while (it.hasNext() && out.size() < limit) {
-      out.add(it.next());
+      out.add(it.next().toJson());
     }
     return new JsonArray(out);
   }
@@ -310,8 +310,8 @@ public final class RequestLogVerticle extends VerticleBase {
             : Store.deleteByTunnel(c, tunnel)), context)
         .onSuccess(n -> {
           // the backlog no longer offers what was deleted (commits before the delete are already in it)
-          recent.removeIf(item -> tunnel.isEmpty() ? subdomain.equals(item.getString("subdomain"))
-              : tunnel.equals(item.getString("tunnel_id")));
+          recent.removeIf(item -> tunnel.isEmpty() ? subdomain.equals(item.subdomain())
+              : tunnel.equals(item.tunnelId()));
           m.reply(new JsonObject().put("deleted", n));
         })
         .onFailure(e -> m.fail(FailureCode.LOG_UNAVAILABLE.code(), e.getMessage()));

@@ -2,6 +2,7 @@ package dev.porthole.requestlog;
 
 import com.github.f4b6a3.ulid.UlidCreator;
 import dev.porthole.bus.Capture;
+import dev.porthole.bus.JsonBody;
 import dev.porthole.bus.Times;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -576,23 +577,42 @@ final class Store {
 
   /** The summary of a capture just committed (what the live feed publishes). */
   static JsonObject summary(Capture.Exchange e, Instant loggedAt, long seq) {
-    JsonObject o = new JsonObject().put("id", e.id()).put("tunnel_id", e.tunnelId())
-        .put("subdomain", e.subdomain())
-        .put("localport", e.localport())
-        .put("host", e.host())
-        .put("method", e.method())
-        .put("url", e.url())
-        .put("status", e.status())
-        .put("duration_ms", e.durationMs())
-        .put("bytes_in", e.bytesIn())
-        .put("bytes_out", e.bytesOut())
-        .put("protocol", e.protocol())
-        .put("logged_at", Times.format(loggedAt))
-        .put("is_replayed", e.replayed());
-    if (!e.parentId().isEmpty()) {
-      o.put("parent_id", e.parentId());
+    return Summary.of(e, loggedAt, seq).toJson();
+  }
+
+  /**
+   * A committed request's summary item as fields (no headers or bodies): what the live feed keeps
+   * and publishes, made JSON only when it is read or received.
+   */
+  record Summary(String id, String tunnelId, String subdomain, int localport, String host, String method,
+      String url, int status, long durationMs, long bytesIn, long bytesOut, String protocol, Instant loggedAt,
+      boolean replayed, String parentId, long seq) implements JsonBody {
+    static Summary of(Capture.Exchange e, Instant loggedAt, long seq) {
+      return new Summary(e.id(), e.tunnelId(), e.subdomain(), e.localport(), e.host(), e.method(), e.url(),
+          e.status(), e.durationMs(), e.bytesIn(), e.bytesOut(), e.protocol(), loggedAt, e.replayed(), e.parentId(),
+          seq);
     }
-    return o.put("seq", seq);
+
+    @Override
+    public JsonObject toJson() {
+      JsonObject o = new JsonObject().put("id", id).put("tunnel_id", tunnelId)
+          .put("subdomain", subdomain)
+          .put("localport", localport)
+          .put("host", host)
+          .put("method", method)
+          .put("url", url)
+          .put("status", status)
+          .put("duration_ms", durationMs)
+          .put("bytes_in", bytesIn)
+          .put("bytes_out", bytesOut)
+          .put("protocol", protocol)
+          .put("logged_at", Times.format(loggedAt))
+          .put("is_replayed", replayed);
+      if (!parentId.isEmpty()) {
+        o.put("parent_id", parentId);
+      }
+      return o.put("seq", seq);
+    }
   }
 
   /** The detail item of a capture just committed (what a replay waits for). */
