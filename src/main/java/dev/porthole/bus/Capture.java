@@ -133,13 +133,7 @@ public sealed interface Capture {
 
   /** Registers the pass-through codec; idempotent. */
   static void registerCodec(EventBus bus) {
-    synchronized (Capture.class) {
-      try {
-        bus.registerCodec(new LocalCodec());
-      } catch (IllegalStateException alreadyRegistered) {
-        // registered by another verticle of this Vert.x instance
-      }
-    }
+    Codecs.registerOnce(bus, new LocalCodec());
   }
 
   /** Local delivery only: the object is immutable once sent and passed as it is. */

@@ -21,13 +21,7 @@ public interface JsonBody {
 
   /** Registers the codec once per Vert.x instance; later calls find it there. */
   static void registerCodec(EventBus bus) {
-    synchronized (JsonBody.class) {
-      try {
-        bus.registerCodec(new Codec());
-      } catch (IllegalStateException alreadyRegistered) {
-        // registered by another verticle of this Vert.x instance
-      }
-    }
+    Codecs.registerOnce(bus, new Codec());
   }
 
   /** Local only: the body becomes JSON in {@link #transform}, once per consumer. */

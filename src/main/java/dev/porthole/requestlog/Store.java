@@ -252,7 +252,7 @@ final class Store {
     return update(c, "DELETE FROM requests WHERE (logged_at, id) <= (?, ?)", at, id);
   }
 
-  /** {@link #deleteOldest} by a list of the oldest ids: four set-based statements over the same list. */
+  /** {@link #deleteOldest} by a list of the oldest ids: three set-based statements over the same list. */
   private static int deleteOldestListed(Connection c, long n) throws SQLException {
     String oldest = "SELECT id FROM requests ORDER BY logged_at, id LIMIT ?";
     String closed = "SELECT id FROM web_socket_sessions WHERE closed_at IS NOT NULL AND handshake_request_id IN ("
@@ -336,9 +336,9 @@ final class Store {
 
   // ---- queries ----
 
-  static final String SUMMARY_COLUMNS = "r.id, r." + Schema.TUNNEL_COLUMN + " AS tunnel_id, r.subdomain, r.localport, r.host, r.method, r.url, "
-      + "r.response_status_code, r.duration_ms, r.bytes_in, r.bytes_out, r.protocol, r.logged_at, r.is_replayed, "
-      + "r.parent_id";
+  static final String SUMMARY_COLUMNS = "r.id, r." + Schema.TUNNEL_COLUMN + " AS tunnel_id, r.subdomain, "
+      + "r.localport, r.host, r.method, r.url, r.response_status_code, r.duration_ms, r.bytes_in, r.bytes_out, "
+      + "r.protocol, r.logged_at, r.is_replayed, r.parent_id";
 
   /** A page of the list, newest first, and the cursor of its last row when there are more. */
   record Page(List<JsonObject> items, Cursor next) {
@@ -575,7 +575,7 @@ final class Store {
     return o;
   }
 
-  /** The summary of a capture just committed (what the live feed publishes). */
+  /** The summary item of a capture just committed. */
   static JsonObject summary(Capture.Exchange e, Instant loggedAt, long seq) {
     return Summary.of(e, loggedAt, seq).toJson();
   }
