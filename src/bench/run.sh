@@ -43,8 +43,12 @@ cleanup() {
   trap - EXIT INT TERM
   if [ -n "$bench_pid" ]; then kill "$bench_pid" 2>/dev/null || true; wait "$bench_pid" 2>/dev/null || true; fi
   if [ -f "$out/pids" ]; then
-    while read -r pid; do
-      kill -9 "$pid" 2>/dev/null || true
+    # only a pid that still has the start time recorded with it: an ended one may be anyone's now
+    while read -r pid start; do
+      now=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f20)
+      if [ -n "$start" ] && [ "$now" = "$start" ]; then
+        kill -9 "$pid" 2>/dev/null || true
+      fi
     done < "$out/pids"
   fi
 }

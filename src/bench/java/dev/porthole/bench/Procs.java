@@ -44,9 +44,25 @@ final class Procs {
     Process p = pb.start();
     live.add(p);
     named.put(name, p.pid());
-    Files.writeString(pidFile, p.pid() + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-        StandardOpenOption.APPEND);
+    remember(p);
     return p;
+  }
+
+  /**
+   * Writes the process's pid and start time (clock ticks since boot, field 22 of
+   * {@code /proc/<pid>/stat}) for run.sh's cleanup, which kills only a pid whose start time still
+   * matches: a pid of a process that ended may since belong to anything else on the machine.
+   */
+  private void remember(Process p) throws IOException {
+    String start = "";
+    try {
+      String stat = Files.readString(Path.of("/proc/" + p.pid() + "/stat"));
+      start = stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19];
+    } catch (IOException | RuntimeException ended) {
+      // already gone: nothing for the cleanup to kill
+    }
+    Files.writeString(pidFile, p.pid() + " " + start + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND);
   }
 
   /** Name and pid of every long-running process started so far. */
@@ -72,8 +88,7 @@ final class Procs {
           .redirectOutput(out.toFile())
           .start();
       live.add(p);
-      Files.writeString(pidFile, p.pid() + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-          StandardOpenOption.APPEND);
+      remember(p);
     }
     try {
       if (!p.waitFor(limitSeconds, TimeUnit.SECONDS)) {
