@@ -12,12 +12,12 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@link Store#deleteOldest} on a real file: exactly the oldest by (logged_at, id), and what hangs on them. */
+/** {@link Store#deleteOldest} on a real file: exactly the first written, and what hangs on them. */
 class PruneTest {
   @TempDir
   Path dir;
 
-  /** Ten requests, two to a second (so ties in logged_at go by id), ids not in time order. */
+  /** Ten requests written in time order, two to a second, ids not in that order. */
   private List<String> seed(Connection c) throws SQLException {
     List<String> oldestFirst = new ArrayList<>();
     try (PreparedStatement s = c.prepareStatement("INSERT INTO requests (id, subdomain, localport, url, logged_at) "
@@ -47,7 +47,7 @@ class PruneTest {
   }
 
   @Test
-  void the_oldest_go_with_their_closed_sessions_and_ties_go_by_id() throws Exception {
+  void the_first_written_go_with_their_closed_sessions() throws Exception {
     try (Connection c = Schema.open(dir.resolve("db.sqlite").toString(), true, false, 5000)) {
       List<String> ids = seed(c);
       try (Statement s = c.createStatement()) {
@@ -59,7 +59,7 @@ class PruneTest {
             + "('e3', 's-later')");
       }
       assertThat(Store.deleteOldest(c, 3)).isEqualTo(3);
-      assertThat(ids(c, "SELECT id FROM requests ORDER BY logged_at, id")).containsExactlyElementsOf(ids.subList(3, 10));
+      assertThat(ids(c, "SELECT id FROM requests ORDER BY rowid")).containsExactlyElementsOf(ids.subList(3, 10));
       assertThat(ids(c, "SELECT id FROM web_socket_sessions ORDER BY id")).containsExactly("s-later", "s-open");
       assertThat(ids(c, "SELECT id FROM web_socket_events ORDER BY id")).containsExactly("e2", "e3");
 
@@ -69,18 +69,21 @@ class PruneTest {
   }
 
   @Test
-  void rows_another_program_left_without_a_time_sort_first_and_go_first() throws Exception {
+  void rows_go_in_the_order_they_were_written_whatever_time_they_carry() throws Exception {
     try (Connection c = Schema.open(dir.resolve("db.sqlite").toString(), true, false, 5000)) {
       List<String> ids = seed(c);
       try (Statement s = c.createStatement()) {
+        // another program's rows after ours: one without a time, one from a clock set back a year
         s.execute("INSERT INTO requests (id, subdomain, localport, url, logged_at) VALUES ('untimed', 'web', 3000, "
-            + "'/', NULL)");
+            + "'/', NULL), ('set-back', 'web', 3000, '/', '2025-12-05 06:00:00+00:00')");
       }
+      List<String> written = new ArrayList<>(ids);
+      written.add("untimed");
+      written.add("set-back");
       assertThat(Store.deleteOldest(c, 2)).isEqualTo(2);
-      List<String> left = new ArrayList<>(ids.subList(1, 10));
-      assertThat(ids(c, "SELECT id FROM requests ORDER BY logged_at, id")).containsExactlyElementsOf(left);
-      assertThat(Store.deleteOldest(c, 4)).isEqualTo(4);
-      assertThat(ids(c, "SELECT id FROM requests ORDER BY logged_at, id")).containsExactlyElementsOf(ids.subList(5, 10));
+      assertThat(ids(c, "SELECT id FROM requests ORDER BY rowid")).containsExactlyElementsOf(written.subList(2, 12));
+      assertThat(Store.deleteOldest(c, 9)).isEqualTo(9);
+      assertThat(ids(c, "SELECT id FROM requests ORDER BY rowid")).containsExactly("set-back");
     }
   }
 }

@@ -85,7 +85,7 @@ class SchemaTest {
         .isEqualTo(requestsSql.replace("`protocol` text,", "`protocol` text, porthole_tunnel_id TEXT,"));
     assertThat(rows(theirs, "PRAGMA journal_mode")).containsExactly("wal");
     assertThat(rows(theirs, "SELECT name FROM sqlite_master WHERE name LIKE '%porthole%' ORDER BY name"))
-        .containsExactly("idx_porthole_requests_logged", "idx_porthole_requests_subdomain");
+        .containsExactly("idx_porthole_requests_subdomain_rowid");
     // a second open finds it current
     Schema.open(theirs.toString(), true, false, 5000).close();
     assertThat(describe(theirs, "requests")).isEqualTo(withTunnelColumn(requests));
@@ -122,7 +122,7 @@ class SchemaTest {
         assertThat(rows(db, "SELECT id, porthole_tunnel_id FROM requests ORDER BY id")).as(layout.get(0))
             .containsExactly("portrs|null", "r1|t1", "r2|t2");
         assertThat(rows(db, "SELECT name FROM sqlite_master WHERE name LIKE '%porthole%' ORDER BY name"))
-            .containsExactly("idx_porthole_requests_logged", "idx_porthole_requests_subdomain");
+            .containsExactly("idx_porthole_requests_subdomain_rowid");
         assertThat(rows(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_sequence'"))
             .containsExactly(layout == SIDE_TABLES.get(0) ? "1" : "0");
         if (layout == SIDE_TABLES.get(0)) {
@@ -141,21 +141,44 @@ class SchemaTest {
   }
 
   @Test
-  void listing_by_tunnel_walks_the_time_index_newest_first_without_sorting(@TempDir Path dir) throws Exception {
+  void every_listing_walks_rows_newest_first_as_written_without_sorting(@TempDir Path dir) throws Exception {
     Path db = dir.resolve("db.sqlite");
     Schema.open(db.toString(), true, false, 5000).close();
-    Store.Cursor cursor = new Store.Cursor("2026-01-01 00:00:00+00:00", "r1");
-    for (Store.Cursor before : java.util.Arrays.asList(null, cursor)) {
+    for (Store.Cursor before : java.util.Arrays.asList(null, new Store.Cursor(42))) {
       for (String filter : java.util.Arrays.asList(null, "hooks")) {
-        Store.Query q = Store.listQuery("t1", null, filter, 50, before);
-        List<String> plan = plan(db, q);
-        assertThat(plan).as("%s", q.sql()).anySatisfy(step -> assertThat(step)
-            .matches("(SCAN|SEARCH) r USING INDEX idx_porthole_requests_logged.*"));
-        assertThat(plan).as("%s", q.sql()).noneSatisfy(step -> assertThat(step).contains("TEMP B-TREE"));
+        for (String tunnel : java.util.Arrays.asList(null, "t1")) {
+          for (String subdomain : java.util.Arrays.asList(null, "web")) {
+            Store.Query q = Store.listQuery(tunnel, subdomain, filter, 50, before);
+            List<String> plan = plan(db, q);
+            assertThat(plan).as("%s", q.sql()).noneSatisfy(step -> assertThat(step).contains("TEMP B-TREE"));
+            if (subdomain != null) {
+              assertThat(plan).as("%s", q.sql()).anySatisfy(step -> assertThat(step)
+                  .matches("SEARCH r USING (COVERING )?INDEX idx_porthole_requests_subdomain_rowid \\(subdomain=\\?.*"));
+            }
+          }
+        }
       }
     }
-    List<String> all = plan(db, Store.listQuery(null, null, null, 50, cursor));
-    assertThat(all).noneSatisfy(step -> assertThat(step).contains("TEMP B-TREE"));
+  }
+
+  @Test
+  void the_time_ordered_indexes_of_earlier_versions_are_dropped(@TempDir Path dir) throws Exception {
+    Path db = dir.resolve("db.sqlite");
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = c.createStatement()) {
+      for (String ddl : GORM_DDL) {
+        s.execute(ddl);
+      }
+      s.execute("ALTER TABLE requests ADD COLUMN porthole_tunnel_id TEXT");
+      s.execute("CREATE INDEX idx_porthole_requests_logged ON requests(logged_at, id)");
+      s.execute("CREATE INDEX idx_porthole_requests_subdomain ON requests(subdomain, logged_at, id)");
+      s.execute("INSERT INTO requests (id, subdomain, logged_at) VALUES ('r1', 'a', '2026-01-01 00:00:00+00:00')");
+    }
+    for (int open = 0; open < 2; open++) {
+      Schema.open(db.toString(), true, false, 5000).close();
+      assertThat(rows(db, "SELECT name FROM sqlite_master WHERE name LIKE '%porthole%' ORDER BY name"))
+          .containsExactly("idx_porthole_requests_subdomain_rowid");
+      assertThat(rows(db, "SELECT id FROM requests")).containsExactly("r1");
+    }
   }
 
   private static List<String> plan(Path db, Store.Query q) throws SQLException {
