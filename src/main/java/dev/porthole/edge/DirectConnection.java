@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -83,6 +84,8 @@ public final class DirectConnection {
   private boolean discard;
   /** After an upgrade's request: raw bytes to {@link #raw}'s local connection. */
   private Exchange raw;
+  /** Netty's request decoder has had bytes and may hold state: requests no longer go the short way ({@link PlainHttp}). */
+  private boolean requestsNetty;
 
   // The edge's thread's side (the answers).
   private final EmbeddedChannel responses = new EmbeddedChannel();
@@ -224,6 +227,10 @@ public final class DirectConnection {
     // The edge's thread only:
     int status;
     boolean headSent;
+    /** The answer's head went without Netty's encoder: its body goes as it is. */
+    boolean rawBody;
+    /** The request's head went without Netty's encoder (the session thread only). */
+    boolean rawRequest;
     boolean localKeepAlive;
     boolean switched;
     String session;
@@ -303,6 +310,23 @@ public final class DirectConnection {
       if (len == 0 || discard) {
         return;
       }
+      if (!requestsNetty && receiving == null && raw == null) {
+        HttpRequest req = PlainHttp.decodeRequest(b, off, len);
+        if (req != null) {
+          // What Netty's decoder makes of it: the head, then the empty end.
+          try {
+            ChannelHandlerContext ctx = requests.pipeline().lastContext();
+            request(ctx, req);
+            content(ctx, LastHttpContent.EMPTY_LAST_CONTENT);
+          } catch (RuntimeException e) {
+            throw new IOException(e);
+          } finally {
+            flushToLocal();
+          }
+          return;
+        }
+      }
+      requestsNetty = true; // its decoder may keep state from here on: the short way is closed
       ByteBuf buf = DirectEdge.ALLOC.heapBuffer(len, len);
       buf.writeBytes(b, off, len);
       try {
@@ -408,8 +432,15 @@ public final class DirectConnection {
     h.set("X-Forwarded-For", forwardedFor == null ? DirectEdge.CALLER : forwardedFor + ", " + DirectEdge.CALLER);
     req.setProtocolVersion(HttpVersion.HTTP_1_1);
     boolean bodiless = !HttpUtil.isTransferEncodingChunked(req) && HttpUtil.getContentLength(req, 0L) == 0L;
-    ctx.writeAndFlush(req);
-    drainRequests();
+    if (bodiless && !upgrade && PlainHttp.plainRequest(req)) {
+      ByteBuf head = DirectEdge.ALLOC.heapBuffer(256);
+      PlainHttp.writeRequestHead(req, head);
+      toLocal.add(head);
+      ex.rawRequest = true;
+    } else {
+      ctx.writeAndFlush(req);
+      drainRequests();
+    }
     if (ex.local.reused && bodiless && !upgrade) {
       // Made before the exchange is queued: the channel thread may find the connection closed at once.
       ex.retry = Unpooled.buffer();
@@ -440,8 +471,17 @@ public final class DirectConnection {
     if (ex.rec != null && c.content().isReadable()) {
       ex.rec.requestBody.handle(BufferInternal.buffer(c.content()));
     }
-    ctx.writeAndFlush(c);
-    drainRequests();
+    if (ex.rawRequest) {
+      // Its head went without Netty's encoder: any body as it is (a bodiless request has none).
+      if (c.content().isReadable()) {
+        toLocal.add(c.content());
+      } else {
+        c.release();
+      }
+    } else {
+      ctx.writeAndFlush(c);
+      drainRequests();
+    }
     if (c instanceof LastHttpContent) {
       flushToLocal();
       receiving = null;
@@ -806,8 +846,12 @@ public final class DirectConnection {
 
   /** A copy of the {@code n} bytes {@link #readLocal} just read (the read buffer is used again). */
   private ByteBuf lastRead(int n) {
+    return copyOfRead(0, n);
+  }
+
+  private ByteBuf copyOfRead(int from, int n) {
     ByteBuf buf = DirectEdge.ALLOC.heapBuffer(n, n);
-    buf.writeBytes(readBuffer.array(), 0, n);
+    buf.writeBytes(readBuffer.array(), from, n);
     return buf;
   }
 
@@ -818,6 +862,17 @@ public final class DirectConnection {
       return;
     }
     Local l = ex.local;
+    if (!l.netty && !ex.upgrade && !ex.head && ex.status == 0) {
+      PlainHttp.Response d = PlainHttp.decodeResponse(readBuffer.array(), n);
+      if (d != null) {
+        // What Netty's decoder makes of it: the head, then the body as the last content.
+        fromLocal(ex, d.head());
+        fromLocal(ex, d.bodyLength() == 0 ? LastHttpContent.EMPTY_LAST_CONTENT
+            : new DefaultLastHttpContent(copyOfRead(d.bodyStart(), d.bodyLength())));
+        return;
+      }
+    }
+    l.netty = true; // its decoder may keep state from here on: the short way is closed for this connection
     ByteBuf buf = lastRead(n);
     if (ex.upgrade) {
       // Relayed as it is; a copy is decoded for the status (and the capture).
@@ -1039,6 +1094,24 @@ public final class DirectConnection {
   }
 
   private void encode(Exchange ex, HttpObject o) {
+    if (ex.rawBody && o instanceof HttpContent c) {
+      // The rest of an answer whose head went the short way: its bytes as they are, as Netty's
+      // encoder passes on a Content-Length body (trailers are dropped there too).
+      ex.rawBody = !(c instanceof LastHttpContent);
+      if (c.content().isReadable()) {
+        pending.add(c.content());
+      } else {
+        c.release();
+      }
+      return;
+    }
+    if (o instanceof HttpResponse r && !(o instanceof HttpContent) && PlainHttp.plainResponse(r, ex.head)) {
+      ByteBuf head = DirectEdge.ALLOC.heapBuffer(256);
+      PlainHttp.writeResponseHead(r, head);
+      pending.add(head);
+      ex.rawBody = true;
+      return;
+    }
     encoder.head = ex.head;
     responses.writeOutbound(o);
     Object b;

@@ -348,6 +348,11 @@ public final class DirectEdge {
      * now would only find it empty (the edge's thread only).
      */
     boolean drained;
+    /**
+     * Netty's decoder has had bytes of this connection and may hold state: its answers no longer go
+     * the short way ({@link PlainHttp}; the edge's thread only).
+     */
+    boolean netty;
 
     Local(SocketChannel ch) {
       this.ch = ch;
