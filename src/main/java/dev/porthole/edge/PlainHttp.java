@@ -1,5 +1,6 @@
 package dev.porthole.edge;
 
+import dev.porthole.httpkit.HttpTokens;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpRequest;
@@ -47,7 +48,7 @@ final class PlainHttp {
   static HttpRequest decodeRequest(byte[] a, int off, int len) {
     int n = off + len;
     int i = off;
-    while (i < n && tchar(a[i])) {
+    while (i < n && HttpTokens.isTokenChar(a[i])) {
       i++;
     }
     if (i == off || i - off > 32 || i >= n || a[i] != ' ') {
@@ -101,7 +102,7 @@ final class PlainHttp {
         return a[i + 1] == '\n' ? i + 2 : -1;
       }
       int nameStart = i;
-      while (i < n && tchar(a[i])) {
+      while (i < n && HttpTokens.isTokenChar(a[i])) {
         i++;
       }
       if (i == nameStart || i >= n || a[i] != ':') {
@@ -279,16 +280,5 @@ final class PlainHttp {
 
   private static boolean ows(byte c) {
     return c == ' ' || c == '\t';
-  }
-
-  /** RFC 9110 token characters. */
-  private static boolean tchar(byte c) {
-    if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-      return true;
-    }
-    return switch (c) {
-      case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~' -> true;
-      default -> false;
-    };
   }
 }

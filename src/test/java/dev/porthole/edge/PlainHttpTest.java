@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpRequest;
@@ -33,9 +34,9 @@ class PlainHttpTest {
     return s.getBytes(StandardCharsets.ISO_8859_1);
   }
 
-  /** What Netty's decoder, as the direct edge sets it up, makes of the bytes: the head and the body's bytes. */
-  private static List<Object> netty(byte[] in) {
-    EmbeddedChannel ch = new EmbeddedChannel(new DirectEdge.ResponseDecoder());
+  /** What a Netty decoder makes of the bytes. */
+  private static List<Object> decoded(ChannelHandler decoder, byte[] in) {
+    EmbeddedChannel ch = new EmbeddedChannel(decoder);
     ch.writeInbound(Unpooled.wrappedBuffer(in));
     List<Object> out = new ArrayList<>();
     Object o;
@@ -44,6 +45,21 @@ class PlainHttpTest {
     }
     ch.finishAndReleaseAll();
     return out;
+  }
+
+  /** The bytes a Netty encoder writes for the messages. */
+  private static String encoded(ChannelHandler encoder, Object... messages) {
+    EmbeddedChannel ch = new EmbeddedChannel(encoder);
+    ch.writeOutbound(messages);
+    StringBuilder b = new StringBuilder();
+    Object o;
+    while ((o = ch.readOutbound()) != null) {
+      ByteBuf buf = (ByteBuf) o;
+      b.append(buf.toString(StandardCharsets.ISO_8859_1));
+      buf.release();
+    }
+    ch.finishAndReleaseAll();
+    return b.toString();
   }
 
   private static String describe(HttpResponse r) {
@@ -69,7 +85,7 @@ class PlainHttpTest {
       byte[] in = bytes(a);
       PlainHttp.Response d = PlainHttp.decodeResponse(in, in.length);
       assertThat(d).as(a).isNotNull();
-      List<Object> expected = netty(in);
+      List<Object> expected = decoded(new DirectEdge.ResponseDecoder(), in);
       HttpResponse head = (HttpResponse) expected.get(0);
       assertThat(describe(d.head())).as(a).isEqualTo(describe(head));
       StringBuilder expectedBody = new StringBuilder();
@@ -133,21 +149,6 @@ class PlainHttpTest {
     assertThat(new String(in, d.bodyStart(), d.bodyLength(), StandardCharsets.ISO_8859_1)).isEqualTo("hi");
   }
 
-  /** The head bytes of Netty's response encoder for {@code r}. */
-  private static String nettyHead(HttpResponse r) {
-    EmbeddedChannel ch = new EmbeddedChannel(new HttpResponseEncoder());
-    ch.writeOutbound(r);
-    StringBuilder b = new StringBuilder();
-    Object o;
-    while ((o = ch.readOutbound()) != null) {
-      ByteBuf buf = (ByteBuf) o;
-      b.append(buf.toString(StandardCharsets.ISO_8859_1));
-      buf.release();
-    }
-    ch.finishAndReleaseAll();
-    return b.toString();
-  }
-
   @Test
   void heads_are_written_as_nettys_encoder_writes_them() {
     List<HttpResponse> heads = new ArrayList<>();
@@ -161,7 +162,7 @@ class PlainHttpTest {
       assertThat(PlainHttp.plainResponse(r, false)).isTrue();
       ByteBuf out = Unpooled.buffer();
       PlainHttp.writeResponseHead(r, out);
-      assertThat(out.toString(StandardCharsets.ISO_8859_1)).isEqualTo(nettyHead(r));
+      assertThat(out.toString(StandardCharsets.ISO_8859_1)).isEqualTo(encoded(new HttpResponseEncoder(), r));
     }
     HttpResponse r = heads.get(0);
     assertThat(PlainHttp.plainResponse(r, true)).as("to a HEAD").isFalse();
@@ -174,19 +175,6 @@ class PlainHttpTest {
       b.headers().set("Content-Length", "0");
       assertThat(PlainHttp.plainResponse(b, false)).as("%d", code).isFalse();
     }
-  }
-
-  /** What Netty's request decoder, as the direct edge sets it up, makes of the bytes. */
-  private static List<Object> nettyRequests(byte[] in) {
-    EmbeddedChannel ch = new EmbeddedChannel(new HttpRequestDecoder(DirectEdge.decoderConfig()));
-    ch.writeInbound(Unpooled.wrappedBuffer(in));
-    List<Object> out = new ArrayList<>();
-    Object o;
-    while ((o = ch.readInbound()) != null) {
-      out.add(o);
-    }
-    ch.finishAndReleaseAll();
-    return out;
   }
 
   private static String describe(HttpRequest r) {
@@ -211,7 +199,7 @@ class PlainHttpTest {
       byte[] in = bytes("padding" + a + "and the rest of a reused buffer");
       HttpRequest d = PlainHttp.decodeRequest(in, "padding".length(), a.length());
       assertThat(d).as(a).isNotNull();
-      List<Object> expected = nettyRequests(bytes(a));
+      List<Object> expected = decoded(new HttpRequestDecoder(DirectEdge.decoderConfig()), bytes(a));
       assertThat(expected).as(a).hasSize(2);
       assertThat(describe(d)).as(a).isEqualTo(describe((HttpRequest) expected.get(0)));
       assertThat(expected.get(1)).isSameAs(LastHttpContent.EMPTY_LAST_CONTENT);
@@ -251,21 +239,6 @@ class PlainHttpTest {
     }
   }
 
-  /** The bytes of Netty's request encoder for {@code r} and an empty end. */
-  private static String nettyRequestHead(HttpRequest r) {
-    EmbeddedChannel ch = new EmbeddedChannel(new HttpRequestEncoder());
-    ch.writeOutbound(r, LastHttpContent.EMPTY_LAST_CONTENT);
-    StringBuilder b = new StringBuilder();
-    Object o;
-    while ((o = ch.readOutbound()) != null) {
-      ByteBuf buf = (ByteBuf) o;
-      b.append(buf.toString(StandardCharsets.ISO_8859_1));
-      buf.release();
-    }
-    ch.finishAndReleaseAll();
-    return b.toString();
-  }
-
   @Test
   void request_heads_are_written_as_nettys_encoder_writes_them() {
     for (String uri : new String[] {"/", "/a/b?c=d&e=%20f", "/{weird}\"<chars>|^`~"}) {
@@ -276,7 +249,7 @@ class PlainHttpTest {
         assertThat(PlainHttp.plainRequest(r)).isTrue();
         ByteBuf out = Unpooled.buffer();
         PlainHttp.writeRequestHead(r, out);
-        assertThat(out.toString(StandardCharsets.ISO_8859_1)).isEqualTo(nettyRequestHead(r));
+        assertThat(out.toString(StandardCharsets.ISO_8859_1)).isEqualTo(encoded(new HttpRequestEncoder(), r, LastHttpContent.EMPTY_LAST_CONTENT));
       }
     }
     for (String uri : new String[] {"", "*", "http://x", "http://x/a", "/\u00e9"}) {
