@@ -296,11 +296,18 @@ final class Store {
    */
   static int closeLeftOpen(Connection c) throws SQLException {
     try (Statement s = c.createStatement()) {
-      return s.executeUpdate("UPDATE web_socket_sessions SET closed_at = COALESCE(last_event_at, started_at) "
-          + "WHERE closed_at IS NULL AND handshake_request_id IN (SELECT id FROM requests WHERE "
-          + Schema.TUNNEL_COLUMN + " IS NOT NULL)");
+      return s.executeUpdate(CLOSE_LEFT_OPEN);
     }
   }
+
+  /**
+   * Each open session's handshake looked up by its primary key: an {@code IN (SELECT id FROM
+   * requests WHERE tunnel IS NOT NULL)} read the whole table at every start (the column has no
+   * index), which with SQLite's mmap put up to 128 MiB of the file in the app-server's RSS.
+   */
+  static final String CLOSE_LEFT_OPEN = "UPDATE web_socket_sessions SET closed_at = COALESCE(last_event_at, started_at) "
+      + "WHERE closed_at IS NULL AND EXISTS (SELECT 1 FROM requests r WHERE r.id = web_socket_sessions.handshake_request_id "
+      + "AND r." + Schema.TUNNEL_COLUMN + " IS NOT NULL)";
 
   static int deleteByTunnel(Connection c, String tunnelId) throws SQLException {
     String ids = "SELECT id FROM requests WHERE " + Schema.TUNNEL_COLUMN + "=?";

@@ -162,6 +162,15 @@ class SchemaTest {
   }
 
   @Test
+  void closing_the_sessions_an_earlier_run_left_open_looks_requests_up_by_id(@TempDir Path dir) throws Exception {
+    Path db = dir.resolve("db.sqlite");
+    Schema.open(db.toString(), true, false, 5000).close();
+    List<String> plan = plan(db, new Store.Query(Store.CLOSE_LEFT_OPEN, List.of()));
+    assertThat(plan).as("no scan of the requests table").noneMatch(step -> step.startsWith("SCAN r"));
+    assertThat(plan).anySatisfy(step -> assertThat(step).startsWith("SEARCH r USING INDEX sqlite_autoindex_requests_1 (id=?)"));
+  }
+
+  @Test
   void the_time_ordered_indexes_of_earlier_versions_are_dropped(@TempDir Path dir) throws Exception {
     Path db = dir.resolve("db.sqlite");
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = c.createStatement()) {
